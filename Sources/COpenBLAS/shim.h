@@ -1,0 +1,3 @@
+// The system OpenBLAS CBLAS interface (Debian: libopenblas-dev). cblas.h there also declares
+// openblas_set_num_threads, which lets us keep OpenBLAS threading and our own row-splitting apart.
+#include <cblas.h>

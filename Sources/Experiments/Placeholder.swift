@@ -1,0 +1,2 @@
+// Experiments: placeholder until the first real file lands.
+enum ExperimentsModulePlaceholder {}

@@ -1,0 +1,2 @@
+// Introspection: placeholder until the first real file lands.
+enum IntrospectionModulePlaceholder {}

@@ -1,0 +1,2 @@
+// Kernels: placeholder until the first real file lands.
+enum KernelsModulePlaceholder {}

@@ -1,0 +1,2 @@
+// Llama: placeholder until the first real file lands.
+enum LlamaModulePlaceholder {}

@@ -1,0 +1,2 @@
+// ModelFiles: placeholder until the first real file lands.
+enum ModelFilesModulePlaceholder {}

@@ -1,0 +1,2 @@
+// Tokenizer: placeholder until the first real file lands.
+enum TokenizerModulePlaceholder {}

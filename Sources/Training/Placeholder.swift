@@ -1,0 +1,2 @@
+// Training: placeholder until the first real file lands.
+enum TrainingModulePlaceholder {}

@@ -1,0 +1,3 @@
+import Testing
+
+@Test func experimentsBuilds() { #expect(Bool(true)) }

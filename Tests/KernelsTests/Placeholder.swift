@@ -1,0 +1,3 @@
+import Testing
+
+@Test func kernelsBuilds() { #expect(Bool(true)) }
