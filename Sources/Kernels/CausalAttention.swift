@@ -1,0 +1,192 @@
+// Causal scaled-dot-product attention for one sequence and one head, forward and backward.
+// Grouped-query attention is the caller's choice of which key/value head a query head reads.
+// Query row t sits at absolute position (S − T + t) and sees keys 0 ... S − T + t: this covers
+// training and prefill (S = T) and decoding against a KV cache (S > T) with one function.
+import Foundation
+
+public enum CausalAttention {
+    /// q: [T rows, stride qStride], k, v: [S rows, stride kvStride], out: [T rows, stride outStride], all
+    /// already offset to this head's first element. probs, when given, receives P: [T, S] (zeros past the causal edge).
+    public static func forwardHead(q: UnsafePointer<Float>, qStride: Int,
+                                   k: UnsafePointer<Float>, v: UnsafePointer<Float>, kvStride: Int,
+                                   out: UnsafeMutablePointer<Float>, outStride: Int,
+                                   queries T: Int, keys S: Int, headDim: Int, scale: Float,
+                                   probs: UnsafeMutablePointer<Float>?) {
+        precondition(S >= T, "attention: fewer keys than queries")
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: max(S, 1)) { scoresBuffer in
+            let scores = scoresBuffer.baseAddress!
+            for t in 0..<T {
+                let visible = S - T + t + 1
+                let qt = q + t * qStride
+                for s in 0..<visible {
+                    let ks = k + s * kvStride
+                    var dot: Float = 0
+                    for d in 0..<headDim { dot += qt[d] * ks[d] }
+                    scores[s] = dot * scale
+                }
+                Softmax.forward(scores, count: visible)
+                let ot = out + t * outStride
+                for d in 0..<headDim { ot[d] = 0 }
+                for s in 0..<visible {
+                    let p = scores[s]
+                    let vs = v + s * kvStride
+                    for d in 0..<headDim { ot[d] += p * vs[d] }
+                }
+                if let probs {
+                    let pt = probs + t * S
+                    for s in 0..<visible { pt[s] = scores[s] }
+                    for s in visible..<S { pt[s] = 0 }
+                }
+            }
+        }
+    }
+
+    /// Given dOut for this head and the saved P: [T, S], accumulates into dq (T rows), dk and dv (S rows).
+    /// dS = P ⊙ (dP − rowsum(dP ⊙ P)) with dP = dOut·Vᵀ; dq = scale·dS·K; dk = scale·dSᵀ·q; dv = Pᵀ·dOut.
+    public static func backwardHead(dOut: UnsafePointer<Float>, outStride: Int,
+                                    q: UnsafePointer<Float>, qStride: Int,
+                                    k: UnsafePointer<Float>, v: UnsafePointer<Float>, kvStride: Int,
+                                    probs: UnsafePointer<Float>,
+                                    dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
+                                    queries T: Int, keys S: Int, headDim: Int, scale: Float) {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: max(S, 1)) { dpBuffer in
+            let dp = dpBuffer.baseAddress!
+            for t in 0..<T {
+                let visible = S - T + t + 1
+                let pt = probs + t * S
+                let dot = dOut + t * outStride
+                var rowSum: Float = 0
+                for s in 0..<visible {
+                    let vs = v + s * kvStride
+                    var acc: Float = 0
+                    for d in 0..<headDim { acc += dot[d] * vs[d] }
+                    dp[s] = acc
+                    rowSum += acc * pt[s]
+                    // dv[s] += P[t,s] · dOut[t]
+                    let dvs = dv + s * kvStride
+                    let p = pt[s]
+                    for d in 0..<headDim { dvs[d] += p * dot[d] }
+                }
+                let qt = q + t * qStride
+                let dqt = dq + t * qStride
+                for s in 0..<visible {
+                    let ds = pt[s] * (dp[s] - rowSum) * scale
+                    if ds == 0 { continue }
+                    let ks = k + s * kvStride
+                    let dks = dk + s * kvStride
+                    for d in 0..<headDim {
+                        dqt[d] += ds * ks[d]
+                        dks[d] += ds * qt[d]
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A batch of sequences for attention: where each sequence's query rows and key rows start, and how many.
+/// Queries are packed rows of a [N, H·Dh] matrix; keys and values are rows of width Hkv·Dh in a buffer
+/// that is either the packed rows of this pass or a KV cache.
+public struct AttentionLayout: Sendable {
+    public var queryRowOffsets: [Int]
+    public var queryCounts: [Int]
+    public var keyRowOffsets: [Int]
+    public var keyCounts: [Int]
+    public var heads: Int
+    public var kvHeads: Int
+    public var headDim: Int
+    /// Where sequence b's probabilities start in the probability buffer: [H, T_b, S_b] each.
+    public var probabilityOffsets: [Int]
+    public var probabilityCount: Int
+
+    public init(queryRowOffsets: [Int], queryCounts: [Int], keyRowOffsets: [Int], keyCounts: [Int],
+                heads: Int, kvHeads: Int, headDim: Int) {
+        self.queryRowOffsets = queryRowOffsets
+        self.queryCounts = queryCounts
+        self.keyRowOffsets = keyRowOffsets
+        self.keyCounts = keyCounts
+        self.heads = heads
+        self.kvHeads = kvHeads
+        self.headDim = headDim
+        var offsets: [Int] = []
+        var total = 0
+        for b in 0..<queryCounts.count {
+            offsets.append(total)
+            total += heads * queryCounts[b] * keyCounts[b]
+        }
+        probabilityOffsets = offsets
+        probabilityCount = total
+    }
+
+    public var scale: Float { 1 / Float(headDim).squareRoot() }
+}
+
+extension CausalAttention {
+    /// Attention of every (sequence, head) of a batch, split over the cores.
+    /// query: [N, H·Dh]; keys, values: rows of Hkv·Dh; output: [N, H·Dh]; probabilities: layout.probabilityCount or empty.
+    public static func forward(query: Matrix, keys: [Float], values: [Float], layout: AttentionLayout,
+                               output: inout Matrix, probabilities: inout [Float]) {
+        let H = layout.heads, Dh = layout.headDim, group = layout.heads / layout.kvHeads
+        let qStride = H * Dh, kvStride = layout.kvHeads * Dh
+        let save = !probabilities.isEmpty
+        precondition(!save || probabilities.count == layout.probabilityCount, "attention: probability buffer size")
+        let B = layout.queryCounts.count
+        query.values.withUnsafeBufferPointer { qp in
+            keys.withUnsafeBufferPointer { kp in
+                values.withUnsafeBufferPointer { vp in
+                    output.values.withUnsafeMutableBufferPointer { op in
+                        probabilities.withUnsafeMutableBufferPointer { pp in
+                            let q = qp.baseAddress!, k = kp.baseAddress!, v = vp.baseAddress!, o = op.baseAddress!
+                            let probs = pp.baseAddress
+                            Parallel.forEach(B * H) { item in
+                                let b = item / H, h = item % H, kvh = h / group
+                                let T = layout.queryCounts[b], S = layout.keyCounts[b]
+                                let qRow = layout.queryRowOffsets[b], kRow = layout.keyRowOffsets[b]
+                                forwardHead(q: q + qRow * qStride + h * Dh, qStride: qStride,
+                                            k: k + kRow * kvStride + kvh * Dh, v: v + kRow * kvStride + kvh * Dh, kvStride: kvStride,
+                                            out: o + qRow * qStride + h * Dh, outStride: qStride,
+                                            queries: T, keys: S, headDim: Dh, scale: layout.scale,
+                                            probs: save ? probs! + layout.probabilityOffsets[b] + h * T * S : nil)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The backward of `forward` for a pass without a cache (keys are this pass's packed rows).
+    /// Accumulates into dQuery [N, H·Dh], dKeys and dValues [N, Hkv·Dh]; work is split by (sequence, kv head)
+    /// so that query heads sharing one key/value head never write the same rows at once.
+    public static func backward(dOutput: Matrix, query: Matrix, keys: Matrix, values: Matrix, probabilities: [Float],
+                                layout: AttentionLayout, dQuery: inout Matrix, dKeys: inout Matrix, dValues: inout Matrix) {
+        let H = layout.heads, Dh = layout.headDim, group = layout.heads / layout.kvHeads
+        let qStride = H * Dh, kvStride = layout.kvHeads * Dh
+        let B = layout.queryCounts.count
+        dOutput.values.withUnsafeBufferPointer { dop in
+        query.values.withUnsafeBufferPointer { qp in
+        keys.values.withUnsafeBufferPointer { kp in
+        values.values.withUnsafeBufferPointer { vp in
+        probabilities.withUnsafeBufferPointer { pp in
+        dQuery.values.withUnsafeMutableBufferPointer { dqp in
+        dKeys.values.withUnsafeMutableBufferPointer { dkp in
+        dValues.values.withUnsafeMutableBufferPointer { dvp in
+            let dO = dop.baseAddress!, q = qp.baseAddress!, k = kp.baseAddress!, v = vp.baseAddress!, p = pp.baseAddress!
+            let dq = dqp.baseAddress!, dk = dkp.baseAddress!, dv = dvp.baseAddress!
+            Parallel.forEach(B * layout.kvHeads) { item in
+                let b = item / layout.kvHeads, kvh = item % layout.kvHeads
+                let T = layout.queryCounts[b], S = layout.keyCounts[b]
+                let qRow = layout.queryRowOffsets[b], kRow = layout.keyRowOffsets[b]
+                for h in (kvh * group)..<((kvh + 1) * group) {
+                    backwardHead(dOut: dO + qRow * qStride + h * Dh, outStride: qStride,
+                                 q: q + qRow * qStride + h * Dh, qStride: qStride,
+                                 k: k + kRow * kvStride + kvh * Dh, v: v + kRow * kvStride + kvh * Dh, kvStride: kvStride,
+                                 probs: p + layout.probabilityOffsets[b] + h * T * S,
+                                 dq: dq + qRow * qStride + h * Dh,
+                                 dk: dk + kRow * kvStride + kvh * Dh, dv: dv + kRow * kvStride + kvh * Dh,
+                                 queries: T, keys: S, headDim: Dh, scale: layout.scale)
+                }
+            }
+        }}}}}}}}
+    }
+}

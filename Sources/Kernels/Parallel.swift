@@ -1,0 +1,38 @@
+// Work splitting over the machine's cores, and the switch that keeps OpenBLAS's own threads out of
+// the way while we split rows ourselves (two kinds of parallelism at once oversubscribe 2 cores).
+import Dispatch
+import Foundation
+import COpenBLAS
+
+public enum Parallel {
+    /// Number of worker threads for row-split kernels.
+    public static let workerCount: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// Runs `body(range)` over `0..<count` split into contiguous chunks, one per worker, when the work
+    /// is large enough to pay for the dispatch; otherwise inline.
+    @inline(__always)
+    public static func forEachChunk(_ count: Int, minimumPerChunk: Int = 1, _ body: (Range<Int>) -> Void) {
+        let chunks = min(workerCount, max(1, count / max(1, minimumPerChunk)))
+        if chunks <= 1 {
+            if count > 0 { body(0..<count) }
+            return
+        }
+        let per = (count + chunks - 1) / chunks
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            let start = c * per
+            let end = min(count, start + per)
+            if start < end { body(start..<end) }
+        }
+    }
+
+    /// Runs `body(i)` for every i in `0..<count` on the workers.
+    public static func forEach(_ count: Int, _ body: (Int) -> Void) {
+        forEachChunk(count) { range in for i in range { body(i) } }
+    }
+}
+
+public enum BLASThreads {
+    /// Sets how many threads OpenBLAS may use for one sgemm.
+    public static func set(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
+    public static var current: Int { Int(openblas_get_num_threads()) }
+}

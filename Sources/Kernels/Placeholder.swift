@@ -1,2 +1,0 @@
-// Kernels: placeholder until the first real file lands.
-enum KernelsModulePlaceholder {}

@@ -1,0 +1,57 @@
+// The SwiGLU gate of Llama's MLP: h = silu(gate) ⊙ up, with silu(g) = g·σ(g).
+import Foundation
+
+public enum SwiGLU {
+    @inline(__always) static func sigmoid(_ x: Float) -> Float { 1 / (1 + exp(-x)) }
+
+    /// gate, up, h: [count].
+    public static func forward(gate: UnsafePointer<Float>, up: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>, count: Int) {
+        Parallel.forEachChunk(count, minimumPerChunk: 8192) { range in
+            for i in range {
+                let g = gate[i]
+                h[i] = g * sigmoid(g) * up[i]
+            }
+        }
+    }
+
+    /// dGate = dh ⊙ up ⊙ σ(g)(1 + g(1 − σ(g))); dUp = dh ⊙ silu(g).
+    public static func backward(dh: UnsafePointer<Float>, gate: UnsafePointer<Float>, up: UnsafePointer<Float>,
+                                dGate: UnsafeMutablePointer<Float>, dUp: UnsafeMutablePointer<Float>, count: Int) {
+        Parallel.forEachChunk(count, minimumPerChunk: 8192) { range in
+            for i in range {
+                let g = gate[i]
+                let s = sigmoid(g)
+                dUp[i] = dh[i] * g * s
+                dGate[i] = dh[i] * up[i] * s * (1 + g * (1 - s))
+            }
+        }
+    }
+}
+
+extension SwiGLU {
+    public static func forward(gate: Matrix, up: Matrix, into h: inout Matrix) {
+        precondition(gate.count == up.count && h.count == gate.count, "SwiGLU: shape mismatch")
+        gate.values.withUnsafeBufferPointer { gp in
+            up.values.withUnsafeBufferPointer { up in
+                h.values.withUnsafeMutableBufferPointer { hp in forward(gate: gp.baseAddress!, up: up.baseAddress!, hp.baseAddress!, count: gate.count) }
+            }
+        }
+    }
+
+    public static func backward(dh: Matrix, gate: Matrix, up: Matrix, dGate: inout Matrix, dUp: inout Matrix) {
+        precondition(dh.count == gate.count && gate.count == up.count && dGate.count == gate.count && dUp.count == gate.count,
+                     "SwiGLU: shape mismatch")
+        dh.values.withUnsafeBufferPointer { dhp in
+            gate.values.withUnsafeBufferPointer { gp in
+                up.values.withUnsafeBufferPointer { upp in
+                    dGate.values.withUnsafeMutableBufferPointer { dgp in
+                        dUp.values.withUnsafeMutableBufferPointer { dup in
+                            backward(dh: dhp.baseAddress!, gate: gp.baseAddress!, up: upp.baseAddress!,
+                                     dGate: dgp.baseAddress!, dUp: dup.baseAddress!, count: gate.count)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,35 @@
+// What one forward pass saves for the backward pass (habit: one record of saved activations feeds
+// the backward, the logit lens and the probes). Rows are packed: sequence b owns rows
+// rowOffsets[b] ..< rowOffsets[b] + lengths[b]; there is no padding to mask.
+import Kernels
+
+public struct LayerActivations: Sendable {
+    public var input: Matrix           // [N, D] residual entering the block
+    public var attentionRstd: [Float]  // [N]
+    public var attentionNormed: Matrix // [N, D]
+    public var query: Matrix           // [N, H·Dh] after RoPE
+    public var key: Matrix             // [N, Hkv·Dh] after RoPE
+    public var value: Matrix           // [N, Hkv·Dh]
+    /// Attention probabilities, per sequence b and head h: [T_b, T_b] at probabilityOffsets[b] + h·T_b².
+    public var probabilities: [Float]
+    public var attentionOutput: Matrix // [N, H·Dh] before o_proj
+    public var middle: Matrix          // [N, D] residual after attention
+    public var mlpRstd: [Float]        // [N]
+    public var mlpNormed: Matrix       // [N, D]
+    public var gate: Matrix            // [N, F]
+    public var up: Matrix              // [N, F]
+    public var gated: Matrix           // [N, F] silu(gate) ⊙ up
+    /// x·Aᵀ per adapted projection: [N, r].
+    public var loraIntermediate: [Projection: Matrix]
+}
+
+public struct ActivationRecord: Sendable {
+    public var lengths: [Int]
+    public var rowOffsets: [Int]
+    public var probabilityOffsets: [Int]
+    public var positions: [Int]          // [N] absolute position of each row
+    public var layers: [LayerActivations]
+    public var finalInput: Matrix        // [N, D] output of the last block
+    public var finalRstd: [Float]        // [N]
+    public var finalNormed: Matrix       // [N, D]
+}

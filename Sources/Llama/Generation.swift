@@ -1,0 +1,54 @@
+// Greedy decoding with a KV cache, for a batch of prompts of any lengths at once: the prompts are
+// prefilled together, then every step feeds each sequence its last token.
+import Kernels
+
+public struct GenerationOptions: Sendable {
+    public var maxTokens: Int
+    /// Token ids that end a sequence (EOS, and newline tokens when asked); the stop token is kept in the output.
+    public var stopTokens: Set<Int>
+
+    public init(maxTokens: Int = 32, stopTokens: Set<Int> = []) {
+        self.maxTokens = maxTokens
+        self.stopTokens = stopTokens
+    }
+}
+
+extension LlamaModel {
+    /// Greedy continuations of each prompt: at most `maxTokens` new ids each, ending at a stop token.
+    public func generateGreedy(prompts: [[Int]], adapters: LoRAAdapters? = nil, options: GenerationOptions) throws -> [[Int]] {
+        guard !prompts.isEmpty else { return [] }
+        guard options.maxTokens > 0 else { return prompts.map { _ in [] } }
+        let longest = prompts.map(\.count).max() ?? 0
+        var cache: KVCache? = KVCache(config: config, sequences: prompts.count, capacity: longest + options.maxTokens)
+        var outputs = Array(repeating: [Int](), count: prompts.count)
+        var finished = Array(repeating: false, count: prompts.count)
+        var step = try forward(prompts, adapters: adapters, cache: &cache, capture: .none, logits: .lastToken, saveActivations: false)
+        for n in 0..<options.maxTokens {
+            var next = [[Int]]()
+            for b in 0..<prompts.count {
+                let id = Self.argmax(step.logits, row: b)
+                if !finished[b] {
+                    outputs[b].append(id)
+                    if options.stopTokens.contains(id) { finished[b] = true }
+                }
+                next.append([id])
+            }
+            if finished.allSatisfy({ $0 }) || n == options.maxTokens - 1 { break }
+            // Finished sequences keep decoding (their tokens are dropped) so every cache slot advances together.
+            step = try forward(next, adapters: adapters, cache: &cache, capture: .none, logits: .lastToken, saveActivations: false)
+        }
+        return outputs
+    }
+
+    /// The index of the largest logit in a row (the first one on ties, as torch.argmax).
+    static func argmax(_ m: Matrix, row: Int) -> Int {
+        var best = 0
+        var bestValue = -Float.infinity
+        let base = row * m.cols
+        for j in 0..<m.cols where m.values[base + j] > bestValue {
+            bestValue = m.values[base + j]
+            best = j
+        }
+        return best
+    }
+}

@@ -1,0 +1,23 @@
+// Errors of model assembly and running: each names the file or field and says what to do.
+
+public enum LlamaError: Error, CustomStringConvertible {
+    case invalidConfig(file: String, field: String, reason: String)
+    case missingTensor(file: String, name: String)
+    case tensorShape(file: String, name: String, expected: [Int], found: [Int])
+    case unsupportedModel(file: String, reason: String)
+    case tokenOutOfRange(id: Int, vocabularySize: Int)
+    case emptyInput(String)
+    case contextOverflow(needed: Int, capacity: Int)
+
+    public var description: String {
+        switch self {
+        case let .invalidConfig(file, field, reason): return "\(file): \(field): \(reason)"
+        case let .missingTensor(file, name): return "\(file): tensor '\(name)' is missing (is this a complete Llama-family model?)"
+        case let .tensorShape(file, name, expected, found): return "\(file): tensor '\(name)' has shape \(found), expected \(expected)"
+        case let .unsupportedModel(file, reason): return "\(file): \(reason)"
+        case let .tokenOutOfRange(id, v): return "token id \(id) is outside the vocabulary (0..<\(v))"
+        case let .emptyInput(what): return "empty input: \(what)"
+        case let .contextOverflow(needed, capacity): return "sequence needs \(needed) positions but the cache holds \(capacity)"
+        }
+    }
+}

@@ -1,2 +1,0 @@
-// Llama: placeholder until the first real file lands.
-enum LlamaModulePlaceholder {}
