@@ -43,3 +43,31 @@ public enum Softmax {
         logits.withUnsafeBufferPointer { logSumExp($0.baseAddress!, count: $0.count) }
     }
 }
+
+extension Softmax {
+    /// Softmax of every row of m in place, rows split over the cores.
+    public static func rows(_ m: inout Matrix) {
+        let cols = m.cols
+        m.values.withUnsafeMutableBufferPointer { p in
+            let base = p.baseAddress!
+            Parallel.forEachChunk(m.rows, minimumPerChunk: 4) { range in
+                for r in range { forward(base + r * cols, count: cols) }
+            }
+        }
+    }
+
+    /// log-softmax of every row of m in place.
+    public static func logRows(_ m: inout Matrix) {
+        let cols = m.cols
+        m.values.withUnsafeMutableBufferPointer { p in
+            let base = p.baseAddress!
+            Parallel.forEachChunk(m.rows, minimumPerChunk: 4) { range in
+                for r in range {
+                    let row = base + r * cols
+                    let lse = Float(logSumExp(row, count: cols))
+                    for j in 0..<cols { row[j] -= lse }
+                }
+            }
+        }
+    }
+}

@@ -26,7 +26,7 @@ extension LlamaModel {
         for n in 0..<options.maxTokens {
             var next = [[Int]]()
             for b in 0..<prompts.count {
-                let id = Self.argmax(step.logits, row: b)
+                let id = TopK.argmax(step.logits, b)
                 if !finished[b] {
                     outputs[b].append(id)
                     if options.stopTokens.contains(id) { finished[b] = true }
@@ -38,17 +38,5 @@ extension LlamaModel {
             step = try forward(next, adapters: adapters, cache: &cache, capture: .none, logits: .lastToken, saveActivations: false)
         }
         return outputs
-    }
-
-    /// The index of the largest logit in a row (the first one on ties, as torch.argmax).
-    static func argmax(_ m: Matrix, row: Int) -> Int {
-        var best = 0
-        var bestValue = -Float.infinity
-        let base = row * m.cols
-        for j in 0..<m.cols where m.values[base + j] > bestValue {
-            bestValue = m.values[base + j]
-            best = j
-        }
-        return best
     }
 }

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need (OpenBLAS, the default model), then runs every test in
+# release mode (numeric code is tested as it runs).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+LAZARUS_SKIP_BUILD=1 scripts/bootstrap.sh
+export LAZARUS_DEFAULT_MODEL="$root/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+swift build -c release --build-tests
+swift test -c release --skip-build "$@"
