@@ -1,2 +1,0 @@
-// Tokenizer: placeholder until the first real file lands.
-enum TokenizerModulePlaceholder {}
