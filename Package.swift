@@ -20,13 +20,14 @@ let package = Package(
         .target(name: "ModelFiles"),
         .target(name: "Tokenizer"),
         .target(name: "Llama", dependencies: ["Kernels", "ModelFiles", "Tokenizer"]),
-        .target(name: "Introspection", dependencies: ["Llama", "Kernels"]),
+        .target(name: "Introspection", dependencies: ["Llama", "Tokenizer", "Kernels"]),
         .target(name: "Training", dependencies: ["Llama", "Kernels", "ModelFiles", "Tokenizer"]),
-        .target(name: "Experiments", dependencies: ["Training", "Introspection", "Llama", "Yams"]),
+        .target(name: "Experiments", dependencies: ["Training", "Introspection", "Llama", "Tokenizer", "ModelFiles", "Kernels", "Yams"]),
+        .target(name: "Benchmarks", dependencies: ["Training", "Introspection", "Llama", "Kernels"]),
         .executableTarget(
             name: "LazarusCLI",
             dependencies: [
-                "Experiments", "Training", "Introspection", "Llama", "Tokenizer", "ModelFiles", "Kernels",
+                "Experiments", "Benchmarks", "Training", "Introspection", "Llama", "Tokenizer", "ModelFiles", "Kernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -34,9 +35,9 @@ let package = Package(
         .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LlamaTests", dependencies: ["Llama", "ModelFiles", "Tokenizer", "Kernels"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "IntrospectionTests", dependencies: ["Introspection", "Llama"]),
+        .testTarget(name: "IntrospectionTests", dependencies: ["Introspection", "Llama", "Tokenizer", "Kernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Llama", "Kernels"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Llama", "Kernels"]),
     ],
     swiftLanguageModes: [.v5]
 )

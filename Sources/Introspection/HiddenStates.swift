@@ -1,0 +1,46 @@
+// Hidden states of many prompts at one position each (default: the last prompt token), computed in
+// batches once per prompt set and shared by every layer's lens and probe: never a forward pass per layer.
+import Kernels
+import Llama
+
+public struct PromptHiddenStates: Sendable {
+    /// -1 for `embed`, k for `Lk`: the layer of each entry of `states`.
+    public var layerIndices: [Int]
+    /// states[i]: [P, D], row p is prompt p's residual stream at layer layerIndices[i].
+    public var states: [Matrix]
+    /// The model's own next-token logits at the same positions, [P, V].
+    public var finalLogits: Matrix
+
+    public init(layerIndices: [Int], states: [Matrix], finalLogits: Matrix) {
+        self.layerIndices = layerIndices
+        self.states = states
+        self.finalLogits = finalLogits
+    }
+
+    public func state(layer index: Int) -> Matrix? {
+        layerIndices.firstIndex(of: index).map { states[$0] }
+    }
+}
+
+public enum HiddenStateCollector {
+    /// Runs the prompts through the model in batches of `batchSize`, keeping the last token of each.
+    public static func collect(model: LlamaModel, prompts: [[Int]], adapters: LoRAAdapters? = nil,
+                               batchSize: Int = 32) throws -> PromptHiddenStates {
+        guard !prompts.isEmpty else { throw IntrospectionError.notEnoughData("no prompts") }
+        let c = model.config
+        let layerCount = c.layerCount + 1
+        var states = (0..<layerCount).map { _ in Matrix(rows: prompts.count, cols: c.hiddenSize) }
+        var logits = Matrix(rows: prompts.count, cols: c.vocabularySize)
+        var start = 0
+        while start < prompts.count {
+            let end = min(prompts.count, start + max(1, batchSize))
+            let result = try model.forward(Array(prompts[start..<end]), adapters: adapters, capture: .lastToken, logits: .lastToken)
+            for l in 0..<layerCount {
+                Elementwise.copyRows(result.hidden[l], from: 0, count: end - start, into: &states[l].values, at: start)
+            }
+            Elementwise.copyRows(result.logits, from: 0, count: end - start, into: &logits.values, at: start)
+            start = end
+        }
+        return PromptHiddenStates(layerIndices: Array(-1..<c.layerCount), states: states, finalLogits: logits)
+    }
+}

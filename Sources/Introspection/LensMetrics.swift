@@ -1,0 +1,69 @@
+// Per-layer task metrics read through the logit lens over a labelled prompt set (SPEC §5):
+// mean_task_prob, lens_task_accuracy and top1_rate.
+import Kernels
+import Llama
+
+/// The tasks of a prompt set and the words that name each task (e.g. "multiply" / "add" / "subtract").
+public struct TaskVocabulary: Sendable {
+    public var taskNames: [String]
+    public var words: [[LensTargetWord]]
+
+    public init(taskNames: [String], words: [[LensTargetWord]]) {
+        precondition(taskNames.count == words.count, "TaskVocabulary: one word list per task")
+        self.taskNames = taskNames
+        self.words = words
+    }
+
+    /// Every token id that stands for task k.
+    public func tokenIds(task k: Int) -> Set<Int> { Set(words[k].flatMap(\.tokenIds)) }
+
+    /// The task's probability in a row: the largest over its words (each already the largest over its forms).
+    public func probability(task k: Int, in probabilities: Matrix, row: Int) -> Float {
+        words[k].map { $0.probability(in: probabilities, row: row) }.max() ?? 0
+    }
+}
+
+public struct LensLayerMetrics: Sendable, Codable, Equatable {
+    public var name: String
+    public var index: Int
+    /// Mean over prompts of the probability of the prompt's own task words.
+    public var meanTaskProb: Double
+    /// Fraction of prompts whose own task's words outscore every other task's words.
+    public var lensTaskAccuracy: Double
+    /// Fraction of prompts whose whole-vocabulary arg-max is one of the task's tokens.
+    public var top1Rate: Double
+
+    enum CodingKeys: String, CodingKey {
+        case name, index
+        case meanTaskProb = "mean_task_prob"
+        case lensTaskAccuracy = "lens_task_accuracy"
+        case top1Rate = "top1_rate"
+    }
+}
+
+public enum LensMetrics {
+    /// The three metrics at every captured layer. labels[p] is the task index of prompt p.
+    public static func measure(model: LlamaModel, states: PromptHiddenStates, labels: [Int],
+                               vocabulary: TaskVocabulary) -> [LensLayerMetrics] {
+        precondition(labels.count == states.finalLogits.rows, "LensMetrics: one label per prompt")
+        let tasks = vocabulary.taskNames.count
+        let taskTokens = (0..<tasks).map { vocabulary.tokenIds(task: $0) }
+        var out: [LensLayerMetrics] = []
+        for (i, layer) in states.layerIndices.enumerated() {
+            var probSum = 0.0, correct = 0, top1 = 0
+            LogitLens.forEachChunk(model: model, hidden: states.states[i]) { offset, probs in
+                for r in 0..<probs.rows {
+                    let label = labels[offset + r]
+                    let taskProbs = (0..<tasks).map { vocabulary.probability(task: $0, in: probs, row: r) }
+                    probSum += Double(taskProbs[label])
+                    if (0..<tasks).allSatisfy({ $0 == label || taskProbs[label] > taskProbs[$0] }) { correct += 1 }
+                    if taskTokens[label].contains(TopK.argmax(probs, r)) { top1 += 1 }
+                }
+            }
+            let n = Double(max(labels.count, 1))
+            out.append(LensLayerMetrics(name: LayerSelection.name(layer), index: layer, meanTaskProb: probSum / n,
+                                        lensTaskAccuracy: Double(correct) / n, top1Rate: Double(top1) / n))
+        }
+        return out
+    }
+}

@@ -1,0 +1,163 @@
+// Linear probes: multinomial logistic regression on standardised hidden states with an L2 penalty,
+// trained by mini-batch Adam from a seed (the seed's probe_epochs / probe_lr / probe_batch_size), and the
+// shuffled-label control that says how much of a probe's accuracy the representation, not the probe, earns.
+import Foundation
+import Kernels
+
+public struct ProbeOptions: Sendable, Codable, Equatable {
+    public var epochs: Int = 100
+    public var learningRate: Double = 0.01
+    public var batchSize: Int = 32
+    /// Coefficient of ½‖W‖² (the bias is not penalised).
+    public var l2: Double = 1e-3
+    public var testFraction: Double = 0.2
+    public var seed: UInt64 = 42
+
+    public init(epochs: Int = 100, learningRate: Double = 0.01, batchSize: Int = 32, l2: Double = 1e-3,
+                testFraction: Double = 0.2, seed: UInt64 = 42) {
+        self.epochs = epochs
+        self.learningRate = learningRate
+        self.batchSize = batchSize
+        self.l2 = l2
+        self.testFraction = testFraction
+        self.seed = seed
+    }
+}
+
+public struct LinearProbe: Sendable {
+    public var mean: [Float]      // [D] of the training rows
+    public var scale: [Float]     // [D] 1/std of the training rows (1 where a feature is constant)
+    public var weights: Matrix    // [K, D] on standardised features
+    public var bias: [Float]      // [K]
+
+    /// Standardised copy of the chosen rows.
+    func standardise(_ features: Matrix, rows: [Int]) -> Matrix {
+        var x = Elementwise.gatherRows(features, rows)
+        let d = x.cols
+        for r in 0..<x.rows { for j in 0..<d { x.values[r * d + j] = (x.values[r * d + j] - mean[j]) * scale[j] } }
+        return x
+    }
+
+    /// Class scores [rows, K].
+    public func scores(_ features: Matrix, rows: [Int]) -> Matrix {
+        let x = standardise(features, rows: rows)
+        var z = Matrix(rows: rows.count, cols: weights.rows)
+        Matmul.linear(x, weights, into: &z)
+        for r in 0..<z.rows { for k in 0..<z.cols { z.values[r * z.cols + k] += bias[k] } }
+        return z
+    }
+
+    public func predict(_ features: Matrix, rows: [Int]) -> [Int] {
+        let z = scores(features, rows: rows)
+        return (0..<z.rows).map { TopK.argmax(z, $0) }
+    }
+
+    public func accuracy(_ features: Matrix, labels: [Int], rows: [Int]) -> Double {
+        guard !rows.isEmpty else { return 0 }
+        let predicted = predict(features, rows: rows)
+        return Double(zip(predicted, rows).filter { $0 == labels[$1] }.count) / Double(rows.count)
+    }
+
+    /// Fits a probe to `features[rows]` with `labels` in 0..<classes.
+    public static func train(features: Matrix, labels: [Int], rows: [Int], classes: Int, options: ProbeOptions) -> LinearProbe {
+        let d = features.cols
+        precondition(!rows.isEmpty && classes >= 2, "LinearProbe: needs training rows and at least two classes")
+        // Standardisation statistics from the training rows only (Double sums: hidden states reach the hundreds).
+        var mean = [Float](repeating: 0, count: d), scale = [Float](repeating: 1, count: d)
+        for j in 0..<d {
+            var s = 0.0, ss = 0.0
+            for r in rows { let v = Double(features[r, j]); s += v; ss += v * v }
+            let m = s / Double(rows.count)
+            let variance = max(0, ss / Double(rows.count) - m * m)
+            mean[j] = Float(m)
+            scale[j] = variance > 1e-12 ? Float(1 / variance.squareRoot()) : 1
+        }
+        var probe = LinearProbe(mean: mean, scale: scale, weights: Matrix(rows: classes, cols: d), bias: [Float](repeating: 0, count: classes))
+        let x = probe.standardise(features, rows: Array(rows))
+        let y = rows.map { labels[$0] }
+
+        // Adam on mean cross-entropy + ½·l2·‖W‖².
+        var mW = Matrix(rows: classes, cols: d), vW = Matrix(rows: classes, cols: d)
+        var mB = [Double](repeating: 0, count: classes), vB = [Double](repeating: 0, count: classes)
+        var rng = SeededRandom(seed: options.seed)
+        let b1 = 0.9, b2 = 0.999, eps = 1e-8
+        var step = 0
+        for _ in 0..<options.epochs {
+            let order = rng.permutation(x.rows)
+            var start = 0
+            while start < order.count {
+                let batch = Array(order[start..<min(order.count, start + max(1, options.batchSize))])
+                start += batch.count
+                let xb = Elementwise.gatherRows(x, batch)
+                var z = Matrix(rows: batch.count, cols: classes)
+                Matmul.linear(xb, probe.weights, into: &z)
+                // z becomes dL/dz = (softmax − onehot) / n.
+                for r in 0..<batch.count {
+                    for k in 0..<classes { z.values[r * classes + k] += probe.bias[k] }
+                }
+                Softmax.rows(&z)
+                let inv = 1 / Float(batch.count)
+                var gB = [Double](repeating: 0, count: classes)
+                for r in 0..<batch.count {
+                    z.values[r * classes + y[batch[r]]] -= 1
+                    for k in 0..<classes { z.values[r * classes + k] *= inv; gB[k] += Double(z.values[r * classes + k]) }
+                }
+                var gW = Matrix(rows: classes, cols: d)
+                Matmul.transposedProduct(z, xb, into: &gW)
+                step += 1
+                let c1 = 1 - pow(b1, Double(step)), c2 = 1 - pow(b2, Double(step))
+                let lr = options.learningRate
+                for i in 0..<(classes * d) {
+                    let g = Double(gW.values[i]) + options.l2 * Double(probe.weights.values[i])
+                    let m = b1 * Double(mW.values[i]) + (1 - b1) * g
+                    let v = b2 * Double(vW.values[i]) + (1 - b2) * g * g
+                    mW.values[i] = Float(m); vW.values[i] = Float(v)
+                    probe.weights.values[i] -= Float(lr * (m / c1) / ((v / c2).squareRoot() + eps))
+                }
+                for k in 0..<classes {
+                    mB[k] = b1 * mB[k] + (1 - b1) * gB[k]
+                    vB[k] = b2 * vB[k] + (1 - b2) * gB[k] * gB[k]
+                    probe.bias[k] -= Float(lr * (mB[k] / c1) / ((vB[k] / c2).squareRoot() + eps))
+                }
+            }
+        }
+        return probe
+    }
+}
+
+public struct ProbeLayerResult: Sendable, Codable, Equatable {
+    public var name: String
+    public var index: Int
+    public var testAccuracy: Double
+    /// The same probe trained and tested on labels shuffled by a seeded permutation (Hewitt & Liang's control idea).
+    public var controlAccuracy: Double
+    public var selectivity: Double
+
+    enum CodingKeys: String, CodingKey {
+        case name, index
+        case testAccuracy = "test_accuracy"
+        case controlAccuracy = "control_accuracy"
+        case selectivity
+    }
+}
+
+public enum ProbeSweep {
+    /// A probe and its control at every layer of `states`, on one stratified split.
+    public static func run(states: PromptHiddenStates, labels: [Int], classes: Int, options: ProbeOptions) throws -> [ProbeLayerResult] {
+        guard labels.count == states.finalLogits.rows else { throw IntrospectionError.badInput("one label per prompt is needed") }
+        guard Set(labels).count >= 2 else { throw IntrospectionError.notEnoughData("a probe needs at least two classes, found \(Set(labels).count)") }
+        let split = StratifiedSplit(labels: labels, testFraction: options.testFraction, seed: options.seed)
+        guard !split.test.isEmpty else { throw IntrospectionError.notEnoughData("too few examples for a test split") }
+        var rng = SeededRandom(seed: options.seed ^ 0x5EED_C0DE)
+        var shuffled = labels
+        rng.shuffle(&shuffled)
+        return states.layerIndices.enumerated().map { i, layer in
+            let f = states.states[i]
+            let probe = LinearProbe.train(features: f, labels: labels, rows: split.train, classes: classes, options: options)
+            let control = LinearProbe.train(features: f, labels: shuffled, rows: split.train, classes: classes, options: options)
+            let acc = probe.accuracy(f, labels: labels, rows: split.test)
+            let ctl = control.accuracy(f, labels: shuffled, rows: split.test)
+            return ProbeLayerResult(name: LayerSelection.name(layer), index: layer, testAccuracy: acc, controlAccuracy: ctl, selectivity: acc - ctl)
+        }
+    }
+}

@@ -1,2 +1,0 @@
-// Introspection: placeholder until the first real file lands.
-enum IntrospectionModulePlaceholder {}

@@ -1,0 +1,49 @@
+// The logit lens on a small random model: at the last layer it is the model's own distribution, and the
+// task metrics count what they say they count.
+import Introspection
+import Kernels
+import Llama
+import Testing
+
+@Suite struct LogitLensTests {
+    let model = LlamaModel.random(config: LlamaModel.tinyTestConfig, seed: 11)
+    let prompts = [[1, 2, 3, 4], [7, 7], [20, 21, 22, 23, 24, 25], [5]]
+
+    @Test func lastLayerLensIsTheModelsNextTokenDistribution() throws {
+        let states = try HiddenStateCollector.collect(model: model, prompts: prompts, batchSize: 3)
+        let lens = LogitLens.probabilities(model: model, hidden: states.state(layer: model.config.layerCount - 1)!)
+        var own = states.finalLogits
+        Softmax.rows(&own)
+        for i in 0..<own.count { #expect(abs(lens.values[i] - own.values[i]) < 1e-5) }
+        // And those logits are the forward pass's own, whatever the batching.
+        let direct = try model.forward(prompts, logits: .lastToken)
+        for i in 0..<direct.logits.count { #expect(abs(direct.logits.values[i] - states.finalLogits.values[i]) < 1e-5) }
+    }
+
+    @Test func metricsCountWhatTheySay() throws {
+        let states = try HiddenStateCollector.collect(model: model, prompts: prompts)
+        let layer = model.config.layerCount - 1
+        let probs = LogitLens.probabilities(model: model, hidden: states.state(layer: layer)!)
+        // Two "tasks", each named by one token id; labels chosen so we know the answers.
+        let top = (0..<probs.rows).map { TopK.argmax(probs, $0) }
+        let second = (0..<probs.rows).map { TopK.row(probs, $0, k: 2)[1].index }
+        // Task 0 is each prompt's top token, task 1 its second: prompts labelled 0 are lens-correct and top-1.
+        var words0: [LensTargetWord] = [], words1: [LensTargetWord] = []
+        for r in 0..<probs.rows {
+            words0.append(LensTargetWord(word: "t\(r)", tokenIds: [top[r]]))
+            words1.append(LensTargetWord(word: "s\(r)", tokenIds: [second[r]]))
+        }
+        // Score one prompt at a time so each has its own vocabulary.
+        for r in 0..<probs.rows {
+            let single = PromptHiddenStates(layerIndices: [layer], states: [Elementwise.gatherRows(states.state(layer: layer)!, [r])],
+                                            finalLogits: Elementwise.gatherRows(states.finalLogits, [r]))
+            let vocab = TaskVocabulary(taskNames: ["a", "b"], words: [[words0[r]], [words1[r]]])
+            let asA = LensMetrics.measure(model: model, states: single, labels: [0], vocabulary: vocab)[0]
+            let asB = LensMetrics.measure(model: model, states: single, labels: [1], vocabulary: vocab)[0]
+            #expect(asA.lensTaskAccuracy == 1 && asA.top1Rate == 1)
+            #expect(asB.lensTaskAccuracy == 0 && asB.top1Rate == 0)
+            #expect(abs(asA.meanTaskProb - Double(probs[r, top[r]])) < 1e-6)
+            #expect(abs(asB.meanTaskProb - Double(probs[r, second[r]])) < 1e-6)
+        }
+    }
+}
