@@ -30,8 +30,9 @@ public final class BPETokenizer: @unchecked Sendable {
     ///   - tokens: the vocabulary, id = index, in byte-level form (GGUF `tokenizer.ggml.tokens`).
     ///   - merges: `"left right"` strings, highest priority first (`tokenizer.ggml.merges`).
     ///   - tokenTypes: GGUF `tokenizer.ggml.token_type` (1 normal, 2 unknown, 3 control,
-    ///     4 user-defined, 5 unused, 6 byte); when `specialTokens` is nil, control and
-    ///     user-defined tokens are the ones recognised in text, as llama.cpp does.
+    ///     4 user-defined, 5 unused, 6 byte); when `specialTokens` is nil, unknown, control and
+    ///     user-defined tokens are the ones recognised in text, as llama.cpp does (and as
+    ///     `tokenizers` does with the added tokens those types come from).
     ///   - specialTokens: explicit texts to recognise in text; each must be in `tokens`.
     ///   - source: the file name the description came from, for errors.
     ///   - ignoreMerges: take a piece that is itself in the vocabulary whole, as Llama 3 does;
@@ -70,7 +71,7 @@ public final class BPETokenizer: @unchecked Sendable {
                 specials.append((text, id))
             }
         } else if let tokenTypes {
-            for (id, type) in tokenTypes.enumerated() where (type == 3 || type == 4) && !tokens[id].isEmpty {
+            for (id, type) in tokenTypes.enumerated() where (type == 2 || type == 3 || type == 4) && !tokens[id].isEmpty {
                 specials.append((tokens[id], id))
             }
         }

@@ -138,7 +138,7 @@ struct SmolLM2TokenizerTests {
             for prompt in prompts { total += tokenizer.encode(prompt).count }
         }
         #expect(total > 3000 * 8)
-        // Measured about 10 ms here; the bound leaves room for a slow, busy machine.
+        // Measured about 6 ms here (2 cores); the bound leaves room for a slow, busy machine.
         #expect(elapsed < .milliseconds(300), "3000 prompts took \(elapsed)")
     }
 
