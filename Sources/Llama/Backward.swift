@@ -49,6 +49,8 @@ extension LlamaModel {
         let layout = AttentionLayout(queryRowOffsets: record.rowOffsets, queryCounts: record.lengths,
                                      keyRowOffsets: record.rowOffsets, keyCounts: record.lengths,
                                      heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim)
+        // A pass that read keys from a KV cache saved [T, S] probabilities with S > T; this backward is for cache-free passes.
+        precondition(layout.probabilityOffsets == record.probabilityOffsets, "backward: the record comes from a pass with a KV cache")
         // Buffers reused across layers.
         var dGated = Matrix(rows: N, cols: c.intermediateSize)
         var dGate = Matrix(rows: N, cols: c.intermediateSize)
