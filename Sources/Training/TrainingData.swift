@@ -47,14 +47,16 @@ public enum TrainingData {
         do { data = try Data(contentsOf: fileURL) } catch {
             throw TrainingError.missingData(file: file, reason: "cannot be read: \(error.localizedDescription)")
         }
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard var text = String(data: data, encoding: .utf8) else {
             throw TrainingError.malformedData(file: file, line: 1, reason: "the file is not UTF-8 text", fix: "save it as UTF-8 JSON Lines")
         }
+        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }  // a UTF-8 byte-order mark some editors write
         var result: [TrainingExample] = []
         var firstKind: (kind: String, line: Int)? = nil
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Lines end at byte 0x0A (a String split on "\n" would not split "\r\n", one Character).
+        for (index, rawLine) in text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
             let line = index + 1
-            let trimmed = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
+            let trimmed = String(Substring(rawLine)).trimmingCharacters(in: .whitespacesAndNewlines)
             if trimmed.isEmpty { continue }
             func fail(_ reason: String, _ fix: String) -> TrainingError { .malformedData(file: file, line: line, reason: reason, fix: fix) }
             let object: Any

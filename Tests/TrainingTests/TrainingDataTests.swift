@@ -26,6 +26,8 @@ func temporaryFolder(_ files: [String: String]) throws -> URL {
         #expect(data.train[0].tokens == toyEncode("abc") + [2])
         #expect(data.train[0].lossMask == [false, true, true, true, true])
         #expect(data.valid[0].targetCount == 3)
+        let windows = try load(["train.jsonl": "\u{FEFF}{\"text\": \"ab\"}\r\n{\"text\": \"cd\"}\r\n"])
+        #expect(windows.train.map(\.tokens) == [toyEncode("ab") + [2], toyEncode("cd") + [2]])
     }
 
     @Test func maskedPromptCountsOnlyCompletionTokens() throws {
