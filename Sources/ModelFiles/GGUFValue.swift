@@ -78,42 +78,27 @@ public indirect enum GGUFValue: Sendable, Equatable {
     }
 
     /// An array whose elements are all strings.
-    public var stringArray: [String]? {
-        guard case .array(let elements) = self else { return nil }
-        var result: [String] = []
-        result.reserveCapacity(elements.count)
-        for element in elements {
-            guard let s = element.stringValue else { return nil }
-            result.append(s)
-        }
-        return result
-    }
+    public var stringArray: [String]? { elements { $0.stringValue } }
 
     /// An array whose elements are all integers that fit in `Int`.
-    public var intArray: [Int]? {
-        guard case .array(let elements) = self else { return nil }
-        var result: [Int] = []
-        result.reserveCapacity(elements.count)
-        for element in elements {
-            guard let i = element.intValue else { return nil }
-            result.append(i)
-        }
-        return result
-    }
+    public var intArray: [Int]? { elements { $0.intValue } }
 
     /// An array whose elements are all numbers, as Float.
     public var floatArray: [Float]? {
+        elements { element in
+            if case .float32(let f) = element { return f }
+            return element.doubleValue.map(Float.init)
+        }
+    }
+
+    /// The array's elements converted by `convert`, or nil if this is no array or one element fails.
+    private func elements<T>(_ convert: (GGUFValue) -> T?) -> [T]? {
         guard case .array(let elements) = self else { return nil }
-        var result: [Float] = []
+        var result: [T] = []
         result.reserveCapacity(elements.count)
         for element in elements {
-            if case .float32(let f) = element {
-                result.append(f)
-            } else if let d = element.doubleValue {
-                result.append(Float(d))
-            } else {
-                return nil
-            }
+            guard let converted = convert(element) else { return nil }
+            result.append(converted)
         }
         return result
     }

@@ -16,6 +16,14 @@ enum KQuantBlocks {
         return (scale, min)
     }
 
+    /// The two sub-blocks of 64-value group `group`: their scale and min, multiplied out.
+    @inline(__always)
+    static func groupScales(_ scales: UnsafeRawPointer, _ group: Int, _ d: Float, _ dmin: Float) -> (Float, Float, Float, Float) {
+        let (s1, m1) = scaleAndMin(scales, 2 * group)
+        let (s2, m2) = scaleAndMin(scales, 2 * group + 1)
+        return (d * Float(s1), dmin * Float(m1), d * Float(s2), dmin * Float(m2))
+    }
+
     /// { f16 d; f16 dmin; u8 scales[12]; u8 qs[128] }. Each 32 bytes of qs hold two sub-blocks of 32:
     /// low nibbles the first, high nibbles the second. Value = d·scale·q − dmin·min.
     @inline(__always)
@@ -24,10 +32,7 @@ enum KQuantBlocks {
         let dmin = loadHalf(p, 2)
         let scales = p + 4
         for group in 0..<4 {
-            let (s1, m1) = scaleAndMin(scales, 2 * group)
-            let (s2, m2) = scaleAndMin(scales, 2 * group + 1)
-            let d1 = d * Float(s1), min1 = dmin * Float(m1)
-            let d2 = d * Float(s2), min2 = dmin * Float(m2)
+            let (d1, min1, d2, min2) = groupScales(scales, group, d, dmin)
             let qs = p + 16 + 32 * group
             let out = y + 64 * group
             for l in 0..<32 {
@@ -47,10 +52,7 @@ enum KQuantBlocks {
         let scales = p + 4
         let qh = p + 16
         for group in 0..<4 {
-            let (s1, m1) = scaleAndMin(scales, 2 * group)
-            let (s2, m2) = scaleAndMin(scales, 2 * group + 1)
-            let d1 = d * Float(s1), min1 = dmin * Float(m1)
-            let d2 = d * Float(s2), min2 = dmin * Float(m2)
+            let (d1, min1, d2, min2) = groupScales(scales, group, d, dmin)
             let lowBit = UInt8(1) << UInt8(2 * group)
             let highBit = lowBit << 1
             let qs = p + 48 + 32 * group
