@@ -38,6 +38,17 @@ public enum Dequantize {
         }
     }
 
+    /// Decodes the bytes at `range` of `data` (whole blocks of `type`) into a new array of `count` values.
+    static func floats(_ type: GGMLType, from data: Data, range: Range<Int>, count: Int) throws -> [Float] {
+        try data.withUnsafeBytes { raw in
+            let blocks = UnsafeRawBufferPointer(rebasing: raw[range])
+            return try [Float](unsafeUninitializedCapacity: count) { out, initialized in
+                try decode(type, blocks: blocks, into: out)
+                initialized = count
+            }
+        }
+    }
+
     /// Decodes blocks `range` of `source` into their places in `destination`.
     static func decodeRange(_ type: GGMLType, _ source: UnsafeRawPointer, _ destination: UnsafeMutablePointer<Float>, _ range: Range<Int>) {
         let blockBytes = type.bytesPerBlock

@@ -77,13 +77,7 @@ public final class GGUFFile: @unchecked Sendable {
                                  reason: "has type \(info.type.name), which Lazarus cannot dequantise (it reads \(GGMLType.supportedNames)); use a model file quantised to one of those")
         }
         let start = dataOffset + info.offset
-        return try bytes.withUnsafeBytes { raw in
-            let blocks = UnsafeRawBufferPointer(rebasing: raw[start..<(start + info.byteCount)])
-            return try [Float](unsafeUninitializedCapacity: info.elementCount) { out, initialized in
-                try Dequantize.decode(info.type, blocks: blocks, into: out)
-                initialized = info.elementCount
-            }
-        }
+        return try Dequantize.floats(info.type, from: bytes, range: start..<(start + info.byteCount), count: info.elementCount)
     }
 
     /// The tensor's raw bytes as stored (quantised blocks included).

@@ -142,13 +142,7 @@ public struct SafetensorsFile: @unchecked Sendable {
                                  reason: "has dtype \(entry.dtype); Lazarus reads F32, F16 and BF16 tensors — convert the checkpoint to one of those")
         }
         let start = dataStart + entry.begin
-        return try bytes.withUnsafeBytes { raw in
-            let source = UnsafeRawBufferPointer(rebasing: raw[start..<(dataStart + entry.end)])
-            return try [Float](unsafeUninitializedCapacity: entry.elementCount) { out, initialized in
-                try Dequantize.decode(dtype.ggmlType, blocks: source, into: out)
-                initialized = entry.elementCount
-            }
-        }
+        return try Dequantize.floats(dtype.ggmlType, from: bytes, range: start..<(dataStart + entry.end), count: entry.elementCount)
     }
 
     /// The tensor's bytes as stored, or nil when there is no such tensor.
