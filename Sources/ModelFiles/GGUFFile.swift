@@ -195,7 +195,11 @@ struct GGUFLayout {
             }
             let offsetStart = cursor.position
             let rawOffset = try cursor.u64(field)
-            guard rawOffset <= UInt64(Int.max), Int(rawOffset) % alignment == 0 else {
+            guard rawOffset <= UInt64(raw.count) else {
+                throw cursor.error("has data offset \(rawOffset), past the end of the file (size \(raw.count)); the file is truncated or corrupt",
+                                   at: offsetStart, field: field)
+            }
+            guard Int(rawOffset) % alignment == 0 else {
                 throw cursor.error("has data offset \(rawOffset), not a multiple of the alignment \(alignment); the file is corrupt",
                                    at: offsetStart, field: field)
             }
