@@ -35,7 +35,8 @@ import os
 import torch
 import transformers
 
-from reference_model import DEFAULT_MODEL, ROOT, encode, load_model, load_tokenizer, rounded, write_json
+from reference_model import (DEFAULT_MODEL, DIGITS, ROOT, encode, final_summary, load_model, load_tokenizer,
+                             rounded, write_json)
 
 LLAMA_OUT = os.path.join(ROOT, "Tests", "LlamaTests", "Fixtures", "smollm2_reference.json")
 LENS_OUT = os.path.join(ROOT, "Tests", "IntrospectionTests", "Fixtures", "lens_reference.json")
@@ -66,8 +67,6 @@ LENS_PROMPTS = [
     ("9 * 9 =", "multiply"), ("17 + 38 =", "add"), ("65 - 28 =", "subtract"),
 ]
 LENS_WORDS = ["multiply", "add", "subtract"]
-
-DIGITS = 7  # significant digits: float32 carries ~7, the tests compare at 1e-3..1e-4
 
 
 def fixed_ids(tokenizer, vocab_size):
@@ -119,23 +118,18 @@ def llama_reference(model, tokenizer, layers):
     for text in PROMPTS:
         ids = encode(tokenizer, text)
         logits, residuals, normed = run_with_residuals(model, ids)
-        last = logits[-1]
-        top = torch.topk(last, 20)
+        final = final_summary(logits[-1], chosen)
         prompts.append({
             "text": text,
             "ids": ids,
-            "final": {
-                "logsumexp": float(torch.logsumexp(last, 0)),
-                "top20": [[int(i), float(f"{float(v):.{DIGITS}g}")] for v, i in zip(top.values, top.indices)],
-                "fixed_logits": rounded(last[chosen], DIGITS),
-            },
+            "final": final,
             "hidden_last": {
                 "l2_norm": rounded([r[-1].norm() for r in residuals], DIGITS),
                 "first8": [rounded(r[-1][:8], DIGITS) for r in residuals],
                 "final_normed": {"l2_norm": float(normed[-1].norm()), "first8": rounded(normed[-1][:8], DIGITS)},
             },
         })
-        print(f"{text!r}: top1 {tokenizer.decode([int(top.indices[0])])!r} ({float(top.values[0]):.3f})")
+        print(f"{text!r}: top1 {tokenizer.decode([final['top20'][0][0]])!r} ({final['top20'][0][1]:.3f})")
 
     greedy = []
     for text in GREEDY_PROMPTS:

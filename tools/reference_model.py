@@ -44,6 +44,20 @@ def write_json(path, value):
     print(f"wrote {os.path.relpath(path, ROOT)} ({os.path.getsize(path)} bytes)")
 
 
+DIGITS = 7  # significant digits for the default model's fixtures: float32 carries ~7, tests compare at 1e-3
+
+
 def rounded(values, digits=6):
     """Floats for a fixture: enough digits for a 1e-4 comparison, few enough to keep files small."""
     return [float(f"{float(v):.{digits}g}") for v in values]
+
+
+def final_summary(last_logits, fixed_ids, top=20):
+    """The final-position record of the fixtures: logsumexp (so log-softmax = logit - logsumexp), the
+    top logits as [id, logit], and the logits at fixed ids."""
+    best = torch.topk(last_logits, top)
+    return {
+        "logsumexp": float(torch.logsumexp(last_logits, 0)),
+        f"top{top}": [[int(i), float(f"{float(v):.{DIGITS}g}")] for v, i in zip(best.values, best.indices)],
+        "fixed_logits": rounded(last_logits[fixed_ids], DIGITS),
+    }
