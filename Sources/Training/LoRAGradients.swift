@@ -1,0 +1,62 @@
+// One training step's mathematics: the forward pass over a packed batch, cross-entropy at the rows that
+// carry a target, and the backward pass to the LoRA matrices. No optimiser and no state: the trainer,
+// the tests and the benchmark all call these two functions.
+import Kernels
+import Llama
+
+/// A training sequence: tokens, and for each t whether tokens[t] is a target predicted from position t−1.
+public struct TrainingExample: Sendable, Equatable, Codable {
+    public var tokens: [Int]
+    /// lossMask[t] is true where tokens[t] counts as a target (never at t = 0).
+    public var lossMask: [Bool]
+    public init(tokens: [Int], lossMask: [Bool]) {
+        precondition(tokens.count == lossMask.count, "TrainingExample: \(tokens.count) tokens, \(lossMask.count) mask entries")
+        self.tokens = tokens
+        self.lossMask = lossMask
+    }
+    /// Every next token counts.
+    public init(tokens: [Int]) {
+        self.init(tokens: tokens, lossMask: tokens.indices.map { $0 > 0 })
+    }
+    public var targetCount: Int { lossMask.indices.reduce(0) { $0 + ($1 > 0 && lossMask[$1] ? 1 : 0) } }
+}
+
+public struct LossAndGradients: Sendable {
+    /// Mean cross-entropy over the counted targets (0 when there are none).
+    public var loss: Double
+    public var targetCount: Int
+    public var gradients: LoRAAdapterGradients
+}
+
+public enum LoRAGradients {
+    /// The packed rows whose logits predict a target, and those targets.
+    static func targets(of batch: [TrainingExample], rowOffsets: [Int]) -> (rows: [Int], targets: [Int]) {
+        var rows: [Int] = [], targets: [Int] = []
+        for (b, ex) in batch.enumerated() {
+            for t in 1..<max(1, ex.tokens.count) where ex.lossMask[t] {
+                rows.append(rowOffsets[b] + t - 1)
+                targets.append(ex.tokens[t])
+            }
+        }
+        return (rows, targets)
+    }
+
+    /// Mean loss over the batch's targets and its gradient with respect to every LoRA matrix.
+    public static func lossAndGradients(model: LlamaModel, adapters: LoRAAdapters, batch: [TrainingExample]) throws -> LossAndGradients {
+        let forward = try model.forward(batch.map(\.tokens), adapters: adapters, logits: .none, saveActivations: true)
+        let record = forward.activations!
+        let (rows, targets) = targets(of: batch, rowOffsets: forward.rowOffsets)
+        let logits = model.logits(atRows: rows, of: record)
+        let (loss, dLogits) = CrossEntropy.lossAndGradient(logits: logits, targets: targets)
+        let result = model.backward(dLogits: dLogits, atRows: rows, record: record, adapters: adapters)
+        return LossAndGradients(loss: loss, targetCount: targets.count, gradients: result.adapterGradients)
+    }
+
+    /// Summed loss and target count of a batch, forward only (evaluation).
+    public static func lossSum(model: LlamaModel, adapters: LoRAAdapters?, batch: [TrainingExample]) throws -> (sum: Double, count: Int) {
+        let forward = try model.forward(batch.map(\.tokens), adapters: adapters, logits: .allPositions)
+        let (rows, targets) = targets(of: batch, rowOffsets: forward.rowOffsets)
+        guard !rows.isEmpty else { return (0, 0) }
+        return CrossEntropy.loss(logits: Elementwise.gatherRows(forward.logits, rows), targets: targets)
+    }
+}

@@ -1,0 +1,109 @@
+// LoRA adapters on disk in Hugging Face PEFT's layout: a folder with adapter_model.safetensors
+// (lora_A [r, in] and lora_B [out, r] per adapted projection) and adapter_config.json, so that
+// PeftModel.from_pretrained loads them onto the transformers model of the same weights.
+// Not the optimiser checkpoint (TrainingCheckpoint.swift) and not mlx-lm's adapter format.
+import Foundation
+import Kernels
+import Llama
+
+public enum PEFTAdapterFiles {
+    public static let weightsFileName = "adapter_model.safetensors"
+    public static let configFileName = "adapter_config.json"
+
+    /// PEFT's key for one LoRA matrix ("A" or "B").
+    public static func key(layer: Int, _ p: Projection, _ matrix: String) -> String {
+        "base_model.model.model.layers.\(layer).\(p.huggingFaceModule).\(p.huggingFaceName).lora_\(matrix).weight"
+    }
+
+    public static func save(_ adapters: LoRAAdapters, to folder: URL, baseModel: String) throws {
+        try save(adapters, to: folder, baseModel: baseModel, metadata: [:])
+    }
+
+    /// `metadata` goes into the safetensors header beside PEFT's {"format": "pt"} (the trainer records its step).
+    static func save(_ adapters: LoRAAdapters, to folder: URL, baseModel: String, metadata: [String: String]) throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var tensors: [String: InterimSafetensorsTensor] = [:]
+        for (l, layer) in adapters.layers.enumerated() {
+            for (p, ad) in layer {
+                tensors[key(layer: l, p, "A")] = InterimSafetensorsTensor(shape: [ad.a.rows, ad.a.cols], values: ad.a.values)
+                tensors[key(layer: l, p, "B")] = InterimSafetensorsTensor(shape: [ad.b.rows, ad.b.cols], values: ad.b.values)
+            }
+        }
+        let weights = try InterimSafetensors.encode(tensors, metadata: metadata.merging(["format": "pt"]) { _, pt in pt })
+        let config: [String: Any] = [
+            "peft_type": "LORA", "task_type": "CAUSAL_LM", "r": adapters.rank, "lora_alpha": Double(adapters.alpha),
+            "lora_dropout": 0.0, "target_modules": adapters.targets.map(\.rawValue), "bias": "none",
+            "base_model_name_or_path": baseModel, "fan_in_fan_out": false, "inference_mode": true, "use_rslora": false,
+            "use_dora": false, "init_lora_weights": true, "modules_to_save": NSNull(), "layers_to_transform": NSNull(),
+            "rank_pattern": [String: Any](), "alpha_pattern": [String: Any](), "revision": NSNull(),
+        ]
+        let json = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
+        try InterimSafetensors.atomicWrite(weights, to: folder.appendingPathComponent(weightsFileName))
+        try InterimSafetensors.atomicWrite(json, to: folder.appendingPathComponent(configFileName))
+    }
+
+    /// Reads a PEFT LoRA folder for a model of `config`; refuses variants the forward pass does not compute
+    /// (rsLoRA, DoRA, fan_in_fan_out, biases, per-module ranks) rather than applying them wrongly.
+    public static func load(from folder: URL, config: LlamaConfig) throws -> LoRAAdapters {
+        try loadWithMetadata(from: folder, config: config).adapters
+    }
+
+    static func loadWithMetadata(from folder: URL, config: LlamaConfig) throws -> (adapters: LoRAAdapters, metadata: [String: String]) {
+        let configURL = folder.appendingPathComponent(configFileName)
+        let weightsURL = folder.appendingPathComponent(weightsFileName)
+        func fail(_ url: URL, _ field: String, _ reason: String) -> TrainingError { .adapterFile(file: url.path, field: field, reason: reason) }
+        guard let configData = try? Data(contentsOf: configURL) else { throw fail(configURL, "file", "cannot be read (is this a PEFT adapter folder?)") }
+        guard let json = (try? JSONSerialization.jsonObject(with: configData)) as? [String: Any] else {
+            throw fail(configURL, "file", "not a JSON object")
+        }
+        guard (json["peft_type"] as? String) == "LORA" else { throw fail(configURL, "peft_type", "expected \"LORA\", found \(json["peft_type"] ?? "nothing")") }
+        guard let rank = json["r"] as? Int, rank > 0, rank <= 1 << 16 else { throw fail(configURL, "r", "must be a positive integer") }
+        guard let alphaNumber = json["lora_alpha"] as? Double, alphaNumber.isFinite, alphaNumber > 0 else {
+            throw fail(configURL, "lora_alpha", "must be a positive number")
+        }
+        for flag in ["use_rslora", "use_dora", "fan_in_fan_out"] where (json[flag] as? Bool) == true {
+            throw fail(configURL, flag, "is true; Lazarus applies plain LoRA (W x + alpha/r · B A x) only")
+        }
+        if let bias = json["bias"] as? String, bias != "none" { throw fail(configURL, "bias", "is \"\(bias)\"; only \"none\" is supported") }
+        for pattern in ["rank_pattern", "alpha_pattern"] {
+            if let p = json[pattern] as? [String: Any], !p.isEmpty { throw fail(configURL, pattern, "per-module ranks or alphas are not supported") }
+        }
+        if let layers = json["layers_to_transform"], !(layers is NSNull) { throw fail(configURL, "layers_to_transform", "must be null (every layer adapted)") }
+        guard let names = json["target_modules"] as? [String], !names.isEmpty else {
+            throw fail(configURL, "target_modules", "must be a list of module names such as [\"q_proj\", \"v_proj\"]")
+        }
+        var targets: [Projection] = []
+        for name in names {
+            guard let p = Projection(rawValue: name) else { throw fail(configURL, "target_modules", "'\(name)' is not one of \(Projection.allCases.map(\.rawValue))") }
+            if !targets.contains(p) { targets.append(p) }
+        }
+
+        guard let weightsData = try? Data(contentsOf: weightsURL) else { throw fail(weightsURL, "file", "cannot be read") }
+        let (tensors, metadata) = try InterimSafetensors.decode(weightsData, file: weightsURL.path)
+        let alpha = Float(alphaNumber)
+        var layers = [[Projection: LoRAAdapter]](repeating: [:], count: config.layerCount)
+        var used = 0
+        for l in 0..<config.layerCount {
+            for p in targets {
+                let shape = p.shape(config)
+                var matrices: [Matrix] = []
+                for (m, expected) in [("A", [rank, shape[1]]), ("B", [shape[0], rank])] {
+                    let k = key(layer: l, p, m)
+                    guard let t = tensors[k] else { throw fail(weightsURL, k, "missing") }
+                    guard t.shape == expected else { throw fail(weightsURL, k, "shape \(t.shape), expected \(expected)") }
+                    matrices.append(Matrix(rows: expected[0], cols: expected[1], values: t.values))
+                    used += 1
+                }
+                layers[l][p] = LoRAAdapter(a: matrices[0], b: matrices[1], scale: alpha / Float(rank))
+            }
+        }
+        if used != tensors.count, let extra = tensors.keys.sorted().first(where: { k in
+            !(0..<config.layerCount).contains { l in targets.contains { p in k == key(layer: l, p, "A") || k == key(layer: l, p, "B") } }
+        }) {
+            throw fail(weightsURL, extra, "not a LoRA matrix of a target module of this \(config.layerCount)-layer model")
+        }
+        let adapters = LoRAAdapters(rank: rank, alpha: alpha, targets: targets, layers: layers)
+        try adapters.validate(against: config, source: weightsURL.path)
+        return (adapters, metadata)
+    }
+}

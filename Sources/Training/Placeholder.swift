@@ -1,2 +1,0 @@
-// Training: placeholder until the first real file lands.
-enum TrainingModulePlaceholder {}

@@ -1,0 +1,85 @@
+// The JSONL loader: token layout, loss masks, and errors that name file:line and the fix.
+import Foundation
+import Kernels
+import Llama
+import Testing
+import Training
+
+/// A character-level stand-in for the BPE tokenizer: BOS 1 first, each scalar one id in 3..<43; EOS is 2.
+func toyEncode(_ s: String) -> [Int] { [1] + s.unicodeScalars.map { Int($0.value) % 40 + 3 } }
+
+func temporaryFolder(_ files: [String: String]) throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("lazarus-training-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    for (name, text) in files { try Data(text.utf8).write(to: url.appendingPathComponent(name)) }
+    return url
+}
+
+@Suite struct TrainingDataTests {
+    func load(_ files: [String: String], mask: Bool = false) throws -> (train: [TrainingExample], valid: [TrainingExample]) {
+        try TrainingData.load(folder: try temporaryFolder(files), encode: toyEncode, bosTokenId: 1, eosTokenId: 2, maskPrompt: mask)
+    }
+
+    @Test func textRecordsCountEveryNextTokenAndEndWithEOS() throws {
+        let data = try load(["train.jsonl": "{\"text\": \"abc\"}\n\n{\"text\": \"hello\"}\n", "valid.jsonl": "{\"text\": \"xy\"}"])
+        #expect(data.train.count == 2 && data.valid.count == 1)
+        #expect(data.train[0].tokens == toyEncode("abc") + [2])
+        #expect(data.train[0].lossMask == [false, true, true, true, true])
+        #expect(data.valid[0].targetCount == 3)
+    }
+
+    @Test func maskedPromptCountsOnlyCompletionTokens() throws {
+        let line = "{\"prompt\": \"Q: 2+2?\", \"completion\": \" 4\"}"
+        let masked = try load(["train.jsonl": line], mask: true).train[0]
+        let prompt = toyEncode("Q: 2+2?")
+        #expect(masked.tokens == prompt + Array(toyEncode(" 4").dropFirst()) + [2])
+        #expect(masked.lossMask == masked.tokens.indices.map { $0 >= prompt.count })
+        #expect(masked.targetCount == 3)  // " ", "4", EOS
+        let unmasked = try load(["train.jsonl": line], mask: false).train[0]
+        #expect(unmasked.tokens == masked.tokens)
+        #expect(unmasked.targetCount == masked.tokens.count - 1)
+    }
+
+    @Test func malformedLinesNameFileLineAndFix() throws {
+        func message(_ files: [String: String], mask: Bool = false) -> String {
+            do { _ = try load(files, mask: mask); return "no error" } catch { return "\(error)" }
+        }
+        let bad = message(["train.jsonl": "{\"text\": \"ok\"}\n\n{\"text\": \"unterminated}\n"])
+        #expect(bad.contains("train.jsonl:3:") && bad.contains("not valid JSON") && bad.contains("one JSON object per line"))
+        #expect(message(["train.jsonl": "{\"text\": 5}"]).contains("train.jsonl:1: \"text\" is not a string"))
+        #expect(message(["train.jsonl": "{\"prompt\": \"a\"}"]).contains("needs both"))
+        #expect(message(["train.jsonl": "[1, 2]"]).contains("not an object"))
+        #expect(message(["train.jsonl": "{\"messages\": []}"]).contains("chat records"))
+        #expect(message(["train.jsonl": "{\"text\": \"a\"}\n{\"prompt\": \"a\", \"completion\": \"b\"}"]).contains("train.jsonl:2: a prompt/completion record in a file whose line 1 is a text record"))
+        #expect(message(["train.jsonl": "{\"text\": \"a\"}"], mask: true).contains("--mask-prompt needs"))
+        #expect(message(["train.jsonl": "{\"text\": \"ok\"}", "valid.jsonl": "{\"txt\": \"a\"}"]).contains("valid.jsonl:1: the object has neither"))
+        #expect(message([:]).contains("train.jsonl: not found"))
+        #expect(message(["train.jsonl": "\n\n"]).contains("holds no records"))
+    }
+
+    @Test func maskedPositionsDoNotCountInTheLoss() throws {
+        let model = LlamaModel.random(config: LlamaModel.tinyTestConfig, seed: 4)
+        let adapters = LoRAInitialisation.adapters(config: model.config, settings: LoRASettings(rank: 2, alpha: 4), seed: 1)
+        let tokens = [1, 7, 9, 30, 2, 11, 2]
+        let mask = [false, false, false, false, true, true, true]
+        let r = try LoRAGradients.lossAndGradients(model: model, adapters: adapters, batch: [TrainingExample(tokens: tokens, lossMask: mask)])
+        #expect(r.targetCount == 3)
+        // By hand: mean of −log p(tokens[t] | tokens[..<t]) over t = 4, 5, 6 only.
+        let logits = try model.forward([tokens], adapters: adapters, logits: .allPositions).logits
+        var expected = 0.0
+        for t in 4...6 {
+            let row = Array(logits.values[((t - 1) * logits.cols)..<(t * logits.cols)])
+            expected += Softmax.logSumExp(row) - Double(row[tokens[t]])
+        }
+        #expect(abs(r.loss - expected / 3) < 1e-5)
+        // A masked-out last token is context for nothing and a target of nothing: changing it changes no loss.
+        let shortMask = [false, false, false, false, true, true, false]
+        var other = tokens
+        other[6] = 40
+        let a = try LoRAGradients.lossAndGradients(model: model, adapters: adapters, batch: [TrainingExample(tokens: tokens, lossMask: shortMask)])
+        let b = try LoRAGradients.lossAndGradients(model: model, adapters: adapters, batch: [TrainingExample(tokens: other, lossMask: shortMask)])
+        #expect(a.targetCount == 2 && a.loss == b.loss)
+        let r3 = try LoRAGradients.lossSum(model: model, adapters: adapters, batch: [TrainingExample(tokens: tokens, lossMask: mask)])
+        #expect(abs(r3.sum / 3 - r.loss) < 1e-5)
+    }
+}
