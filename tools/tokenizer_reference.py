@@ -280,7 +280,7 @@ TRAINING_TEXT = [
 ] * 3
 
 
-def train_tiny(kind, merges_as_strings, with_bos):
+def train_tiny(kind, merges_as_strings, with_bos, vocab_size=600):
     tok = Tokenizer(models.BPE(ignore_merges=(kind == "llama3")))
     tok.pre_tokenizer = pre_tokenizer_for(kind)
     tok.decoder = decoders.ByteLevel()
@@ -289,7 +289,7 @@ def train_tiny(kind, merges_as_strings, with_bos):
     else:
         specials = list(SPECIALS)
     trainer = trainers.BpeTrainer(
-        vocab_size=600, min_frequency=2, special_tokens=specials,
+        vocab_size=vocab_size, min_frequency=2, special_tokens=specials,
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
     tok.train_from_iterator(TRAINING_TEXT, trainer)
     # A non-special added token: `tokenizers` finds these in text too.

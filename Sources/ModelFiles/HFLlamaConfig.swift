@@ -1,0 +1,169 @@
+// The config.json of a Hugging Face LlamaForCausalLM checkpoint, decoded field by field so that a
+// missing or mistyped field is reported by name with its fix. Defaults follow transformers'
+// LlamaConfig where it has one; the five sizes have none worth guessing and are required.
+import Foundation
+
+public struct HFLlamaConfig: Sendable, Equatable {
+    public struct RopeScaling: Sendable, Equatable {
+        /// `llama3`, `linear`, `dynamic`, … (`rope_type`, or `type` in older files).
+        public var ropeType: String
+        public var factor: Double
+        public var lowFreqFactor: Double?
+        public var highFreqFactor: Double?
+        public var originalMaxPositionEmbeddings: Int?
+
+        public init(ropeType: String, factor: Double, lowFreqFactor: Double? = nil, highFreqFactor: Double? = nil,
+                    originalMaxPositionEmbeddings: Int? = nil) {
+            self.ropeType = ropeType
+            self.factor = factor
+            self.lowFreqFactor = lowFreqFactor
+            self.highFreqFactor = highFreqFactor
+            self.originalMaxPositionEmbeddings = originalMaxPositionEmbeddings
+        }
+    }
+
+    public var architectures: [String]
+    public var modelType: String?
+    public var vocabSize: Int
+    public var hiddenSize: Int
+    public var intermediateSize: Int
+    public var numHiddenLayers: Int
+    public var numAttentionHeads: Int
+    /// `num_key_value_heads`, or `num_attention_heads` when absent (no grouped-query attention).
+    public var numKeyValueHeads: Int
+    public var headDim: Int?
+    public var rmsNormEps: Double
+    public var ropeTheta: Double
+    public var ropeScaling: RopeScaling?
+    public var tieWordEmbeddings: Bool
+    public var maxPositionEmbeddings: Int
+    public var bosTokenId: Int?
+    /// `eos_token_id` as a list, whether the file gives one id, several, or none.
+    public var eosTokenIds: [Int]
+
+    /// `head_dim`, or `hidden_size / num_attention_heads` when absent.
+    public var resolvedHeadDim: Int { headDim ?? hiddenSize / numAttentionHeads }
+
+    public static func load(_ url: URL) throws -> HFLlamaConfig {
+        try decode(try ModelFileData.read(url, kind: "config.json"), name: url.lastPathComponent)
+    }
+
+    /// Decodes config.json bytes; `name` stands for the file in errors.
+    public static func decode(_ data: Data, name: String) throws -> HFLlamaConfig {
+        let fields = ConfigFields(object: try JSONFields.object(data, file: name, what: "the config"), file: name)
+        var config = HFLlamaConfig(
+            architectures: try fields.optional("architectures", "a list of strings") { value in
+                guard let list = value as? [Any] else { return nil }
+                let names = list.compactMap { $0 as? String }
+                return names.count == list.count ? names : nil
+            } ?? [],
+            modelType: try fields.optional("model_type", "a string") { $0 as? String },
+            vocabSize: try fields.size("vocab_size", "the number of tokens"),
+            hiddenSize: try fields.size("hidden_size", "the width of the model"),
+            intermediateSize: try fields.size("intermediate_size", "the width of the MLP"),
+            numHiddenLayers: try fields.size("num_hidden_layers", "the number of blocks"),
+            numAttentionHeads: try fields.size("num_attention_heads", "the number of query heads"),
+            numKeyValueHeads: 0,
+            headDim: try fields.optional("head_dim", "a whole number ≥ 1") { JSONFields.int($0).flatMap { $0 > 0 ? $0 : nil } },
+            rmsNormEps: try fields.optional("rms_norm_eps", "a positive number") { JSONFields.double($0).flatMap { $0 > 0 ? $0 : nil } } ?? 1e-6,
+            ropeTheta: 10000,
+            ropeScaling: nil,
+            tieWordEmbeddings: try fields.optional("tie_word_embeddings", "true or false") { JSONFields.bool($0) } ?? false,
+            maxPositionEmbeddings: try fields.optional("max_position_embeddings", "a whole number ≥ 1") { JSONFields.int($0).flatMap { $0 > 0 ? $0 : nil } } ?? 2048,
+            bosTokenId: try fields.optional("bos_token_id", "a token id") { JSONFields.int($0).flatMap { $0 >= 0 ? $0 : nil } },
+            eosTokenIds: try fields.optional("eos_token_id", "a token id or a list of them") { value in
+                if let id = JSONFields.int(value) { return id >= 0 ? [id] : nil }
+                guard let list = value as? [Any] else { return nil }
+                let ids = list.compactMap { JSONFields.int($0) }.filter { $0 >= 0 }
+                return ids.count == list.count ? ids : nil
+            } ?? [])
+        config.numKeyValueHeads = try fields.optional("num_key_value_heads", "a whole number ≥ 1") {
+            JSONFields.int($0).flatMap { $0 > 0 ? $0 : nil }
+        } ?? config.numAttentionHeads
+
+        // transformers 5 moves rope_theta and the scaling into `rope_parameters`; read either place.
+        let parameters = try fields.optional("rope_parameters", "an object") { $0 as? [String: Any] }
+        let theta = try fields.optional("rope_theta", "a positive number") { JSONFields.double($0).flatMap { $0 > 0 ? $0 : nil } }
+        if let theta {
+            config.ropeTheta = theta
+        } else if let parameters, let nested = parameters["rope_theta"] {
+            guard let value = JSONFields.double(nested), value > 0 else {
+                throw fields.wrongType("rope_parameters.rope_theta", "a positive number", nested)
+            }
+            config.ropeTheta = value
+        }
+        if let scaling = try fields.optional("rope_scaling", "an object or null", { $0 as? [String: Any] }) {
+            config.ropeScaling = try ropeScaling(scaling, field: "rope_scaling", fields: fields)
+        } else if let parameters, let type = parameters["rope_type"] as? String, type != "default" {
+            config.ropeScaling = try ropeScaling(parameters, field: "rope_parameters", fields: fields)
+        }
+        try config.checkConsistency(fields)
+        return config
+    }
+
+    private static func ropeScaling(_ object: [String: Any], field: String, fields: ConfigFields) throws -> RopeScaling {
+        guard let type = (object["rope_type"] ?? object["type"]) as? String else {
+            throw fields.problem("\(field).rope_type", "is missing; it names the RoPE scaling (e.g. llama3) — re-download config.json")
+        }
+        func number(_ key: String) throws -> Double? {
+            guard let value = object[key], !(value is NSNull) else { return nil }
+            guard let number = JSONFields.double(value), number > 0 else {
+                throw fields.wrongType("\(field).\(key)", "a positive number", value)
+            }
+            return number
+        }
+        let factor = try number("factor")
+        guard factor != nil || type == "default" else {
+            throw fields.problem("\(field).factor", "is missing; \(type) RoPE scaling needs it — re-download config.json")
+        }
+        let original = try number("original_max_position_embeddings")
+        guard original.map({ $0 == $0.rounded() && $0 < 1e15 }) ?? true else {
+            throw fields.problem("\(field).original_max_position_embeddings", "must be a whole number")
+        }
+        return RopeScaling(ropeType: type, factor: factor ?? 1, lowFreqFactor: try number("low_freq_factor"),
+                           highFreqFactor: try number("high_freq_factor"), originalMaxPositionEmbeddings: original.map { Int($0) })
+    }
+
+    private func checkConsistency(_ fields: ConfigFields) throws {
+        guard numAttentionHeads % numKeyValueHeads == 0 else {
+            throw fields.problem("num_key_value_heads", "is \(numKeyValueHeads), which does not divide num_attention_heads (\(numAttentionHeads)); the config is corrupt")
+        }
+        guard headDim != nil || hiddenSize % numAttentionHeads == 0 else {
+            throw fields.problem("hidden_size", "is \(hiddenSize), which num_attention_heads (\(numAttentionHeads)) does not divide, and there is no head_dim; the config is corrupt")
+        }
+        guard ropeScaling?.ropeType != "llama3" || (ropeScaling?.lowFreqFactor != nil && ropeScaling?.highFreqFactor != nil
+                                                    && ropeScaling?.originalMaxPositionEmbeddings != nil) else {
+            throw fields.problem("rope_scaling", "is of type llama3 but lacks low_freq_factor, high_freq_factor or original_max_position_embeddings; re-download config.json")
+        }
+    }
+}
+
+/// Reads named fields of one JSON object, turning absence and wrong types into errors that name them.
+struct ConfigFields {
+    let object: [String: Any]
+    let file: String
+
+    func problem(_ field: String, _ reason: String) -> ModelFileError {
+        ModelFileError(file: file, field: field, reason: reason)
+    }
+
+    func wrongType(_ field: String, _ expected: String, _ value: Any) -> ModelFileError {
+        let shown = value is String ? "\"\(value)\"" : (JSONFields.bool(value).map { "\($0)" } ?? "\(value)")
+        return problem(field, "must be \(expected), found \(JSONFields.typeName(value)) (\(shown.prefix(60))); fix config.json")
+    }
+
+    /// The field converted by `convert`; nil when absent or null; an error when present but not convertible.
+    func optional<T>(_ key: String, _ expected: String, _ convert: (Any) -> T?) throws -> T? {
+        guard let value = object[key], !(value is NSNull) else { return nil }
+        guard let converted = convert(value) else { throw wrongType(key, expected, value) }
+        return converted
+    }
+
+    /// A required whole number ≥ 1.
+    func size(_ key: String, _ meaning: String) throws -> Int {
+        guard let value = try optional(key, "a whole number ≥ 1", { JSONFields.int($0).flatMap { $0 > 0 ? $0 : nil } }) else {
+            throw problem(key, "is missing; a LlamaForCausalLM config.json needs it (\(meaning)) — re-download config.json from the model's repository")
+        }
+        return value
+    }
+}

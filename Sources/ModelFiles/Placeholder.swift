@@ -1,2 +1,0 @@
-// ModelFiles: placeholder until the first real file lands.
-enum ModelFilesModulePlaceholder {}

@@ -1,3 +1,0 @@
-import Testing
-
-@Test func modelfilesBuilds() { #expect(Bool(true)) }
