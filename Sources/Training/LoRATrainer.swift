@@ -4,6 +4,7 @@
 import Foundation
 import Kernels
 import Llama
+import ModelFiles
 
 public final class LoRATrainer {
     public let model: LlamaModel
@@ -56,7 +57,7 @@ public final class LoRATrainer {
             guard let folder = outputFolder else { return }
             try TrainingCheckpoint.save(folder: folder, layout: layout, parameters: parameters, optimizer: optimizer,
                                         state: state, baseModel: options.baseModel)
-            try InterimSafetensors.atomicWrite(Data(state.metrics.map { $0 + "\n" }.joined().utf8),
+            try AtomicWrite.write(Data(state.metrics.map { $0 + "\n" }.joined().utf8),
                                                to: folder.appendingPathComponent(TrainingCheckpoint.metricsFileName))
         }
 

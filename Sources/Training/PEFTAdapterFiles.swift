@@ -5,6 +5,7 @@
 import Foundation
 import Kernels
 import Llama
+import ModelFiles
 
 public enum PEFTAdapterFiles {
     public static let weightsFileName = "adapter_model.safetensors"
@@ -22,14 +23,15 @@ public enum PEFTAdapterFiles {
     /// `metadata` goes into the safetensors header beside PEFT's {"format": "pt"} (the trainer records its step).
     static func save(_ adapters: LoRAAdapters, to folder: URL, baseModel: String, metadata: [String: String]) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        var tensors: [String: InterimSafetensorsTensor] = [:]
+        var writer = SafetensorsWriter()
+        writer.metadata = metadata.merging(["format": "pt"]) { _, pt in pt }
         for (l, layer) in adapters.layers.enumerated() {
-            for (p, ad) in layer {
-                tensors[key(layer: l, p, "A")] = InterimSafetensorsTensor(shape: [ad.a.rows, ad.a.cols], values: ad.a.values)
-                tensors[key(layer: l, p, "B")] = InterimSafetensorsTensor(shape: [ad.b.rows, ad.b.cols], values: ad.b.values)
+            for p in adapters.targets {
+                guard let ad = layer[p] else { continue }
+                writer.add(name: key(layer: l, p, "A"), shape: [ad.a.rows, ad.a.cols], values: ad.a.values)
+                writer.add(name: key(layer: l, p, "B"), shape: [ad.b.rows, ad.b.cols], values: ad.b.values)
             }
         }
-        let weights = try InterimSafetensors.encode(tensors, metadata: metadata.merging(["format": "pt"]) { _, pt in pt })
         let config: [String: Any] = [
             "peft_type": "LORA", "task_type": "CAUSAL_LM", "r": adapters.rank, "lora_alpha": Double(adapters.alpha),
             "lora_dropout": 0.0, "target_modules": adapters.targets.map(\.rawValue), "bias": "none",
@@ -38,8 +40,8 @@ public enum PEFTAdapterFiles {
             "rank_pattern": [String: Any](), "alpha_pattern": [String: Any](), "revision": NSNull(),
         ]
         let json = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
-        try InterimSafetensors.atomicWrite(weights, to: folder.appendingPathComponent(weightsFileName))
-        try InterimSafetensors.atomicWrite(json, to: folder.appendingPathComponent(configFileName))
+        try writer.write(to: folder.appendingPathComponent(weightsFileName))
+        try AtomicWrite.write(json, to: folder.appendingPathComponent(configFileName))
     }
 
     /// Reads a PEFT LoRA folder for a model of `config`; refuses variants the forward pass does not compute
@@ -78,8 +80,10 @@ public enum PEFTAdapterFiles {
             if !targets.contains(p) { targets.append(p) }
         }
 
-        guard let weightsData = try? Data(contentsOf: weightsURL) else { throw fail(weightsURL, "file", "cannot be read") }
-        let (tensors, metadata) = try InterimSafetensors.decode(weightsData, file: weightsURL.path)
+        let file: SafetensorsFile
+        do { file = try SafetensorsFile(contentsOf: weightsURL) } catch let error as ModelFileError {
+            throw fail(weightsURL, error.field ?? "file", error.reason)
+        }
         let alpha = Float(alphaNumber)
         var layers = [[Projection: LoRAAdapter]](repeating: [:], count: config.layerCount)
         var used = 0
@@ -89,21 +93,25 @@ public enum PEFTAdapterFiles {
                 var matrices: [Matrix] = []
                 for (m, expected) in [("A", [rank, shape[1]]), ("B", [shape[0], rank])] {
                     let k = key(layer: l, p, m)
-                    guard let t = tensors[k] else { throw fail(weightsURL, k, "missing") }
-                    guard t.shape == expected else { throw fail(weightsURL, k, "shape \(t.shape), expected \(expected)") }
-                    matrices.append(Matrix(rows: expected[0], cols: expected[1], values: t.values))
+                    guard let shape = file.shape(of: k) else { throw fail(weightsURL, k, "missing") }
+                    guard shape == expected else { throw fail(weightsURL, k, "shape \(shape), expected \(expected)") }
+                    let values: [Float]
+                    do { values = try file.floatTensor(named: k) } catch let error as ModelFileError {
+                        throw fail(weightsURL, k, error.reason)
+                    }
+                    matrices.append(Matrix(rows: expected[0], cols: expected[1], values: values))
                     used += 1
                 }
                 layers[l][p] = LoRAAdapter(a: matrices[0], b: matrices[1], scale: alpha / Float(rank))
             }
         }
-        if used != tensors.count, let extra = tensors.keys.sorted().first(where: { k in
+        if used != file.tensorNames.count, let extra = file.tensorNames.sorted().first(where: { k in
             !(0..<config.layerCount).contains { l in targets.contains { p in k == key(layer: l, p, "A") || k == key(layer: l, p, "B") } }
         }) {
             throw fail(weightsURL, extra, "not a LoRA matrix of a target module of this \(config.layerCount)-layer model")
         }
         let adapters = LoRAAdapters(rank: rank, alpha: alpha, targets: targets, layers: layers)
         try adapters.validate(against: config, source: weightsURL.path)
-        return (adapters, metadata)
+        return (adapters, file.metadata)
     }
 }

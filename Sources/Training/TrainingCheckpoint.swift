@@ -3,6 +3,7 @@
 // state file last, naming the step the other two must carry, so a torn save is detected on resume.
 import Foundation
 import Llama
+import ModelFiles
 
 struct TrainerState: Codable, Equatable {
     static let currentFormat = 1
@@ -26,14 +27,14 @@ enum TrainingCheckpoint {
                      state: TrainerState, baseModel: String) throws {
         let stepTag = ["lazarus_step": String(state.step)]
         try PEFTAdapterFiles.save(layout.adapters(from: parameters), to: folder, baseModel: baseModel, metadata: stepTag)
-        let moments = try InterimSafetensors.encode([
-            "exp_avg": InterimSafetensorsTensor(shape: [optimizer.m.count], values: optimizer.m),
-            "exp_avg_sq": InterimSafetensorsTensor(shape: [optimizer.v.count], values: optimizer.v),
-        ], metadata: stepTag.merging(["adamw_step": String(optimizer.step)]) { a, _ in a })
-        try InterimSafetensors.atomicWrite(moments, to: folder.appendingPathComponent(optimizerFileName))
+        var moments = SafetensorsWriter()
+        moments.metadata = stepTag.merging(["adamw_step": String(optimizer.step)]) { a, _ in a }
+        moments.add(name: "exp_avg", shape: [optimizer.m.count], values: optimizer.m)
+        moments.add(name: "exp_avg_sq", shape: [optimizer.v.count], values: optimizer.v)
+        try moments.write(to: folder.appendingPathComponent(optimizerFileName))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        try InterimSafetensors.atomicWrite(try encoder.encode(state), to: folder.appendingPathComponent(stateFileName))
+        try AtomicWrite.write(try encoder.encode(state), to: folder.appendingPathComponent(stateFileName))
     }
 
     static func load(folder: URL, config: LlamaConfig, layout: LoRAParameterLayout) throws
@@ -59,13 +60,20 @@ enum TrainingCheckpoint {
             throw fail(adapterURL, "is from step \(adapterMetadata["lazarus_step"] ?? "unknown"), the trainer state from step \(state.step) (an interrupted save?)")
         }
         let optimizerURL = folder.appendingPathComponent(optimizerFileName)
-        guard let optimizerData = try? Data(contentsOf: optimizerURL) else { throw fail(optimizerURL, "cannot be read") }
-        let (moments, metadata) = try InterimSafetensors.decode(optimizerData, file: optimizerURL.path)
-        guard metadata["lazarus_step"] == String(state.step), let adamStep = metadata["adamw_step"].flatMap(Int.init) else {
-            throw fail(optimizerURL, "is not the optimizer state of step \(state.step)")
+        let file: SafetensorsFile
+        let m: [Float], v: [Float]
+        do {
+            file = try SafetensorsFile(contentsOf: optimizerURL)
+            guard file.shape(of: "exp_avg") == [layout.count], file.shape(of: "exp_avg_sq") == [layout.count] else {
+                throw fail(optimizerURL, "needs exp_avg and exp_avg_sq of \(layout.count) values each")
+            }
+            m = try file.floatTensor(named: "exp_avg")
+            v = try file.floatTensor(named: "exp_avg_sq")
+        } catch let error as ModelFileError {
+            throw fail(optimizerURL, error.description)
         }
-        guard let m = moments["exp_avg"]?.values, let v = moments["exp_avg_sq"]?.values, m.count == layout.count, v.count == layout.count else {
-            throw fail(optimizerURL, "needs exp_avg and exp_avg_sq of \(layout.count) values each")
+        guard file.metadata["lazarus_step"] == String(state.step), let adamStep = file.metadata["adamw_step"].flatMap(Int.init) else {
+            throw fail(optimizerURL, "is not the optimizer state of step \(state.step)")
         }
         return (layout.flatten(adapters), AdamWState(m: m, v: v, step: adamStep), state)
     }

@@ -119,6 +119,19 @@ import Training
         #expect(header.count == 3 * 4 * 2 + 1)  // every layer × target × {A, B}, plus __metadata__
     }
 
+    @Test func loadsAnAdapterWrittenByPEFT() throws {
+        // tools/peft_reference.py wrote this r4 q/v adapter for SmolLM2-135M with PEFT itself.
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../IntrospectionTests/Fixtures/peft_adapter_r4").standardized
+        let smolLM2 = LlamaConfig(vocabularySize: 49152, hiddenSize: 576, intermediateSize: 1536, layerCount: 30, headCount: 9, kvHeadCount: 3,
+                                  headDim: 64, rmsNormEps: 1e-5, ropeTheta: 100_000, tiedEmbeddings: true, contextLength: 8192)
+        let adapters = try PEFTAdapterFiles.load(from: fixture, config: smolLM2)
+        #expect(adapters.rank == 4 && adapters.alpha == 8 && Set(adapters.targets) == [.query, .value])
+        #expect(adapters.layers.allSatisfy { $0.count == 2 })
+        #expect(adapters.layers[29][.value]!.b.values.contains { $0 != 0 })
+        #expect(adapters.layers[0][.query]!.scale == 2)
+    }
+
     @Test func adapterFileRejectionsNameTheFieldAndDoNotCrash() throws {
         let settings = LoRASettings(rank: 2, alpha: 4)
         let out = folder()
