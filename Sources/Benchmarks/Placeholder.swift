@@ -1,2 +1,0 @@
-// The benchmark suite lands with the LoRA trainer it times; this keeps the target buildable until then.
-enum BenchmarksPlaceholder {}
