@@ -18,7 +18,8 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
         .target(name: "Kernels", dependencies: ["COpenBLAS"]),
         .target(name: "ModelFiles"),
-        .target(name: "Tokenizer"),
+        // Its tests check internal stages (byte alphabet, scalar classes, the two merge loops) in release too.
+        .target(name: "Tokenizer", swiftSettings: [.unsafeFlags(["-enable-testing"])]),
         .target(name: "Llama", dependencies: ["Kernels", "ModelFiles", "Tokenizer"]),
         .target(name: "Introspection", dependencies: ["Llama", "Tokenizer", "Kernels"]),
         .target(name: "Training", dependencies: ["Llama", "Kernels", "ModelFiles", "Tokenizer"]),
@@ -32,12 +33,12 @@ let package = Package(
             ]
         ),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
-        .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles"]),
+        .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LlamaTests", dependencies: ["Llama", "ModelFiles", "Tokenizer", "Kernels"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "IntrospectionTests", dependencies: ["Introspection", "Llama", "Tokenizer", "Kernels"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Llama", "Kernels"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Llama", "Kernels"]),
+        .testTarget(name: "IntrospectionTests", dependencies: ["Introspection", "Training", "Llama", "Tokenizer", "Kernels"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Llama", "Kernels", "ModelFiles", "Tokenizer"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Training", "Llama", "Kernels"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -18,10 +18,11 @@ struct TrainerState: Codable, Equatable {
     var metrics: [String]
 }
 
-enum TrainingCheckpoint {
-    static let optimizerFileName = "optimizer.safetensors"
-    static let stateFileName = "trainer_state.json"
-    static let metricsFileName = "metrics.jsonl"
+public enum TrainingCheckpoint {
+    public static let optimizerFileName = "optimizer.safetensors"
+    /// Written last: its presence means a resumable checkpoint.
+    public static let stateFileName = "trainer_state.json"
+    public static let metricsFileName = "metrics.jsonl"
 
     static func save(folder: URL, layout: LoRAParameterLayout, parameters: [Float], optimizer: AdamWState,
                      state: TrainerState, baseModel: String) throws {
