@@ -74,7 +74,7 @@ struct LoRACommand: ParsableCommand {
             FileHandle.standardError.write(Data("lazarus: note: \(data)/valid.jsonl is missing or empty; no validation loss\n".utf8))
         }
         let folder = URL(fileURLWithPath: adapterPath)
-        let trainer = LoRATrainer(model: loaded.model, settings: try settings, options: options(baseModel: loaded.source), outputFolder: folder)
+        let trainer = LoRATrainer(model: loaded.model, settings: try settings, options: options(baseModel: loaded.source.path), outputFolder: folder)
 
         // The first Ctrl-C asks the trainer to save and stop between steps; a second one quits at once.
         signal(SIGINT, SIG_IGN)

@@ -1,0 +1,36 @@
+// `lazarus bench`: the performance figures of SPEC §8 on this machine (medians after a warm-up).
+import ArgumentParser
+import Benchmarks
+import Foundation
+import Llama
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "bench", abstract: "sgemm, prefill, decode, lens sweep and LoRA step figures.")
+    @Option(help: "A .gguf file, a Hugging Face folder, or 'default'.") var model = "default"
+    @Flag(help: "Fewer repetitions (a quick look, not for the record).") var quick = false
+    @Option(help: "Write the JSON figures here.") var output: String?
+    @Flag(help: "Print JSON instead of a table.") var json = false
+
+    func run() throws {
+        let progress = TerminalProgress()
+        let loadStart = Date()
+        let m = try ModelLoader.load(model)
+        let loadSeconds = Date().timeIntervalSince(loadStart)
+        let figures = try Benchmark.run(m, modelName: m.name, quick: quick, loadSeconds: loadSeconds) { progress.status("bench: \($0)") }
+        if let output { try JSONOutput.write(figures, to: output) }
+        if json { return try JSONOutput.print(figures) }
+        let rows: [(String, String)] = [
+            ("sgemm 1024³", String(format: "%.1f GFLOP/s", figures.sgemmGflops1024)),
+            ("sgemm 2048³", String(format: "%.1f GFLOP/s", figures.sgemmGflops2048)),
+            ("prefill (32 prompts)", String(format: "%.0f tokens/s", figures.prefillTokensPerSecond)),
+            ("decode (KV cache, 16)", String(format: "%.1f tokens/s", figures.decodeTokensPerSecond)),
+            ("lens sweep (300 × all)", String(format: "%.2f s", figures.lensSweepSeconds)),
+            ("LoRA step (b4 r16 qkvo)", String(format: "%.3f s", figures.loraStepSeconds)),
+            ("model load", String(format: "%.2f s", figures.loadSeconds)),
+            ("peak memory", String(format: "%.0f MiB", figures.peakRssMB)),
+        ]
+        print("model \(figures.model), \(figures.threads) threads")
+        for (k, v) in rows { print(k.padding(toLength: 26, withPad: " ", startingAt: 0) + v) }
+        if let output { print("wrote \(output)") }
+    }
+}

@@ -1,0 +1,131 @@
+// `lazarus introspect logit-lens | probe`: where a model represents a task, read through the vocabulary
+// (the logit lens) or by a linear probe, at every layer from one batched pass over the prompts.
+import ArgumentParser
+import Foundation
+import Introspection
+import Kernels
+import Llama
+
+struct IntrospectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "introspect", abstract: "Logit lens and linear probes per layer.",
+                                                    subcommands: [LogitLensCommand.self, ProbeCommand.self])
+}
+
+struct LogitLensCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "logit-lens",
+        abstract: "Per prompt and layer: the top tokens and each target word's probability through the unembedding.")
+    @Option(help: "A .gguf file, a Hugging Face folder, or 'default'.") var model = "default"
+    @Option(help: "Prompts separated by '|', or @FILE with one prompt per line.") var prompts: String
+    @Option(help: "A target word (repeatable); measured by the first token of 'word' and ' word'.") var targets: [String] = []
+    @Option(help: "all, indices (embed,4,L8) or fractions of depth (0.25,0.5).") var layers = "all"
+    @Option(help: "A LoRA adapter folder (PEFT format).") var adapter: String?
+    @Option(help: "Top tokens per layer.") var topK = 5
+    @Option(help: "Write the JSON report here.") var output: String?
+    @Flag(help: "Print the JSON report instead of a table.") var json = false
+
+    func run() throws {
+        let promptList = try PromptArgument.parse(prompts)
+        let m = try ModelLoader.load(model)
+        let adapters = try adapter.map { try AdapterLoading.load($0, for: m) }
+        let layerList = try LayerSelection.parse(layers, layerCount: m.model.config.layerCount)
+        let report = try LogitLensSweep.run(model: m.model, tokenizer: m.tokenizer, prompts: promptList, targets: targets,
+                                            layers: layerList, topK: max(1, topK), adapters: adapters, modelName: m.source.path)
+        if let output { try JSONOutput.write(report, to: output) }
+        if json { return try JSONOutput.print(report) }
+        printTable(report, tokenizerNote: targets.map { w in
+            let ids = report.prompts.first?.layers.first?.targets[w]?.tokenIds ?? []
+            return "\(w) → " + ids.map { "\($0) \(m.tokenizer.piece($0).debugDescription)" }.joined(separator: ", ")
+        })
+        if let output { print("wrote \(output)") }
+    }
+
+    func printTable(_ report: LensReport, tokenizerNote: [String]) {
+        if !tokenizerNote.isEmpty { print("target tokens: " + tokenizerNote.joined(separator: "; ")) }
+        for p in report.prompts {
+            print("\nprompt \(p.prompt.debugDescription) (\(p.tokenIds.count) tokens)")
+            var header = "layer ".padding(toLength: 7, withPad: " ", startingAt: 0)
+            for t in targets { header += String(t.prefix(10)).padding(toLength: 11, withPad: " ", startingAt: 0) }
+            print(header + "top tokens")
+            for l in p.layers {
+                var line = l.name.padding(toLength: 7, withPad: " ", startingAt: 0)
+                for t in targets { line += String(format: "%-11.4f", l.targets[t]?.prob ?? 0) }
+                line += l.top.prefix(3).map { "\($0.token.debugDescription) \(String(format: "%.3f", $0.prob))" }.joined(separator: "  ")
+                print(line)
+            }
+            print("model's next token: " + p.finalTop.prefix(3).map { "\($0.token.debugDescription) \(String(format: "%.3f", exp($0.logprob)))" }.joined(separator: "  "))
+        }
+    }
+}
+
+struct ProbeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "probe",
+        abstract: "Per-layer linear-probe accuracy (logistic regression, stratified 80/20) with a shuffled-label control.")
+    @Option(help: "A .gguf file, a Hugging Face folder, or 'default'.") var model = "default"
+    @Option(help: "JSONL of {\"prompt\": …, LABEL: …} records.") var data: String
+    @Option(help: "The label field of each record.") var label = "task"
+    @Option(help: "all, indices (embed,4,L8) or fractions of depth (0.25,0.5).") var layers = "all"
+    @Option(help: "A LoRA adapter folder (PEFT format).") var adapter: String?
+    @Option(help: "Probe training epochs.") var epochs = 100
+    @Option(help: "Probe learning rate (Adam).") var learningRate = 0.01
+    @Option(help: "Split and initialisation seed.") var seed: UInt64 = 42
+    @Option(help: "Write the JSON report here.") var output: String?
+    @Flag(help: "Print the JSON report instead of a table.") var json = false
+
+    struct Report: Encodable {
+        var model: String
+        var layers: [ProbeLayerResult]
+        var labels: [String]
+        var n_train: Int
+        var n_test: Int
+    }
+
+    func run() throws {
+        let set = try LabelledPrompts.load(URL(fileURLWithPath: data), labelField: label)
+        let m = try ModelLoader.load(model)
+        let adapters = try adapter.map { try AdapterLoading.load($0, for: m) }
+        let layerList = try LayerSelection.parse(layers, layerCount: m.model.config.layerCount)
+        let classes = set.classes
+        let labels = set.labels.map { classes.firstIndex(of: $0)! }
+        let progress = TerminalProgress()
+        progress.update("hidden states", fraction: 0, detail: "\(set.prompts.count) prompts", force: true)
+        var states = try HiddenStateCollector.collect(model: m.model, prompts: set.prompts.map { m.tokenizer.encode($0) }, adapters: adapters)
+        let keep = layerList.compactMap { states.layerIndices.firstIndex(of: $0) }
+        states = PromptHiddenStates(layerIndices: keep.map { states.layerIndices[$0] }, states: keep.map { states.states[$0] },
+                                    finalLogits: states.finalLogits)
+        progress.update("probes", fraction: 0.5, detail: "\(layerList.count) layers", force: true)
+        let options = ProbeOptions(epochs: epochs, learningRate: learningRate, seed: seed)
+        let results = try ProbeSweep.run(states: states, labels: labels, classes: classes.count, options: options)
+        progress.finish()
+        let split = StratifiedSplit(labels: labels, testFraction: options.testFraction, seed: seed)
+        let report = Report(model: m.source.path, layers: results, labels: classes, n_train: split.train.count, n_test: split.test.count)
+        if let output { try JSONOutput.write(report, to: output) }
+        if json { return try JSONOutput.print(report) }
+        print("\(set.prompts.count) prompts, labels \(classes.joined(separator: ", ")) (chance \(String(format: "%.3f", 1 / Double(max(1, classes.count))))); train \(report.n_train), test \(report.n_test)")
+        print("layer  test_acc  control  selectivity")
+        for r in results {
+            print(r.name.padding(toLength: 7, withPad: " ", startingAt: 0)
+                  + String(format: "%-10.3f%-9.3f%.3f", r.testAccuracy, r.controlAccuracy, r.selectivity))
+        }
+        if let output { print("wrote \(output)") }
+    }
+}
+
+/// `"a|b|c"` or `@file` (one prompt per line, blank lines skipped).
+enum PromptArgument {
+    static func parse(_ text: String) throws -> [String] {
+        if text.hasPrefix("@") {
+            let path = String(text.dropFirst())
+            guard let data = FileManager.default.contents(atPath: path), let s = String(data: data, encoding: .utf8) else {
+                throw ValidationError("\(path): cannot be read as UTF-8 text (give one prompt per line)")
+            }
+            let lines = s.split(separator: "\n", omittingEmptySubsequences: true).map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+            guard !lines.isEmpty else { throw ValidationError("\(path): holds no prompts") }
+            return lines
+        }
+        let items = text.split(separator: "|", omittingEmptySubsequences: true).map(String.init)
+        guard !items.isEmpty else { throw ValidationError("--prompts is empty: give \"a|b\" or @file") }
+        return items
+    }
+}

@@ -1,0 +1,22 @@
+// `lazarus tokenize MODEL TEXT`: the ids the model's tokenizer gives, and their pieces.
+import ArgumentParser
+import Foundation
+import Llama
+
+struct TokenizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "tokenize", abstract: "Token ids and pieces of a text.")
+    @Argument(help: "A .gguf file, a Hugging Face folder, or 'default'.") var model: String
+    @Argument(help: "The text to tokenize.") var text: String
+    @Flag(help: "Print JSON: {\"ids\", \"pieces\"}.") var json = false
+
+    struct Output: Encodable { var ids: [Int]; var pieces: [String] }
+
+    func run() throws {
+        let m = try ModelLoader.load(model)
+        let ids = m.tokenizer.encode(text)
+        let pieces = ids.map { m.tokenizer.piece($0) }
+        if json { return try JSONOutput.print(Output(ids: ids, pieces: pieces)) }
+        print("\(ids.count) tokens")
+        for (id, p) in zip(ids, pieces) { print(String(id).padding(toLength: 8, withPad: " ", startingAt: 0) + p.debugDescription) }
+    }
+}
