@@ -1,0 +1,134 @@
+// An experiment's config.yaml: the seed's keys (name, description, model, parameters), with
+// `parameters` decoded into the experiment's typed Parameters. Unknown keys are errors that list the
+// valid ones; `--set parameters.key=value` overrides a value before decoding.
+import Foundation
+import Yams
+
+public struct ExperimentConfig: Sendable {
+    public var name: String
+    public var description: String
+    public var model: String
+    /// The parameters as plain values (Int, Double, Bool, String, [Any], [String: Any]) after overrides.
+    public var parameters: [String: any Sendable]
+    public var source: String
+
+    static let topLevelKeys = ["name", "description", "model", "parameters"]
+
+    /// Reads and checks the top level of a config file, then applies the overrides.
+    public static func load(_ url: URL, overrides: [String] = []) throws -> ExperimentConfig {
+        let file = url.path
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+            throw ExperimentError.configFile(file: file, reason: "cannot be read as UTF-8 text")
+        }
+        return try parse(text, source: file, overrides: overrides)
+    }
+
+    public static func parse(_ text: String, source: String, overrides: [String] = []) throws -> ExperimentConfig {
+        let loaded: Any?
+        do { loaded = try Yams.load(yaml: text) } catch {
+            throw ExperimentError.configFile(file: source, reason: "is not valid YAML (\(yamlReason(error)))")
+        }
+        guard var root = loaded as? [String: Any] else {
+            throw ExperimentError.configFile(file: source, reason: "must be a mapping with keys \(topLevelKeys.joined(separator: ", "))")
+        }
+        for o in overrides { try applyOverride(o, to: &root) }
+        let unknown = root.keys.filter { !topLevelKeys.contains($0) }.sorted()
+        if !unknown.isEmpty { throw ExperimentError.unknownKeys(file: source, keys: unknown, valid: topLevelKeys) }
+        func string(_ key: String, default d: String? = nil) throws -> String {
+            if let v = root[key] as? String { return v }
+            if root[key] == nil, let d { return d }
+            throw ExperimentError.badValue(file: source, key: key, reason: "must be a string")
+        }
+        let params = root["parameters"] ?? [String: Any]()
+        guard let parameters = params as? [String: Any] else {
+            throw ExperimentError.badValue(file: source, key: "parameters", reason: "must be a mapping")
+        }
+        return ExperimentConfig(name: try string("name"), description: try string("description", default: ""),
+                                model: try string("model", default: "default"),
+                                parameters: parameters.mapValues { SendableBox.wrap($0) }, source: source)
+    }
+
+    /// `a.b.c=value`: the value is read as YAML, so numbers, booleans and lists keep their types.
+    static func applyOverride(_ text: String, to root: inout [String: Any]) throws {
+        guard let eq = text.firstIndex(of: "=") else { throw ExperimentError.badOverride("'\(text)': expected key=value, e.g. parameters.max_steps=50") }
+        let path = text[..<eq].split(separator: ".").map(String.init)
+        let raw = String(text[text.index(after: eq)...])
+        guard !path.isEmpty else { throw ExperimentError.badOverride("'\(text)': empty key") }
+        let value: Any
+        do { value = try Yams.load(yaml: raw) ?? NSNull() } catch {
+            throw ExperimentError.badOverride("'\(text)': the value is not valid YAML")
+        }
+        func set(_ dict: inout [String: Any], _ keys: ArraySlice<String>) throws {
+            let k = keys.first!
+            if keys.count == 1 { dict[k] = value; return }
+            var child = (dict[k] as? [String: Any]) ?? [:]
+            if dict[k] != nil && !(dict[k] is [String: Any]) {
+                throw ExperimentError.badOverride("'\(text)': '\(k)' is not a mapping")
+            }
+            try set(&child, keys.dropFirst())
+            dict[k] = child
+        }
+        try set(&root, path[...])
+    }
+
+    /// Decodes `parameters` into a typed value: keys the config leaves out take their values from `defaults`,
+    /// and a key that `defaults` does not have (at any depth) is an error listing the valid ones.
+    public func decodeParameters<P: Codable>(_ type: P.Type, defaults: P) throws -> P {
+        let plain = parameters.mapValues { SendableBox.unwrap($0) }
+        guard let defaultTree = try? JSONSerialization.jsonObject(with: JSONEncoder().encode(defaults)) as? [String: Any] else {
+            throw ExperimentError.configFile(file: source, reason: "internal: the default parameters do not encode")
+        }
+        try Self.checkKeys(plain, against: defaultTree, path: "parameters", source: source)
+        let merged = Self.merge(plain, over: defaultTree)
+        // Dates, binary and other YAML-only types have no JSON form: refuse them before serialising.
+        guard JSONSerialization.isValidJSONObject(merged),
+              let data = try? JSONSerialization.data(withJSONObject: merged, options: [.sortedKeys]) else {
+            throw ExperimentError.badValue(file: source, key: "parameters", reason: "holds a value that is not a number, string, boolean, list or mapping")
+        }
+        do { return try JSONDecoder().decode(P.self, from: data) } catch let DecodingError.typeMismatch(_, ctx) {
+            throw ExperimentError.badValue(file: source, key: Self.path(ctx.codingPath), reason: "has the wrong type (\(ctx.debugDescription))")
+        } catch let DecodingError.valueNotFound(_, ctx) {
+            throw ExperimentError.badValue(file: source, key: Self.path(ctx.codingPath), reason: "must not be null")
+        } catch let DecodingError.dataCorrupted(ctx) {
+            throw ExperimentError.badValue(file: source, key: Self.path(ctx.codingPath), reason: ctx.debugDescription)
+        } catch let DecodingError.keyNotFound(key, ctx) {
+            throw ExperimentError.badValue(file: source, key: Self.path(ctx.codingPath + [key]), reason: "is required")
+        }
+    }
+
+    static func path(_ keys: [CodingKey]) -> String {
+        "parameters" + keys.map { k in k.intValue.map { "[\($0)]" } ?? ".\(k.stringValue)" }.joined()
+    }
+
+    /// Mappings merge key by key; anything else in `input` replaces the default.
+    static func merge(_ input: Any, over defaults: Any) -> Any {
+        guard let i = input as? [String: Any], let d = defaults as? [String: Any] else { return input }
+        var out = d
+        for (k, v) in i { out[k] = d[k].map { merge(v, over: $0) } ?? v }
+        return out
+    }
+
+    /// Keys of `input` must exist in `known`; list elements are checked against the first default element.
+    static func checkKeys(_ input: Any, against known: Any, path: String, source: String) throws {
+        if let dict = input as? [String: Any], let knownDict = known as? [String: Any] {
+            let unknown = dict.keys.filter { knownDict[$0] == nil }.sorted()
+            if !unknown.isEmpty {
+                throw ExperimentError.unknownKeys(file: source, keys: unknown.map { "\(path).\($0)" }, valid: knownDict.keys.sorted())
+            }
+            for (k, v) in dict { try checkKeys(v, against: knownDict[k]!, path: "\(path).\(k)", source: source) }
+        } else if let list = input as? [Any], let knownList = known as? [Any], let template = knownList.first {
+            for (i, element) in list.enumerated() { try checkKeys(element, against: template, path: "\(path)[\(i)]", source: source) }
+        }
+    }
+
+    static func yamlReason(_ error: Error) -> String {
+        String(describing: error).split(separator: "\n").first.map(String.init) ?? "parse error"
+    }
+}
+
+/// Wraps the plain values Yams produces so the config can be Sendable.
+struct SendableBox: @unchecked Sendable {
+    let value: Any
+    static func wrap(_ v: Any) -> any Sendable { SendableBox(value: v) }
+    static func unwrap(_ v: any Sendable) -> Any { (v as? SendableBox)?.value ?? v }
+}

@@ -1,2 +1,0 @@
-// Experiments: placeholder until the first real file lands.
-enum ExperimentsModulePlaceholder {}

@@ -1,0 +1,86 @@
+// What one stage of a task-representation experiment measures, in the shape results.json documents.
+import Foundation
+import Introspection
+import Training
+
+/// One generated answer to a prompt.
+public struct PromptOutcome: Codable, Sendable, Equatable {
+    public var prompt: String
+    public var task: String
+    public var expected: Int
+    public var generated: String
+    public var answer: Int?
+    public var correct: Bool
+}
+
+/// Every metric of one residual-stream layer.
+public struct LayerRow: Codable, Sendable, Equatable {
+    public var name: String
+    public var index: Int
+    public var meanTaskProb: Double
+    public var lensTaskAccuracy: Double
+    public var top1Rate: Double
+    public var probeAccuracy: Double
+    public var probeControlAccuracy: Double
+    public var probeSelectivity: Double
+
+    enum CodingKeys: String, CodingKey {
+        case name, index
+        case meanTaskProb = "mean_task_prob"
+        case lensTaskAccuracy = "lens_task_accuracy"
+        case top1Rate = "top1_rate"
+        case probeAccuracy = "probe_accuracy"
+        case probeControlAccuracy = "probe_control_accuracy"
+        case probeSelectivity = "probe_selectivity"
+    }
+
+    public static func combine(lens: [LensLayerMetrics], probes: [ProbeLayerResult]) -> [LayerRow] {
+        lens.map { l in
+            let p = probes.first { $0.index == l.index }
+            return LayerRow(name: l.name, index: l.index, meanTaskProb: l.meanTaskProb, lensTaskAccuracy: l.lensTaskAccuracy,
+                            top1Rate: l.top1Rate, probeAccuracy: p?.testAccuracy ?? .nan,
+                            probeControlAccuracy: p?.controlAccuracy ?? .nan, probeSelectivity: p?.selectivity ?? .nan)
+        }
+    }
+}
+
+/// The loss curve and cost of a training stage.
+public struct TrainingSummary: Codable, Sendable, Equatable {
+    public var steps: Int
+    public var trainLoss: [LossPoint]
+    public var validLoss: [LossPoint]
+    public var tokensPerSecond: Double
+    public var seconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case steps
+        case trainLoss = "train_loss"
+        case validLoss = "valid_loss"
+        case tokensPerSecond = "tokens_per_s"
+        case seconds
+    }
+}
+
+public struct StageResult: Codable, Sendable, Equatable {
+    public var name: String
+    public var accuracySeedPrompts: Proportion
+    public var accuracyHeldout: Proportion
+    public var accuracyByTask: [String: Proportion]
+    public var seedPromptOutcomes: [PromptOutcome]
+    /// The first few held-out outcomes, as examples for a reader.
+    public var heldoutExamples: [PromptOutcome]
+    public var layers: [LayerRow]
+    public var training: TrainingSummary?
+    public var evaluationSeconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case name
+        case accuracySeedPrompts = "accuracy_seed_prompts"
+        case accuracyHeldout = "accuracy_heldout"
+        case accuracyByTask = "accuracy_by_task"
+        case seedPromptOutcomes = "seed_prompt_outcomes"
+        case heldoutExamples = "heldout_examples"
+        case layers, training
+        case evaluationSeconds = "evaluation_s"
+    }
+}

@@ -1,0 +1,63 @@
+// A training stage of an experiment: LoRA from the base weights on one data folder, with its adapters,
+// optimizer state and summary in a checkpoint folder named by the stage's config hash. A finished stage is
+// loaded, an interrupted one resumes from its last checkpoint, a changed config trains anew.
+import Foundation
+import Llama
+import ModelFiles
+import Training
+
+public struct LoRAParameters: Codable, Sendable, Equatable {
+    public var rank: Int
+    public var alpha: Double
+    public var targets: [String]
+
+    /// The trainer's settings (targets were checked by the experiment's validation).
+    var settings: LoRASettings {
+        LoRASettings(rank: rank, alpha: Float(alpha), targets: targets.compactMap(Projection.init(rawValue:)))
+    }
+}
+
+enum StageTraining {
+    struct Settings {
+        var steps: Int
+        var batchSize: Int
+        var learningRate: Double
+        var lora: LoRAParameters
+        var seed: Int
+    }
+
+    static let summaryFile = "training_summary.json"
+
+    static func trainOrLoad(_ loaded: LoadedModel, data: URL, checkpoint: URL, settings s: Settings, stage: String,
+                            context: ExperimentContext) throws -> (adapters: LoRAAdapters, summary: TrainingSummary) {
+        let summaryURL = checkpoint.appendingPathComponent(summaryFile)
+        if context.fresh { try? FileManager.default.removeItem(at: checkpoint) }
+        if let data = try? Data(contentsOf: summaryURL), let summary = try? JSONDecoder().decode(TrainingSummary.self, from: data) {
+            let adapters = try PEFTAdapterFiles.load(from: checkpoint, config: loaded.model.config)
+            context.log("\(stage): reusing trained adapters from \(checkpoint.lastPathComponent)")
+            return (adapters, summary)
+        }
+        let examples = try TrainingData.load(folder: data, tokenizer: loaded.tokenizer, maskPrompt: false)
+        let options = TrainingOptions(steps: s.steps, batchSize: s.batchSize, learningRate: Float(s.learningRate), seed: UInt64(s.seed),
+                                      evalEvery: max(1, s.steps / 10), saveEvery: max(1, s.steps / 5),
+                                      baseModel: loaded.source.path)
+        let trainer = LoRATrainer(model: loaded.model, settings: s.lora.settings, options: options, outputFolder: checkpoint)
+        let resume = FileManager.default.fileExists(atPath: checkpoint.appendingPathComponent(TrainingCheckpoint.stateFileName).path)
+        context.log("\(stage): LoRA r\(s.lora.rank) α\(s.lora.alpha) on \(s.lora.targets.joined(separator: ",")), \(s.steps) steps, batch \(s.batchSize)"
+                    + (resume ? " (resuming an interrupted run)" : ""))
+        let start = Date()
+        let outcome = try trainer.run(train: examples.train, valid: examples.valid, resume: resume) { p in
+            let loss = p.trainLoss.map { String(format: " loss %.3f", $0) } ?? ""
+            context.progress("\(stage) step \(p.step)/\(s.steps)\(loss)", Double(p.step) / Double(max(1, s.steps)))
+        }
+        let summary = TrainingSummary(steps: outcome.stepsRun,
+                                      trainLoss: outcome.trainLosses, validLoss: outcome.validLosses,
+                                      tokensPerSecond: outcome.tokensPerSecond, seconds: Date().timeIntervalSince(start))
+        try PEFTAdapterFiles.save(outcome.adapters, to: checkpoint, baseModel: loaded.source.path)
+        try AtomicWrite.write(try JSONEncoder().encode(summary), to: summaryURL)
+        if let last = summary.trainLoss.last {
+            context.log(String(format: "%@: trained in %.0f s, final train loss %.3f", stage, summary.seconds, last.loss))
+        }
+        return (outcome.adapters, summary)
+    }
+}

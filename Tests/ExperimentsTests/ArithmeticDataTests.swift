@@ -1,0 +1,82 @@
+// The experiments' data and scoring: deterministic, disjoint where it must be, and scored as documented.
+import Experiments
+import Foundation
+import Testing
+
+@Suite struct ArithmeticDataTests {
+    @Test func sameSeedSameBytesOtherSeedOtherData() throws {
+        let a = ArithmeticDataset.make(trainSamples: 500, validSamples: 30, testSamples: 60, seed: 42)
+        let b = ArithmeticDataset.make(trainSamples: 500, validSamples: 30, testSamples: 60, seed: 42)
+        let c = ArithmeticDataset.make(trainSamples: 500, validSamples: 30, testSamples: 60, seed: 43)
+        #expect(try JSONLines.encode(a.train.map { TextRecord(text: $0.chainOfThoughtText) })
+                == JSONLines.encode(b.train.map { TextRecord(text: $0.chainOfThoughtText) }))
+        #expect(a == b)
+        #expect(a.train != c.train)
+    }
+
+    @Test func heldOutProblemsNeverAppearInTraining() {
+        let d = ArithmeticDataset.make(trainSamples: 3000, validSamples: 60, testSamples: 300, seed: 42)
+        let train = Set(d.train)
+        #expect(train.isDisjoint(with: Set(d.test)))
+        #expect(train.isDisjoint(with: Set(d.valid)))
+        #expect(Set(d.valid).isDisjoint(with: Set(d.test)))
+        #expect(Set(d.test).count == d.test.count) // distinct
+        for op in ArithmeticOperation.allCases { #expect(d.test.contains { $0.operation == op }) }
+        #expect(d.train.count == 3000)
+    }
+
+    @Test func problemsStayInTheSeedsRanges() {
+        let d = ArithmeticDataset.make(trainSamples: 2000, validSamples: 30, testSamples: 90, seed: 1)
+        for p in d.train + d.test + d.valid {
+            switch p.operation {
+            case .multiply: #expect((2...12).contains(p.a) && (2...12).contains(p.b))
+            case .add: #expect((1...50).contains(p.a) && (1...50).contains(p.b))
+            case .subtract: #expect((1...50).contains(p.a) && (1...50).contains(p.b) && p.a >= p.b)
+            }
+        }
+        #expect(ArithmeticOperation.multiply.universe.count == 121)
+        #expect(ArithmeticOperation.add.universe.count == 2500)
+        #expect(ArithmeticOperation.subtract.universe.count == 1275)
+    }
+
+    @Test func textFormats() {
+        let p = ArithmeticProblem(operation: .multiply, a: 7, b: 8)
+        #expect(p.directText == "7 * 8 = 56")
+        #expect(p.chainOfThoughtText == "7 * 8 = multiply: 56")
+        #expect(p.prompt(style: .aligned) == "7 * 8 =")
+        #expect(p.prompt(style: .seed) == "7 * 8 = ")
+        #expect(ArithmeticProblem(operation: .subtract, a: 50, b: 8).chainOfThoughtText == "50 - 8 = subtract: 42")
+    }
+
+    @Test func answerExtraction() {
+        #expect(AnswerScoring.extractAnswer(" multiply: 56") == 56)
+        #expect(AnswerScoring.extractAnswer(" 56\n7 * 9 = multiply: 63") == 56)
+        #expect(AnswerScoring.extractAnswer(" add: 12 + 3: 15") == 15)
+        #expect(AnswerScoring.extractAnswer(" subtract: -4") == -4)
+        #expect(AnswerScoring.extractAnswer(" the answer is 1,234") == 1)
+        #expect(AnswerScoring.extractAnswer(" multiply:") == nil)
+        #expect(AnswerScoring.extractAnswer("") == nil)
+    }
+
+    @Test func wilsonIntervals() {
+        // Hand-checked values: 8/9 → [0.565, 0.980]; 0/10 → [0, 0.278]; 50/100 → [0.404, 0.596].
+        let a = Proportion(successes: 8, n: 9)
+        #expect(abs(a.value - 0.8889) < 1e-4 && abs(a.low - 0.5650) < 1e-3 && abs(a.high - 0.9801) < 1e-3)
+        let b = Proportion(successes: 0, n: 10)
+        #expect(b.low == 0 && abs(b.high - 0.2775) < 1e-3)
+        let c = Proportion(successes: 50, n: 100)
+        #expect(abs(c.low - 0.4038) < 1e-3 && abs(c.high - 0.5962) < 1e-3)
+        #expect(Proportion(successes: 90, n: 100).differs(from: Proportion(successes: 50, n: 100)))
+        #expect(!Proportion(successes: 52, n: 100).differs(from: Proportion(successes: 50, n: 100)))
+    }
+
+    @Test func svgChartHoldsItsSeries() {
+        let svg = SVGLineChart(title: "T <1>", xLabel: "x", yLabel: "y",
+                               series: [ChartSeries(name: "a", points: [(0, 0.1), (1, 0.5)]), ChartSeries(name: "b", points: [(0, 1), (1, .nan)])],
+                               yRange: 0...1).render()
+        #expect(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>\n"))
+        #expect(svg.contains("T &lt;1&gt;"))
+        #expect(svg.components(separatedBy: "<polyline").count == 2) // b has one finite point: no line
+        #expect(svg.contains(">a</text>") && svg.contains(">b</text>"))
+    }
+}
