@@ -1,0 +1,110 @@
+// `lazarus bench`: the performance figures of SPEC §8, each the median of repetitions after a warm-up.
+// The same five workloads run under PyTorch + PEFT in tools/peer/, so the two can be compared as ratios.
+import Foundation
+import Introspection
+import Kernels
+import Llama
+import Training
+
+public struct BenchmarkFigures: Codable, Sendable {
+    public var sgemmGflops1024: Double
+    public var sgemmGflops2048: Double
+    public var prefillTokensPerSecond: Double
+    public var decodeTokensPerSecond: Double
+    public var lensSweepSeconds: Double
+    public var loraStepSeconds: Double
+    public var peakRssMB: Double
+    public var loadSeconds: Double
+    public var model: String
+    public var threads: Int
+
+    enum CodingKeys: String, CodingKey {
+        case sgemmGflops1024 = "sgemm_gflops_1024", sgemmGflops2048 = "sgemm_gflops_2048"
+        case prefillTokensPerSecond = "prefill_tokens_per_s", decodeTokensPerSecond = "decode_tokens_per_s"
+        case lensSweepSeconds = "lens_sweep_s", loraStepSeconds = "lora_step_s", peakRssMB = "peak_rss_mb", loadSeconds = "load_s"
+        case model, threads
+    }
+}
+
+public enum Benchmark {
+    /// Median wall time of `repeats` runs of `body` after `warmup` unmeasured runs.
+    public static func median(warmup: Int = 1, repeats: Int, _ body: () throws -> Void) rethrows -> Double {
+        for _ in 0..<warmup { try body() }
+        var times: [Double] = []
+        for _ in 0..<max(1, repeats) {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            try body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        }
+        times.sort()
+        return times[times.count / 2]
+    }
+
+    /// GFLOP/s of one n×n×n sgemm through the same path the model uses.
+    public static func sgemmGflops(_ n: Int, repeats: Int = 5) -> Double {
+        var rng = SeededRandom(seed: 1)
+        let a = Matrix(rows: n, cols: n, values: (0..<(n * n)).map { _ in rng.uniform(-1, 1) })
+        let b = Matrix(rows: n, cols: n, values: (0..<(n * n)).map { _ in rng.uniform(-1, 1) })
+        var c = Matrix(rows: n, cols: n)
+        let t = median(repeats: repeats) { Matmul.linear(a, b, into: &c) }
+        return 2 * Double(n) * Double(n) * Double(n) / t / 1e9
+    }
+
+    /// The 32 prompts of the prefill figure: arithmetic problems as the experiments ask them.
+    public static func arithmeticPrompts(_ count: Int) -> [String] {
+        let ops = ["*", "+", "-"]
+        return (0..<count).map { i in "\(7 + i % 40) \(ops[i % 3]) \(3 + (i * 7) % 45) =" }
+    }
+
+    /// Peak resident memory of this process so far, in MiB.
+    public static func peakResidentMB() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss) / 1024 // Linux reports KiB
+    }
+
+    public static func run(_ loaded: LoadedModel, modelName: String, quick: Bool = false, loadSeconds: Double = 0, log: (String) -> Void = { _ in }) throws -> BenchmarkFigures {
+        let repeats = quick ? 2 : 5
+        let model = loaded.model, tokenizer = loaded.tokenizer
+        log("sgemm")
+        let g1024 = sgemmGflops(1024, repeats: repeats)
+        let g2048 = sgemmGflops(2048, repeats: quick ? 1 : 3)
+
+        log("prefill: 32 prompts in one batch")
+        let prompts = arithmeticPrompts(32).map { tokenizer.encode($0) }
+        let tokens = prompts.reduce(0) { $0 + $1.count }
+        let prefill = try median(repeats: repeats) { _ = try model.forward(prompts, logits: .lastToken) }
+
+        log("decode: 16 tokens with the KV cache")
+        let prompt = tokenizer.encode("The capital of France is")
+        // Only the 16 cached steps are timed, not the prefill that fills the cache.
+        var decodeTimes: [Double] = []
+        for run in 0..<(repeats + 1) {
+            var cache: KVCache? = KVCache(config: model.config, sequences: 1, capacity: prompt.count + 17)
+            var step = try model.forward([prompt], adapters: nil, cache: &cache, capture: .none, logits: .lastToken, saveActivations: false)
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<16 {
+                let next = TopK.argmax(step.logits, 0)
+                step = try model.forward([[next]], adapters: nil, cache: &cache, capture: .none, logits: .lastToken, saveActivations: false)
+            }
+            if run > 0 { decodeTimes.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9) }
+        }
+        let decodeTime = decodeTimes.sorted()[decodeTimes.count / 2]
+
+        log("lens sweep: 300 prompts × every layer")
+        let lensPrompts = arithmeticPrompts(300).map { tokenizer.encode($0) }
+        let sweep = try median(warmup: quick ? 0 : 1, repeats: quick ? 1 : 3) {
+            let states = try HiddenStateCollector.collect(model: model, prompts: lensPrompts)
+            for hidden in states.states {
+                LogitLens.forEachChunk(model: model, hidden: hidden) { _, probs in _ = TopK.argmax(probs, 0) }
+            }
+        }
+
+        log("LoRA step: batch 4, rank 16, q/k/v/o")
+        let loraStep = try LoRABenchmark.stepSeconds(model: model, tokenizer: { tokenizer.encode($0) }, eosTokenId: tokenizer.eosTokenId, repeats: repeats)
+
+        return BenchmarkFigures(sgemmGflops1024: g1024, sgemmGflops2048: g2048, prefillTokensPerSecond: Double(tokens) / prefill,
+                                decodeTokensPerSecond: 16 / decodeTime, lensSweepSeconds: sweep, loraStepSeconds: loraStep,
+                                peakRssMB: peakResidentMB(), loadSeconds: loadSeconds, model: modelName, threads: BLASThreads.current)
+    }
+}
