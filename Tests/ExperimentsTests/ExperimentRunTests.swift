@@ -123,8 +123,9 @@ enum ScratchExperiments {
         let layers = try #require(results["layers"] as? [[String: Any]])
         #expect(!layers.isEmpty)
         for l in layers {
-            let acc = try #require(l["test_accuracy"] as? Double)
+            let acc = try #require(l["probe_accuracy"] as? Double)
             #expect((0...1).contains(acc))
+            #expect(l["mean_task_prob"] is Double)
         }
         #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("report.md").path))
     }
