@@ -74,20 +74,29 @@ public struct ArithmeticDataset: Sendable, Equatable {
     /// Distinct held-out problems for evaluation, disjoint from train and valid.
     public var test: [ArithmeticProblem]
 
-    /// Splits each operation's universe by a seeded shuffle: 15% test pool, 5% validation pool (at least two
-    /// of each), the rest training pool; then draws `trainSamples` training problems (operation uniform,
-    /// problem uniform within its pool), up to `validSamples` validation and `testSamples` test problems
-    /// (a third per operation, all distinct; an operation with a small pool contributes what it has).
+    /// Splits each operation's universe by a seeded shuffle into a test pool, a validation pool and the
+    /// training pool; then draws `trainSamples` training problems (operation uniform, problem uniform within
+    /// its pool), and distinct validation and test problems, the SAME number per operation so that the lens
+    /// and probe metrics have balanced classes (chance = 1/3).
+    /// An operation's test pool is a third of `testSamples`, but at most 40% of its universe (multiplication
+    /// in 2…12 has only 121 problems, so it holds out 48 and the test set has 3 × 48 = 144 problems when 300
+    /// are asked for); validation takes a third of `validSamples`, at most 10% of the universe.
     public static func make(trainSamples: Int, validSamples: Int, testSamples: Int, seed: UInt64) -> ArithmeticDataset {
         var rng = SeededRandom(seed: seed)
-        var trainPools: [[ArithmeticProblem]] = [], validPools: [[ArithmeticProblem]] = [], testPools: [[ArithmeticProblem]] = []
-        for op in ArithmeticOperation.allCases {
-            var all = op.universe
+        let ops = ArithmeticOperation.allCases
+        let universes = ops.map(\.universe)
+        func perOperation(_ total: Int, fraction: Double) -> Int {
+            let cap = universes.map { max(1, Int(Double($0.count) * fraction)) }.min() ?? 0
+            return min(cap, (total + ops.count - 1) / ops.count)
+        }
+        let nTest = perOperation(testSamples, fraction: 0.4)
+        let nValid = perOperation(validSamples, fraction: 0.1)
+        var trainPools: [[ArithmeticProblem]] = []
+        var valid: [ArithmeticProblem] = [], test: [ArithmeticProblem] = []
+        for var all in universes {
             rng.shuffle(&all)
-            let nTest = max(2, Int((Double(all.count) * 0.15).rounded(.up)))
-            let nValid = max(2, Int((Double(all.count) * 0.05).rounded(.up)))
-            testPools.append(Array(all[0..<nTest]))
-            validPools.append(Array(all[nTest..<(nTest + nValid)]))
+            test += all[0..<nTest]
+            valid += all[nTest..<(nTest + nValid)]
             trainPools.append(Array(all[(nTest + nValid)...]))
         }
         var train: [ArithmeticProblem] = []
@@ -96,13 +105,7 @@ public struct ArithmeticDataset: Sendable, Equatable {
             let k = rng.below(trainPools.count)
             train.append(trainPools[k][rng.below(trainPools[k].count)])
         }
-        func take(_ pools: [[ArithmeticProblem]], _ total: Int) -> [ArithmeticProblem] {
-            let per = (total + pools.count - 1) / pools.count
-            var out: [ArithmeticProblem] = []
-            for pool in pools { out += pool.prefix(per) }
-            return out
-        }
-        return ArithmeticDataset(train: train, valid: take(validPools, validSamples), test: take(testPools, testSamples))
+        return ArithmeticDataset(train: train, valid: valid, test: test)
     }
 }
 

@@ -167,7 +167,8 @@ struct TrainStageKey: Codable {
     var numSamples: Int, seed: Int, maxSteps: Int, batchSize: Int, learningRate: Double
     var lora: LoRAParameters
     var validSamples: Int
-    var version = 1
+    /// 2: balanced held-out sets (the same number of problems per operation).
+    var version = 2
 }
 
 struct EvalStageKey: Codable {
@@ -177,5 +178,5 @@ struct EvalStageKey: Codable {
     var maxNewTokens: Int
     var testPrompts: [SeedTestPrompt]
     var probe: ProbeOptions
-    var version = 1
+    var version = 2
 }

@@ -21,8 +21,14 @@ import Testing
         #expect(train.isDisjoint(with: Set(d.valid)))
         #expect(Set(d.valid).isDisjoint(with: Set(d.test)))
         #expect(Set(d.test).count == d.test.count) // distinct
-        for op in ArithmeticOperation.allCases { #expect(d.test.contains { $0.operation == op }) }
+        // Balanced classes: the same number per operation, multiplication's 121 problems capping it at 40%.
+        for op in ArithmeticOperation.allCases {
+            #expect(d.test.filter { $0.operation == op }.count == 48)
+            #expect(d.valid.filter { $0.operation == op }.count == 12)
+        }
         #expect(d.train.count == 3000)
+        let small = ArithmeticDataset.make(trainSamples: 100, validSamples: 6, testSamples: 30, seed: 42)
+        #expect(small.test.count == 30 && small.valid.count == 6)
     }
 
     @Test func problemsStayInTheSeedsRanges() {
