@@ -40,6 +40,11 @@ struct LogitLensCommand: ParsableCommand {
         if let output { print("wrote \(output)") }
     }
 
+    /// Four decimals, or scientific notation below 0.001 so that small probabilities stay visible.
+    func probabilityText(_ p: Double) -> String {
+        p >= 0.001 || p == 0 ? String(format: "%.4f", p) : String(format: "%.1e", p)
+    }
+
     func printTable(_ report: LensReport, tokenizerNote: [String]) {
         if !tokenizerNote.isEmpty { print("target tokens: " + tokenizerNote.joined(separator: "; ")) }
         for p in report.prompts {
@@ -49,7 +54,7 @@ struct LogitLensCommand: ParsableCommand {
             print(header + "top tokens")
             for l in p.layers {
                 var line = l.name.padding(toLength: 7, withPad: " ", startingAt: 0)
-                for t in targets { line += String(format: "%-11.4f", l.targets[t]?.prob ?? 0) }
+                for t in targets { line += probabilityText(l.targets[t]?.prob ?? 0).padding(toLength: 11, withPad: " ", startingAt: 0) }
                 line += l.top.prefix(3).map { "\($0.token.debugDescription) \(String(format: "%.3f", $0.prob))" }.joined(separator: "  ")
                 print(line)
             }
