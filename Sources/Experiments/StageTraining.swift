@@ -49,6 +49,10 @@ enum StageTraining {
         let outcome = try trainer.run(train: examples.train, valid: examples.valid, resume: resume) { p in
             let loss = p.trainLoss.map { String(format: " loss %.3f", $0) } ?? ""
             context.progress("\(stage) step \(p.step)/\(s.steps)\(loss)", Double(p.step) / Double(max(1, s.steps)))
+            // A line in the log at every validation, so a run in a pipe or in log.txt shows its course too.
+            if p.event == .validation, let valid = p.validLoss {
+                context.log(String(format: "%@: step %d/%d, validation loss %.4f, %.0f tokens/s", stage, p.step, s.steps, valid, p.tokensPerSecond))
+            }
         }
         let summary = TrainingSummary(steps: outcome.stepsRun,
                                       trainLoss: outcome.trainLosses, validLoss: outcome.validLosses,
