@@ -3,7 +3,10 @@
 
 Dev-only (the dev venv: /opt/lazarus-dev-venv/bin/python tools/peer/bench_pytorch.py [--out FILE]).
 Prints one JSON object. Two threads, float32, the default model from its GGUF (dequantised by
-transformers). Every figure is the median of REPS timed repetitions after one untimed warm-up.
+transformers). Every figure is the median of REPS (default 5, env LAZARUS_BENCH_REPS) timed repetitions
+after one untimed warm-up. The 2 cores are shared: the load average at start and end is recorded, and
+figures taken under load are pessimistic (PyTorch's OpenMP threads stall when another process takes a
+core: small ops then cost ~5 ms each instead of microseconds).
 
 - sgemm_gflops_1024 / _2048: torch.mm of two square float32 matrices, 2 n^3 flops.
 - prefill_tokens_per_second: 32 arithmetic prompts ("23 + 45 =") left-padded into one batch, one forward
@@ -33,7 +36,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from reference_model import encode, load_model, load_tokenizer  # noqa: E402
 
 THREADS = 2
-REPS = 3
+REPS = int(os.environ.get("LAZARUS_BENCH_REPS", "5"))  # at least 3; the cores are shared, so more helps
 PAD_ID = 2  # tokenizer.ggml.padding_token_id of the default model
 
 
@@ -69,7 +72,7 @@ def positions(mask):
 
 def bench_sgemm(n):
     a, b = torch.randn(n, n), torch.randn(n, n)
-    seconds, _ = timed(lambda: torch.mm(a, b), reps=5)
+    seconds, _ = timed(lambda: torch.mm(a, b), reps=max(REPS, 5))
     return 2 * n ** 3 / seconds / 1e9
 
 
@@ -153,7 +156,7 @@ def bench_lora_step(model, tokenizer):
         out.loss.backward()
         optimizer.step()
 
-    seconds, times = timed(step, reps=5)
+    seconds, times = timed(step, reps=max(REPS, 5))
     return seconds, times
 
 
@@ -197,7 +200,7 @@ def main():
 
     prompts300 = [encode(tokenizer, p) for p in arithmetic_prompts(300, seed=2)]
     batches = [left_padded(prompts300[i:i + 32]) for i in range(0, len(prompts300), 32)]
-    result["lens_sweep_seconds"], lens_times = timed(lambda: lens_sweep(model, batches))
+    result["lens_sweep_seconds"], lens_times = timed(lambda: lens_sweep(model, batches), reps=3)  # the costly one
 
     result["lora_step_seconds"], lora_times = bench_lora_step(model, tokenizer)
     result["machine"]["load_average_at_end"] = list(os.getloadavg())
@@ -205,7 +208,7 @@ def main():
 
     result["details"] = {
         "repetitions": REPS, "statistic": "median after one warm-up", **pd,
-        "lens": {"prompts": 300, "batch": 32, "layers": len(model.model.layers) + 1, "times": lens_times},
+        "lens": {"repetitions": 3, "prompts": 300, "batch": 32, "layers": len(model.model.layers) + 1, "times": lens_times},
         "lora": {"r": 16, "alpha": 32, "targets": ["q_proj", "k_proj", "v_proj", "o_proj"], "batch": [4, 16],
                  "optimizer": "AdamW lr 2e-4", "times": lora_times},
     }
