@@ -39,6 +39,8 @@ let package = Package(
         .testTarget(name: "IntrospectionTests", dependencies: ["Introspection", "Training", "Llama", "Tokenizer", "Kernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Llama", "Kernels", "ModelFiles", "Tokenizer"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Training", "Llama", "Kernels"]),
+        // Runs the built `lazarus` executable as a child process (kills, signals, error lines).
+        .testTarget(name: "LazarusCLITests", dependencies: ["Training", "Llama", "ModelFiles"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -14,6 +14,7 @@ case "$target" in
     gguf|safetensors|hf_config) sources=("$root"/Sources/ModelFiles/*.swift) ;;
     tokenizer_json|tokenizer_roundtrip) sources=("$root"/Sources/Tokenizer/*.swift) ;;
     jsonl) sources=("$root"/Sources/Introspection/LabelledPrompts.swift "$root"/Sources/Introspection/IntrospectionError.swift) ;;
+    experiment_config) sources=("$root"/Sources/Experiments/ExperimentConfig.swift "$root"/Sources/Experiments/ExperimentError.swift) ;;
     *) echo "unknown fuzz target '$target'" >&2; exit 2 ;;
 esac
 entry="$here/Targets/$target.swift"
@@ -22,10 +23,28 @@ entry="$here/Targets/$target.swift"
 build="$here/build"
 mkdir -p "$build" "$here/crashes/$target" "$here/corpus-work/$target"
 binary="$build/fuzz-$target"
+extra=()
+if [ "$target" = experiment_config ]; then
+    # The config reader imports Yams: build its sources (Swift, and libyaml as CYaml) instrumented too, so the
+    # fuzzer sees coverage inside the YAML parser. SwiftPM's checkout of the package is the source.
+    yams="$root/.build/checkouts/Yams/Sources"
+    [ -d "$yams/Yams" ] || { echo "no Yams sources in $yams: run 'swift build' once to fetch them" >&2; exit 2; }
+    lib="$build/yams"
+    if [ ! -f "$lib/Yams.o" ] || [ -n "$(find "$yams" -newer "$lib/Yams.o" -name '*.[ch]' -o -newer "$lib/Yams.o" -name '*.swift' 2>/dev/null | head -1)" ]; then
+        echo "building Yams for fuzzing in $lib" >&2
+        mkdir -p "$lib"
+        for c in "$yams"/CYaml/src/*.c; do
+            clang -O1 -g -fsanitize=fuzzer-no-link,address -DYAML_DECLARE_EXPORT -I "$yams/CYaml/include" -c "$c" -o "$lib/cyaml-$(basename "$c" .c).o"
+        done
+        swiftc -O -sanitize=fuzzer,address -parse-as-library -wmo -D SWIFT_PACKAGE -module-name Yams -I "$yams/CYaml/include" \
+            -emit-module -emit-module-path "$lib/Yams.swiftmodule" -c "$yams"/Yams/*.swift -o "$lib/Yams.o"
+    fi
+    extra=(-I "$lib" -I "$yams/CYaml/include" "$lib"/*.o)
+fi
 if [ ! -x "$binary" ] || [ -n "$(find "${sources[@]}" "$entry" -newer "$binary" 2>/dev/null | head -1)" ]; then
     echo "building $binary" >&2
     swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name FuzzTarget \
-        "${sources[@]}" "$entry" -o "$binary" 2> >(grep -v "Cannot export local symbol" >&2)
+        "${sources[@]}" "$entry" "${extra[@]}" -o "$binary" 2> >(grep -v "Cannot export local symbol" >&2)
 fi
 seeds="$here/corpus/$target"
 mkdir -p "$seeds"

@@ -24,10 +24,7 @@ public struct ExperimentConfig: Sendable {
     }
 
     public static func parse(_ text: String, source: String, overrides: [String] = []) throws -> ExperimentConfig {
-        let loaded: Any?
-        do { loaded = try Yams.load(yaml: text) } catch {
-            throw ExperimentError.configFile(file: source, reason: "is not valid YAML (\(yamlReason(error)))")
-        }
+        let loaded = try boundedYAML(text, what: source, fail: { ExperimentError.configFile(file: source, reason: $0) })
         guard var root = loaded as? [String: Any] else {
             throw ExperimentError.configFile(file: source, reason: "must be a mapping with keys \(topLevelKeys.joined(separator: ", "))")
         }
@@ -54,10 +51,7 @@ public struct ExperimentConfig: Sendable {
         let path = text[..<eq].split(separator: ".").map(String.init)
         let raw = String(text[text.index(after: eq)...])
         guard !path.isEmpty else { throw ExperimentError.badOverride("'\(text)': empty key") }
-        let value: Any
-        do { value = try Yams.load(yaml: raw) ?? NSNull() } catch {
-            throw ExperimentError.badOverride("'\(text)': the value is not valid YAML")
-        }
+        let value = try boundedYAML(raw, what: "the value", fail: { ExperimentError.badOverride("'\(text)': \($0)") }) ?? NSNull()
         func set(_ dict: inout [String: Any], _ keys: ArraySlice<String>) throws {
             let k = keys.first!
             if keys.count == 1 { dict[k] = value; return }
@@ -119,6 +113,66 @@ public struct ExperimentConfig: Sendable {
         } else if let list = input as? [Any], let knownList = known as? [Any], let template = knownList.first {
             for (i, element) in list.enumerated() { try checkKeys(element, against: template, path: "\(path)[\(i)]", source: source) }
         }
+    }
+
+    /// Config files are small and hand-written; these limits keep hostile ones from exhausting the machine.
+    static let maximumYAMLBytes = 1 << 20
+    /// Yams composes and constructs recursively: deeper nesting would overflow the stack.
+    static let maximumNesting = 256
+    /// Nodes after aliases are expanded: a few lines of anchors can stand for billions ("billion laughs").
+    static let maximumNodes = 100_000
+
+    /// Parses YAML text into plain values after checking its size, its nesting and its expanded node count.
+    static func boundedYAML(_ text: String, what: String, fail: (String) -> ExperimentError) throws -> Any? {
+        guard text.utf8.count <= maximumYAMLBytes else { throw fail("is \(text.utf8.count) bytes, more than the \(maximumYAMLBytes) a config may have") }
+        let nesting = nestingBound(text)
+        guard nesting <= maximumNesting else {
+            throw fail("nests too deeply (up to \(nesting) levels by its brackets, dashes and indentation; at most \(maximumNesting))")
+        }
+        let root: Node?
+        do { root = try Yams.compose(yaml: text) } catch {
+            throw fail("is not valid YAML (\(yamlReason(error)))")
+        }
+        guard let root else { return nil }
+        guard expandedNodeCount(root, limit: maximumNodes) <= maximumNodes else {
+            throw fail("expands to more than \(maximumNodes) values through its aliases (*name)")
+        }
+        return root.any
+    }
+
+    /// An upper bound on the nesting depth of YAML text, read before parsing: every level is an open flow
+    /// bracket, a leading "- ", "? " or ": " indicator, or more indentation (a block sequence may share its
+    /// parent key's indentation, hence the factor 2). Brackets inside quotes count too; it never under-counts.
+    static func nestingBound(_ text: String) -> Int {
+        var openers = 0, deepestLine = 0
+        for line in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
+            var i = line.startIndex, levels = 0
+            while i < line.endIndex, line[i] == UInt8(ascii: " ") || line[i] == UInt8(ascii: "\t") { levels += 1; i += 1 }
+            while i < line.endIndex, [UInt8(ascii: "-"), UInt8(ascii: "?"), UInt8(ascii: ":")].contains(line[i]),
+                  line.index(after: i) == line.endIndex || line[line.index(after: i)] == UInt8(ascii: " ") {
+                levels += 1
+                i = line.index(after: i)
+                while i < line.endIndex, line[i] == UInt8(ascii: " ") { i += 1 }
+            }
+            deepestLine = max(deepestLine, levels)
+            openers += line.count { $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "{") }
+        }
+        return 2 * deepestLine + openers + 1
+    }
+
+    /// Counts nodes with aliases expanded, stopping once past `limit` so the count itself stays cheap.
+    static func expandedNodeCount(_ root: Node, limit: Int) -> Int {
+        var count = 0
+        var pending = [root]
+        while let node = pending.popLast(), count <= limit {
+            count += 1
+            if let mapping = node.mapping {
+                for (key, value) in mapping { pending.append(key); pending.append(value) }
+            } else if let sequence = node.sequence {
+                pending.append(contentsOf: sequence)
+            }
+        }
+        return count
     }
 
     static func yamlReason(_ error: Error) -> String {

@@ -36,12 +36,13 @@ public final class LoRATrainer {
                                             cosineDecay: options.cosineDecay, totalSteps: options.steps)
         let adamSettings = AdamWSettings(weightDecay: options.weightDecay)
 
+        if let folder = outputFolder { TrainingCheckpoint.removeAbandonedTemporaries(in: folder) }
         var parameters: [Float]
         var optimizer: AdamWState
         var state: TrainerState
         if resume {
             guard let folder = outputFolder else { throw TrainingError.invalidSetting("--resume needs an adapter folder") }
-            (parameters, optimizer, state) = try TrainingCheckpoint.load(folder: folder, config: model.config, layout: layout)
+            (parameters, optimizer, state) = try TrainingCheckpoint.load(folder: folder, layout: layout)
             guard state.sampler.order.count == trainSet.count else {
                 throw TrainingError.checkpoint(file: folder.path, reason: "was trained on \(state.sampler.order.count) examples, the data now has \(trainSet.count); resume with the same data")
             }

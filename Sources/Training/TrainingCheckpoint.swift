@@ -1,6 +1,8 @@
-// A resumable checkpoint: the PEFT adapter folder plus optimizer.safetensors (AdamW moments) and
-// trainer_state.json (step, batch sampler, loss history). Each file is written atomically and the
-// state file last, naming the step the other two must carry, so a torn save is detected on resume.
+// A resumable checkpoint: the PEFT adapter folder plus optimizer.safetensors and trainer_state.json.
+// optimizer.safetensors alone is what --resume reads: the flat LoRA parameters, the AdamW moments and the
+// trainer state (step, batch sampler, loss history) in one atomically written file, so a save cut short at
+// any point (SIGKILL, power loss) leaves the previous checkpoint whole. The adapter files and
+// trainer_state.json beside it are the results of the same step, for PEFT and for people to read.
 import Foundation
 import Llama
 import ModelFiles
@@ -20,62 +22,75 @@ struct TrainerState: Codable, Equatable {
 
 public enum TrainingCheckpoint {
     public static let optimizerFileName = "optimizer.safetensors"
-    /// Written last: its presence means a resumable checkpoint.
+    /// A readable copy of the state held in optimizer.safetensors; written after it.
     public static let stateFileName = "trainer_state.json"
+    /// Keys inside optimizer.safetensors.
+    static let parametersTensor = "lora_parameters"
+    static let stateMetadataKey = "trainer_state"
     public static let metricsFileName = "metrics.jsonl"
 
     static func save(folder: URL, layout: LoRAParameterLayout, parameters: [Float], optimizer: AdamWState,
                      state: TrainerState, baseModel: String) throws {
         let stepTag = ["lazarus_step": String(state.step)]
-        try PEFTAdapterFiles.save(layout.adapters(from: parameters), to: folder, baseModel: baseModel, metadata: stepTag)
-        var moments = SafetensorsWriter()
-        moments.metadata = stepTag.merging(["adamw_step": String(optimizer.step)]) { a, _ in a }
-        moments.add(name: "exp_avg", shape: [optimizer.m.count], values: optimizer.m)
-        moments.add(name: "exp_avg_sq", shape: [optimizer.v.count], values: optimizer.v)
-        try moments.write(to: folder.appendingPathComponent(optimizerFileName))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        try AtomicWrite.write(try encoder.encode(state), to: folder.appendingPathComponent(stateFileName))
+        let stateJSON = try encoder.encode(state)
+        var checkpoint = SafetensorsWriter()
+        checkpoint.metadata = stepTag.merging(["adamw_step": String(optimizer.step),
+                                               stateMetadataKey: String(decoding: stateJSON, as: UTF8.self)]) { a, _ in a }
+        checkpoint.add(name: parametersTensor, shape: [parameters.count], values: parameters)
+        checkpoint.add(name: "exp_avg", shape: [optimizer.m.count], values: optimizer.m)
+        checkpoint.add(name: "exp_avg_sq", shape: [optimizer.v.count], values: optimizer.v)
+        try checkpoint.write(to: folder.appendingPathComponent(optimizerFileName))
+        try PEFTAdapterFiles.save(layout.adapters(from: parameters), to: folder, baseModel: baseModel, metadata: stepTag)
+        try AtomicWrite.write(stateJSON, to: folder.appendingPathComponent(stateFileName))
     }
 
-    static func load(folder: URL, config: LlamaConfig, layout: LoRAParameterLayout) throws
-        -> (parameters: [Float], optimizer: AdamWState, state: TrainerState) {
-        let stateURL = folder.appendingPathComponent(stateFileName)
-        func fail(_ url: URL, _ why: String) -> TrainingError { .checkpoint(file: url.path, reason: why) }
-        guard let stateData = try? Data(contentsOf: stateURL) else {
-            throw fail(stateURL, "cannot be read: --resume needs a folder written by an earlier `lazarus train lora` run")
+    /// Removes the temporary files of saves that a killed process left behind (AtomicWrite's `.NAME.tmp-…`).
+    static func removeAbandonedTemporaries(in folder: URL) {
+        let names = [optimizerFileName, stateFileName, metricsFileName, PEFTAdapterFiles.weightsFileName, PEFTAdapterFiles.configFileName]
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        for entry in entries where names.contains(where: { entry.hasPrefix(".\($0).tmp-") }) {
+            try? FileManager.default.removeItem(at: folder.appendingPathComponent(entry))
         }
-        let state: TrainerState
-        do { state = try JSONDecoder().decode(TrainerState.self, from: stateData) } catch {
-            throw fail(stateURL, "is not a trainer state file (\(error))")
-        }
-        guard state.format == TrainerState.currentFormat else { throw fail(stateURL, "format \(state.format), expected \(TrainerState.currentFormat)") }
-        guard state.settings == layout.settings else {
-            throw fail(stateURL, "was trained with rank \(state.settings.rank), alpha \(state.settings.alpha), targets \(state.settings.targets.map(\.rawValue)); resume with the same LoRA settings")
-        }
-        guard state.parameterCount == layout.count else { throw fail(stateURL, "holds \(state.parameterCount) parameters, this model needs \(layout.count)") }
+    }
 
-        let (adapters, adapterMetadata) = try PEFTAdapterFiles.loadWithMetadata(from: folder, config: config)
-        let adapterURL = folder.appendingPathComponent(PEFTAdapterFiles.weightsFileName)
-        guard adapterMetadata["lazarus_step"] == String(state.step) else {
-            throw fail(adapterURL, "is from step \(adapterMetadata["lazarus_step"] ?? "unknown"), the trainer state from step \(state.step) (an interrupted save?)")
+    static func load(folder: URL, layout: LoRAParameterLayout) throws
+        -> (parameters: [Float], optimizer: AdamWState, state: TrainerState) {
+        let url = folder.appendingPathComponent(optimizerFileName)
+        func fail(_ why: String) -> TrainingError { .checkpoint(file: url.path, reason: why) }
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw fail("not found: --resume needs a folder written by an earlier `lazarus train lora` run")
         }
-        let optimizerURL = folder.appendingPathComponent(optimizerFileName)
         let file: SafetensorsFile
-        let m: [Float], v: [Float]
+        let parameters: [Float], m: [Float], v: [Float]
         do {
-            file = try SafetensorsFile(contentsOf: optimizerURL)
-            guard file.shape(of: "exp_avg") == [layout.count], file.shape(of: "exp_avg_sq") == [layout.count] else {
-                throw fail(optimizerURL, "needs exp_avg and exp_avg_sq of \(layout.count) values each")
+            file = try SafetensorsFile(contentsOf: url)
+            for name in [parametersTensor, "exp_avg", "exp_avg_sq"] where file.shape(of: name) != [layout.count] {
+                throw fail("\(name) must hold \(layout.count) values for this model and LoRA settings, found shape \(file.shape(of: name).map { "\($0)" } ?? "none")")
             }
+            parameters = try file.floatTensor(named: parametersTensor)
             m = try file.floatTensor(named: "exp_avg")
             v = try file.floatTensor(named: "exp_avg_sq")
         } catch let error as ModelFileError {
-            throw fail(optimizerURL, error.description)
+            throw fail(error.description)
         }
-        guard file.metadata["lazarus_step"] == String(state.step), let adamStep = file.metadata["adamw_step"].flatMap(Int.init) else {
-            throw fail(optimizerURL, "is not the optimizer state of step \(state.step)")
+        guard let stateText = file.metadata[stateMetadataKey] else { throw fail("holds no trainer state (metadata \"\(stateMetadataKey)\")") }
+        let state: TrainerState
+        do { state = try JSONDecoder().decode(TrainerState.self, from: Data(stateText.utf8)) } catch {
+            throw fail("its trainer state is not readable (\(error))")
         }
-        return (layout.flatten(adapters), AdamWState(m: m, v: v, step: adamStep), state)
+        guard state.format == TrainerState.currentFormat else { throw fail("trainer state format \(state.format), expected \(TrainerState.currentFormat)") }
+        guard state.settings == layout.settings else {
+            throw fail("was trained with rank \(state.settings.rank), alpha \(state.settings.alpha), targets \(state.settings.targets.map(\.rawValue)); resume with the same LoRA settings")
+        }
+        guard state.parameterCount == layout.count else { throw fail("holds \(state.parameterCount) parameters, this model needs \(layout.count)") }
+        guard file.metadata["lazarus_step"] == String(state.step), let adamStep = file.metadata["adamw_step"].flatMap(Int.init), adamStep >= 0 else {
+            throw fail("its step tags do not match its trainer state (step \(state.step))")
+        }
+        guard parameters.allSatisfy(\.isFinite), m.allSatisfy(\.isFinite), v.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+            throw fail("holds values that are not finite")
+        }
+        return (parameters, AdamWState(m: m, v: v, step: adamStep), state)
     }
 }

@@ -85,3 +85,31 @@ func temporaryFolder(_ files: [String: String]) throws -> URL {
         #expect(abs(r3.sum / 3 - r.loss) < 1e-5)
     }
 }
+
+@Suite struct TrainingDataBadFileTests {
+    func message(_ bytes: [UInt8], name: String = "train.jsonl") -> String {
+        do {
+            let folder = try temporaryFolder([:])
+            if name != "train.jsonl" { try Data("{\"text\": \"ok\"}\n".utf8).write(to: folder.appendingPathComponent("train.jsonl")) }
+            try Data(bytes).write(to: folder.appendingPathComponent(name))
+            _ = try TrainingData.load(folder: folder, encode: toyEncode, bosTokenId: 1, eosTokenId: 2, maskPrompt: false)
+            return "no error"
+        } catch { return "\(error)" }
+    }
+
+    @Test func badUTF8AndTruncatedLinesNameFileAndLine() {
+        let invalid = message([0x7B, 0x22, 0x74, 0x65, 0x78, 0x74, 0x22, 0x3A, 0x22, 0xC3, 0x28, 0x22, 0x7D])
+        #expect(invalid.contains("train.jsonl:1: the file is not UTF-8 text"), "\(invalid)")
+        #expect(message([0xFF, 0xFE], name: "valid.jsonl").contains("valid.jsonl:1: the file is not UTF-8 text"))
+        // The last line cut off mid-record, as a killed writer leaves it.
+        let cut = message(Array("{\"text\": \"a\"}\n{\"text\": \"b\"}\n{\"text\": \"c".utf8))
+        #expect(cut.contains("train.jsonl:3: not valid JSON"), "\(cut)")
+        let cutObject = message(Array("{\"text\": \"a\"}\r\n{\"prompt\": \"b\", \"completion\": ".utf8))
+        #expect(cutObject.contains("train.jsonl:2: not valid JSON"), "\(cutObject)")
+        #expect(message(Array("{\"text\": \"a\"}\n\"text\"\n".utf8)).contains("train.jsonl:2: the line is JSON but not an object"))
+        #expect(message(Array("{\"text\": null}".utf8)).contains("train.jsonl:1: \"text\" is not a string"))
+        #expect(message(Array("{\"prompt\": \"a\", \"completion\": [\"b\"]}".utf8)).contains("train.jsonl:1: \"completion\" is not a string"))
+        #expect(message(Array("{\"text\": \"a\"}\n{}\n".utf8)).contains("train.jsonl:2: the object has neither"))
+        #expect(message(Array("{\"text\": \"a\"}\n{\"text\": \"b\", }\n".utf8)).contains("train.jsonl:2: not valid JSON"))
+    }
+}
