@@ -42,7 +42,7 @@ enum StageTraining {
                                       evalEvery: max(1, s.steps / 10), saveEvery: max(1, s.steps / 5),
                                       baseModel: loaded.source.path)
         let trainer = LoRATrainer(model: loaded.model, settings: s.lora.settings, options: options, outputFolder: checkpoint)
-        let resume = FileManager.default.fileExists(atPath: checkpoint.appendingPathComponent(TrainingCheckpoint.stateFileName).path)
+        let resume = FileManager.default.fileExists(atPath: checkpoint.appendingPathComponent(TrainingCheckpoint.optimizerFileName).path)
         context.log("\(stage): LoRA r\(s.lora.rank) α\(s.lora.alpha) on \(s.lora.targets.joined(separator: ",")), \(s.steps) steps, batch \(s.batchSize)"
                     + (resume ? " (resuming an interrupted run)" : ""))
         let start = Date()
