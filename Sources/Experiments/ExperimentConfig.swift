@@ -145,14 +145,15 @@ public struct ExperimentConfig: Sendable {
     /// parent key's indentation, hence the factor 2). Brackets inside quotes count too; it never under-counts.
     static func nestingBound(_ text: String) -> Int {
         var openers = 0, deepestLine = 0
-        for line in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
-            var i = line.startIndex, levels = 0
-            while i < line.endIndex, line[i] == UInt8(ascii: " ") || line[i] == UInt8(ascii: "\t") { levels += 1; i += 1 }
-            while i < line.endIndex, [UInt8(ascii: "-"), UInt8(ascii: "?"), UInt8(ascii: ":")].contains(line[i]),
-                  line.index(after: i) == line.endIndex || line[line.index(after: i)] == UInt8(ascii: " ") {
+        for slice in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
+            let line = Array(slice)
+            var i = 0, levels = 0
+            while i < line.count, line[i] == UInt8(ascii: " ") || line[i] == UInt8(ascii: "\t") { levels += 1; i += 1 }
+            while i < line.count, [UInt8(ascii: "-"), UInt8(ascii: "?"), UInt8(ascii: ":")].contains(line[i]),
+                  i + 1 == line.count || line[i + 1] == UInt8(ascii: " ") {
                 levels += 1
-                i = line.index(after: i)
-                while i < line.endIndex, line[i] == UInt8(ascii: " ") { i += 1 }
+                i += 1
+                while i < line.count, line[i] == UInt8(ascii: " ") { i += 1 }
             }
             deepestLine = max(deepestLine, levels)
             openers += line.count { $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "{") }

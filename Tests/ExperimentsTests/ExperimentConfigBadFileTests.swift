@@ -55,7 +55,7 @@ import Testing
             (base + "  lora: 8\n", "parameters.lora"),
             (base + "  lora:\n    targets: q_proj\n", "parameters.lora.targets"),
             (base + "  check_layers_pct: [0.5, high]\n", "parameters.check_layers_pct[1]"),
-            (base + "  max_steps: 1e999\n", "parameters.max_steps"),
+            (base + "  max_steps: 1e999\n", "parameters"),
             (base + "  max_steps: 99999999999999999999999\n", "parameters.max_steps"),
             (base + "  max_steps: null\n", "parameters.max_steps"),
             (base + "  max_steps: 2024-01-01\n", "parameters"),
