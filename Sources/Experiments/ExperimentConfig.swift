@@ -137,6 +137,7 @@ public struct ExperimentConfig: Sendable {
         guard expandedNodeCount(root, limit: maximumNodes) <= maximumNodes else {
             throw fail("expands to more than \(maximumNodes) values through its aliases (*name)")
         }
+        if let key = badMappingKey(root) { throw fail("has a mapping key \(key) that is a list, a mapping or a repeat; keys must be distinct plain names") }
         return root.any
     }
 
@@ -159,6 +160,24 @@ public struct ExperimentConfig: Sendable {
             openers += line.count { $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "{") }
         }
         return 2 * deepestLine + openers + 1
+    }
+
+    /// The first mapping key that is not a scalar or repeats one before it: Yams traps on such mappings
+    /// (found by the experiment_config fuzz target). Runs after the node budget, so the walk is bounded.
+    static func badMappingKey(_ root: Node) -> String? {
+        var pending = [root]
+        while let node = pending.popLast() {
+            if let mapping = node.mapping {
+                var seen = Set<String>()
+                for (key, value) in mapping {
+                    guard let name = key.scalar?.string, seen.insert(name).inserted else { return "'\(key.scalar?.string ?? "(collection)")'" }
+                    pending.append(value)
+                }
+            } else if let sequence = node.sequence {
+                pending.append(contentsOf: sequence)
+            }
+        }
+        return nil
     }
 
     /// Counts nodes with aliases expanded, stopping once past `limit` so the count itself stays cheap.
