@@ -137,6 +137,7 @@ public struct ExperimentConfig: Sendable {
         guard expandedNodeCount(root, limit: maximumNodes) <= maximumNodes else {
             throw fail("expands to more than \(maximumNodes) values through its aliases (*name)")
         }
+        if let key = badMappingKey(root) { throw fail("has a mapping key \(key) that is a list, a mapping or a repeat; keys must be distinct plain names") }
         return root.any
     }
 
@@ -145,19 +146,38 @@ public struct ExperimentConfig: Sendable {
     /// parent key's indentation, hence the factor 2). Brackets inside quotes count too; it never under-counts.
     static func nestingBound(_ text: String) -> Int {
         var openers = 0, deepestLine = 0
-        for line in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
-            var i = line.startIndex, levels = 0
-            while i < line.endIndex, line[i] == UInt8(ascii: " ") || line[i] == UInt8(ascii: "\t") { levels += 1; i += 1 }
-            while i < line.endIndex, [UInt8(ascii: "-"), UInt8(ascii: "?"), UInt8(ascii: ":")].contains(line[i]),
-                  line.index(after: i) == line.endIndex || line[line.index(after: i)] == UInt8(ascii: " ") {
+        for slice in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
+            let line = Array(slice)
+            var i = 0, levels = 0
+            while i < line.count, line[i] == UInt8(ascii: " ") || line[i] == UInt8(ascii: "\t") { levels += 1; i += 1 }
+            while i < line.count, [UInt8(ascii: "-"), UInt8(ascii: "?"), UInt8(ascii: ":")].contains(line[i]),
+                  i + 1 == line.count || line[i + 1] == UInt8(ascii: " ") {
                 levels += 1
-                i = line.index(after: i)
-                while i < line.endIndex, line[i] == UInt8(ascii: " ") { i += 1 }
+                i += 1
+                while i < line.count, line[i] == UInt8(ascii: " ") { i += 1 }
             }
             deepestLine = max(deepestLine, levels)
             openers += line.count { $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "{") }
         }
         return 2 * deepestLine + openers + 1
+    }
+
+    /// The first mapping key that is not a scalar or repeats one before it: Yams traps on such mappings
+    /// (found by the experiment_config fuzz target). Runs after the node budget, so the walk is bounded.
+    static func badMappingKey(_ root: Node) -> String? {
+        var pending = [root]
+        while let node = pending.popLast() {
+            if let mapping = node.mapping {
+                var seen = Set<String>()
+                for (key, value) in mapping {
+                    guard let name = key.scalar?.string, seen.insert(name).inserted else { return "'\(key.scalar?.string ?? "(collection)")'" }
+                    pending.append(value)
+                }
+            } else if let sequence = node.sequence {
+                pending.append(contentsOf: sequence)
+            }
+        }
+        return nil
     }
 
     /// Counts nodes with aliases expanded, stopping once past `limit` so the count itself stays cheap.

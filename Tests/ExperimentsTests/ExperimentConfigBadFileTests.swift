@@ -40,6 +40,15 @@ import Testing
         #expect(Self.message("name: cot_vocab_alignment\nparameters:\n  lora:\n    targets: [[q_proj]]\n").contains("nests") == false)
     }
 
+    /// Found by fuzzing: a flow mapping with a list as a key (or a repeated key) trapped inside Yams' constructor.
+    @Test func collectionOrRepeatedKeysAreRefused() {
+        for yaml in ["name: x\np-CSmeters:\n  max_tsepsora: {proce_broj, v_prk: 0, [roj, v_p(p rk: 0, targ1etmeters:\n  max_tsoj]}\n",
+                     "name: x\nparameters: {[a, b]: 1}\n", "name: x\nparameters: {{a: 1}: 2}\n", "name: x\nparameters: {a: 1, a: 2}\n",
+                     "name: x\nname: y\n"] {
+            #expect(Self.message(yaml).hasPrefix("config.yaml:"), "\(yaml.debugDescription): \(Self.message(yaml))")
+        }
+    }
+
     @Test func badYAMLNamesTheFileAndLine() {
         let message = Self.message("name: cot_vocab_alignment\nparameters:\n  max_steps: 3\n   bad indentation: [\n")
         #expect(message.hasPrefix("config.yaml: is not valid YAML"), "\(message)")
@@ -55,7 +64,7 @@ import Testing
             (base + "  lora: 8\n", "parameters.lora"),
             (base + "  lora:\n    targets: q_proj\n", "parameters.lora.targets"),
             (base + "  check_layers_pct: [0.5, high]\n", "parameters.check_layers_pct[1]"),
-            (base + "  max_steps: 1e999\n", "parameters.max_steps"),
+            (base + "  max_steps: 1e999\n", "parameters"),
             (base + "  max_steps: 99999999999999999999999\n", "parameters.max_steps"),
             (base + "  max_steps: null\n", "parameters.max_steps"),
             (base + "  max_steps: 2024-01-01\n", "parameters"),

@@ -12,8 +12,8 @@ import Testing
             let loaded = try LabelledPrompts.load(url, labelField: "task")
             return "loaded \(loaded.prompts.count)"
         } catch let error as IntrospectionError {
-            return error.description.replacingOccurrences(of: url.lastPathComponent, with: "FILE")
-                .replacingOccurrences(of: url.path, with: "FILE")
+            return error.description.replacingOccurrences(of: url.path, with: "FILE")
+                .replacingOccurrences(of: url.lastPathComponent, with: "FILE")
         }
     }
 

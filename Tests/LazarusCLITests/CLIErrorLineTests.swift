@@ -66,7 +66,7 @@ import Testing
         for c in cases {
             try Data(c.yaml.utf8).write(to: config)
             let line = try Self.expectOneErrorLine(["experiment", "run", "cot_vocab_alignment"] + c.overrides.flatMap { ["--set", $0] },
-                                                   naming: c.overrides.isEmpty ? "config.yaml" : "", environment: ["LAZARUS_EXPERIMENTS": root.path])
+                                                   naming: c.overrides.isEmpty ? "config.yaml" : c.mentions, environment: ["LAZARUS_EXPERIMENTS": root.path])
             #expect(line.contains(c.mentions), "'\(line)' should mention \(c.mentions)")
         }
         // Nothing was run: no results folder appears for a rejected config.
