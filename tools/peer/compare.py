@@ -127,7 +127,8 @@ def main():
         f"- Lazarus figures: {lazarus_source}; model {lazarus.get('model', '?')}, {lazarus.get('threads', '?')} OpenBLAS threads",
         f"- PyTorch figures: {pytorch_source}; torch {pytorch.get('torch_version', '?')},"
         f" transformers {pytorch.get('transformers_version', '?')}, PEFT {pytorch.get('peft_version', '?')},"
-        f" measured {pytorch.get('date', '?')}, load average then {machine.get('load_average_at_start', '?')}",
+        f" measured {pytorch.get('date', '?')}, load average then"
+        f" {', '.join(f'{x:.1f}' for x in machine.get('load_average_at_start', []))}",
         "",
         rows,
         "",
