@@ -48,21 +48,21 @@ public enum LensMetrics {
         precondition(labels.count == states.finalLogits.rows, "LensMetrics: one label per prompt")
         let tasks = vocabulary.taskNames.count
         let taskTokens = (0..<tasks).map { vocabulary.tokenIds(task: $0) }
-        var out: [LensLayerMetrics] = []
-        for (i, layer) in states.layerIndices.enumerated() {
-            var probSum = 0.0, correct = 0, top1 = 0
-            LogitLens.forEachChunk(model: model, hidden: states.states[i]) { offset, probs in
-                for r in 0..<probs.rows {
-                    let label = labels[offset + r]
-                    let taskProbs = (0..<tasks).map { vocabulary.probability(task: $0, in: probs, row: r) }
-                    probSum += Double(taskProbs[label])
-                    if (0..<tasks).allSatisfy({ $0 == label || taskProbs[label] > taskProbs[$0] }) { correct += 1 }
-                    if taskTokens[label].contains(TopK.argmax(probs, r)) { top1 += 1 }
-                }
+        let n = Double(max(labels.count, 1))
+        var probSum = [Double](repeating: 0, count: states.layerIndices.count)
+        var correct = [Int](repeating: 0, count: states.layerIndices.count), top1 = correct
+        LogitLens.forEachChunk(model: model, states: states.states) { i, offset, probs in
+            for r in 0..<probs.rows {
+                let label = labels[offset + r]
+                let taskProbs = (0..<tasks).map { vocabulary.probability(task: $0, in: probs, row: r) }
+                probSum[i] += Double(taskProbs[label])
+                if (0..<tasks).allSatisfy({ $0 == label || taskProbs[label] > taskProbs[$0] }) { correct[i] += 1 }
+                if taskTokens[label].contains(TopK.argmax(probs, r)) { top1[i] += 1 }
             }
-            let n = Double(max(labels.count, 1))
-            out.append(LensLayerMetrics(name: LayerSelection.name(layer), index: layer, meanTaskProb: probSum / n,
-                                        lensTaskAccuracy: Double(correct) / n, top1Rate: Double(top1) / n))
+        }
+        let out = states.layerIndices.enumerated().map { i, layer in
+            LensLayerMetrics(name: LayerSelection.name(layer), index: layer, meanTaskProb: probSum[i] / n,
+                             lensTaskAccuracy: Double(correct[i]) / n, top1Rate: Double(top1[i]) / n)
         }
         return out
     }

@@ -48,13 +48,33 @@ public enum LogitLens {
 
     /// Runs `body(rowOffset, probabilities)` over chunks of rows, so a sweep over hundreds of prompts never
     /// holds more than `chunk` full-vocabulary rows at once.
-    public static func forEachChunk(model: LlamaModel, hidden: Matrix, chunk: Int = 64, _ body: (Int, Matrix) -> Void) {
-        var start = 0
-        while start < hidden.rows {
-            let end = min(hidden.rows, start + chunk)
-            let rows = Elementwise.gatherRows(hidden, Array(start..<end))
-            body(start, probabilities(model: model, hidden: rows))
-            start = end
+    public static func forEachChunk(model: LlamaModel, hidden: Matrix, chunk: Int = 160, _ body: (Int, Matrix) -> Void) {
+        forEachChunk(model: model, states: [hidden], chunk: chunk) { _, offset, probs in body(offset, probs) }
+    }
+
+    /// The same over several matrices of hidden states (one per layer): `body(state, rowOffset, probabilities)`.
+    /// Rows are split into equal chunks of at most `chunk` (300 prompts: two of 150, about 30 MB of logits), and
+    /// one pair of buffers serves every chunk of every state: the sweep's cost is then the unembedding sgemm
+    /// and the softmax, not allocation. Each chunk's rows are normalised in place, never gathered.
+    public static func forEachChunk(model: LlamaModel, states: [Matrix], chunk: Int = 160, _ body: (Int, Int, Matrix) -> Void) {
+        let c = model.config
+        var normed = Matrix(rows: 0, cols: c.hiddenSize)
+        var probs = Matrix(rows: 0, cols: c.vocabularySize)
+        for (index, hidden) in states.enumerated() where hidden.rows > 0 {
+            let chunks = (hidden.rows + max(1, chunk) - 1) / max(1, chunk)
+            let per = (hidden.rows + chunks - 1) / chunks
+            var start = 0
+            while start < hidden.rows {
+                let end = min(hidden.rows, start + per)
+                if probs.rows != end - start {
+                    normed = Matrix(rows: end - start, cols: c.hiddenSize)
+                    probs = Matrix(rows: end - start, cols: c.vocabularySize)
+                }
+                model.readout(hidden, rows: start..<end, normed: &normed, into: &probs)
+                Softmax.rows(&probs)
+                body(index, start, probs)
+                start = end
+            }
         }
     }
 }

@@ -1,4 +1,4 @@
-// Small elementwise operations on matrices: the residual add and row gathering.
+// Small elementwise operations on matrices: the residual add, scaling and row gathering.
 
 public enum Elementwise {
     /// y += x.
@@ -9,6 +9,14 @@ public enum Elementwise {
                 let a = xp.baseAddress!, b = yp.baseAddress!
                 for i in 0..<x.count { b[i] += a[i] }
             }
+        }
+    }
+
+    /// m *= factor.
+    public static func scale(_ m: inout Matrix, by factor: Float) {
+        m.values.withUnsafeMutableBufferPointer { p in
+            guard let base = p.baseAddress else { return }
+            Softmax.scale(base, count: p.count, by: factor)
         }
     }
 

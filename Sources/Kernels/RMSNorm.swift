@@ -65,6 +65,21 @@ extension RMSNorm {
         }
     }
 
+    /// y = RMSNorm(x[rows]) ⊙ weight for a contiguous range of x's rows, without gathering them first;
+    /// y must be shaped [rows.count, x.cols].
+    public static func forward(_ x: Matrix, rows: Range<Int>, weight: [Float], eps: Float, into y: inout Matrix) {
+        precondition(x.cols == weight.count && rows.lowerBound >= 0 && rows.upperBound <= x.rows
+                     && y.rows == rows.count && y.cols == x.cols, "RMSNorm: shape mismatch")
+        x.values.withUnsafeBufferPointer { xp in
+            weight.withUnsafeBufferPointer { wp in
+                y.values.withUnsafeMutableBufferPointer { yp in
+                    forward(xp.baseAddress! + rows.lowerBound * x.cols, weight: wp.baseAddress!, eps: eps, yp.baseAddress!,
+                            rstd: nil, rows: rows.count, dim: x.cols)
+                }
+            }
+        }
+    }
+
     /// Returns RMSNorm(x) ⊙ weight.
     public static func forward(_ x: Matrix, weight: [Float], eps: Float) -> Matrix {
         var y = Matrix(rows: x.rows, cols: x.cols)

@@ -188,4 +188,12 @@ public struct LlamaModel: Sendable {
         Matmul.linear(normed, weights.unembedding, into: &logits)
         return logits
     }
+
+    /// `readout` of a contiguous range of rows into buffers the caller keeps between calls (the logit lens
+    /// reads thousands of rows: fresh 30 MB logit buffers each time cost page faults, not arithmetic).
+    /// normed: [rows.count, D] scratch; logits: [rows.count, V].
+    public func readout(_ hidden: Matrix, rows: Range<Int>, normed: inout Matrix, into logits: inout Matrix) {
+        RMSNorm.forward(hidden, rows: rows, weight: weights.finalNorm, eps: config.rmsNormEps, into: &normed)
+        Matmul.linear(normed, weights.unembedding, into: &logits)
+    }
 }
