@@ -93,8 +93,19 @@ struct CoTReport {
             var sentence = "Against \(title(ref)): CoT training raised the lens task accuracy beyond the 95% intervals at \(above.count) of \(intermediate.count) intermediate layers"
             sentence += above.isEmpty ? "" : " (\(above.prefix(12).joined(separator: ", "))\(above.count > 12 ? ", …" : ""))"
             sentence += below.isEmpty ? "" : ", and lowered it at \(below.count)"
-            sentence += String(format: "; max vocabulary alignment over the seed's layers is %.2f%% (%@) vs %.2f%% (%@).", cm.value * 100, cm.layer, rm.value * 100, rm.layer)
+            sentence += String(format: "; max vocabulary alignment over the seed's layers is %.3g%% (%@) vs %.3g%% (%@).", cm.value * 100, cm.layer, rm.value * 100, rm.layer)
             out.append(sentence)
+        }
+        // Where, in depth, the CoT model's operation word becomes readable through the vocabulary.
+        if let cot = stage("cot_sft") {
+            let depth = { (i: Int) in String(format: "%.0f%%", Double(i + 1) / Double(config.layerCount) * 100) }
+            if let first = cot.layers.first(where: { $0.index >= 0 && $0.lensTaskAccuracy >= 0.8 }) {
+                let before = cot.layers.filter { $0.index < first.index }
+                let maxBefore = before.map(\.meanTaskProb).max() ?? 0
+                out.append("After CoT training the operation word is readable through the vocabulary (lens task accuracy ≥ 80%) from \(first.name) on (block \(first.index + 1) of \(config.layerCount), \(depth(first.index)) of depth); at every earlier layer its mean probability is at most \(String(format: "%.3g%%", maxBefore * 100)).")
+            } else {
+                out.append("After CoT training no layer reads the operation word through the vocabulary for 80% of prompts.")
+            }
         }
         // Probe versus lens: where the task is linearly decodable, and whether the vocabulary reads it there.
         for s in stages {
@@ -104,7 +115,7 @@ struct CoTReport {
             if let first = strong.first {
                 var sentence = "\(title(s)): a linear probe decodes the task from \(first.name) on (\(pct(first.probeAccuracy)), control \(pct(first.probeControlAccuracy)); embed floor \(pct(embed?.probeAccuracy ?? .nan)))"
                 if let l = bestLensIntermediate {
-                    sentence += ", while the best intermediate logit-lens task accuracy is \(pct(l.lensTaskAccuracy)) at \(l.name) with mean task probability \(String(format: "%.3f%%", l.meanTaskProb * 100))"
+                    sentence += ", while the best intermediate logit-lens task accuracy is \(pct(l.lensTaskAccuracy)) at \(l.name) with mean task probability \(String(format: "%.3g%%", l.meanTaskProb * 100))"
                     sentence += l.lensTaskAccuracy < first.probeAccuracy - 0.2 ? ": the task is encoded but not vocabulary-aligned there." : "."
                 }
                 out.append(sentence)
@@ -185,6 +196,11 @@ struct CoTReport {
 
     func markdown() -> String {
         func pct(_ v: Double, _ digits: Int = 1) -> String { v.isNaN ? "–" : String(format: "%.\(digits)f%%", v * 100) }
+        // Probabilities span many orders of magnitude below 0.01%; scientific notation keeps them visible.
+        func prob(_ v: Double) -> String {
+            if v.isNaN { return "–" }
+            return v == 0 || v >= 1e-4 ? String(format: "%.2f%%", v * 100) : String(format: "%.1e%%", v * 100)
+        }
         var md = "# cot_vocab_alignment — results\n\n"
         md += "Model: `\(model)` (\(config.layerCount) blocks, width \(config.hiddenSize), vocabulary \(config.vocabularySize)). "
         md += "Prompt style: `\(parameters.promptStyle.rawValue)`. Data: \(dataCounts["train"] ?? 0) training problems (seed \(parameters.seed)), "
@@ -196,7 +212,7 @@ struct CoTReport {
         for r in summaryTable {
             let s = stage(r.stage)!
             md += "| \(title(s)) | \(pct(r.accuracy.value)) [\(pct(r.accuracy.low))–\(pct(r.accuracy.high))] (n=\(r.accuracy.n)) | "
-            md += "\(r.accuracySeedPrompts.successes)/\(r.accuracySeedPrompts.n) | \(pct(r.maxVocabAlignment, 2)) (\(r.maxVocabAlignmentLayer)) |\n"
+            md += "\(r.accuracySeedPrompts.successes)/\(r.accuracySeedPrompts.n) | \(prob(r.maxVocabAlignment)) (\(r.maxVocabAlignmentLayer)) |\n"
         }
         md += "\nMax Vocab Alignment is the largest mean probability of the prompt's own operation word over the seed's layers "
         md += "(first token of \"word\" and \" word\", the larger).\n\n"
@@ -206,12 +222,12 @@ struct CoTReport {
         md += "## Per-layer vocabulary alignment (the seed's layers)\n\n| Layer | " + stages.map(title).joined(separator: " | ") + " |\n"
         md += "|---|" + stages.map { _ in "---|" }.joined() + "\n"
         for (p, i) in checkLayers {
-            md += "| L\(i) (\(Int((p * 100).rounded()))%) | " + stages.map { s in row(s, i).map { pct($0.meanTaskProb, 2) } ?? "–" }.joined(separator: " | ") + " |\n"
+            md += "| L\(i) (\(Int((p * 100).rounded()))%) | " + stages.map { s in row(s, i).map { prob($0.meanTaskProb) } ?? "–" }.joined(separator: " | ") + " |\n"
         }
         md += "\n## Positive control\n\n"
         let c = positiveControl
         md += "\(c.passed ? "**Passed.**" : "**FAILED** — a measurement or training failure, not a finding.") Criterion: \(c.criterion). "
-        md += "Measured at \(c.layer) after CoT training: lens task accuracy \(pct(c.lensTaskAccuracy)), top-1 rate \(pct(c.top1Rate)), mean task probability \(pct(c.meanTaskProb, 2)).\n\n"
+        md += "Measured at \(c.layer) after CoT training: lens task accuracy \(pct(c.lensTaskAccuracy)), top-1 rate \(pct(c.top1Rate)), mean task probability \(prob(c.meanTaskProb)).\n\n"
 
         md += "## Full depth\n\nPer layer: mean task probability (P), lens task accuracy (Lens), top-1 rate (Top1), probe accuracy (Probe, shuffled-label control in brackets).\n\n"
         md += "| Layer | " + stages.map { "\(title($0)) P | Lens | Top1 | Probe" }.joined(separator: " | ") + " |\n"
@@ -219,7 +235,7 @@ struct CoTReport {
         for l in stages.first?.layers ?? [] {
             md += "| \(l.name) | " + stages.map { s in
                 guard let r = row(s, l.index) else { return "– | – | – | –" }
-                return "\(pct(r.meanTaskProb, 2)) | \(pct(r.lensTaskAccuracy)) | \(pct(r.top1Rate)) | \(pct(r.probeAccuracy)) (\(pct(r.probeControlAccuracy)))"
+                return "\(prob(r.meanTaskProb)) | \(pct(r.lensTaskAccuracy)) | \(pct(r.top1Rate)) | \(pct(r.probeAccuracy)) (\(pct(r.probeControlAccuracy)))"
             }.joined(separator: " | ") + " |\n"
         }
         md += "\n## Training\n\n| Stage | Steps | First train loss | Last train loss | Last validation loss | Tokens/s |\n|---|---|---|---|---|---|\n"
@@ -243,7 +259,7 @@ struct CoTReport {
         md += "## Method\n\n"
         md += "- Accuracy: greedy decoding of at most \(parameters.maxNewTokens) tokens, stopping at a newline or EOS; the answer is the first integer after the last ':' of the first line.\n"
         md += "- Logit lens at layer l: softmax(W_U · FinalNorm(h_l)) at the last prompt token. Mean task probability: the probability of the prompt's own operation word; lens task accuracy: the own word outscores the other two; top-1 rate: the own word's token is the arg-max of the vocabulary.\n"
-        md += "- Probe: multinomial logistic regression on standardised hidden states (L2), stratified 80/20 split, \(parameters.probeEpochs) epochs of Adam (lr \(parameters.probeLr), batch \(parameters.probeBatchSize)); the control is the same probe on shuffled labels.\n"
+        md += "- Probe: multinomial logistic regression on standardised hidden states (L2), stratified 80/20 split of the \(heldoutN) held-out prompts (about \(Int((Double(heldoutN) * 0.2).rounded())) test prompts, so one prompt is about \(String(format: "%.1f", 100 / max(1, (Double(heldoutN) * 0.2).rounded()))) points of probe accuracy), \(parameters.probeEpochs) epochs of Adam (lr \(parameters.probeLr), batch \(parameters.probeBatchSize)); the control is the same probe on shuffled labels.\n"
         md += "- Layers are named by block output: L0 is the output of the first block, `embed` the embedding output.\n"
         return md
     }
