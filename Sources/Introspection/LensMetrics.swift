@@ -51,12 +51,17 @@ public enum LensMetrics {
         let n = Double(max(labels.count, 1))
         var probSum = [Double](repeating: 0, count: states.layerIndices.count)
         var correct = [Int](repeating: 0, count: states.layerIndices.count), top1 = correct
-        LogitLens.forEachChunk(model: model, states: states.states) { i, offset, probs in
+        // Which task word wins is decided on logits (the same order as probabilities within a row, but exact
+        // where probabilities underflow); the probability is the largest over a task's token ids.
+        let ids = Array(Set(taskTokens.flatMap { $0 })).sorted()
+        let slots = taskTokens.map { tokens in tokens.compactMap { ids.firstIndex(of: $0) } }
+        LogitLens.forEachChunk(model: model, states: states.states, keepingLogitsOf: ids) { i, offset, probs, logits in
             for r in 0..<probs.rows {
                 let label = labels[offset + r]
                 let taskProbs = (0..<tasks).map { vocabulary.probability(task: $0, in: probs, row: r) }
+                let taskLogits = slots.map { s in s.map { logits[r][$0] }.max() ?? -.infinity }
                 probSum[i] += Double(taskProbs[label])
-                if (0..<tasks).allSatisfy({ $0 == label || taskProbs[label] > taskProbs[$0] }) { correct[i] += 1 }
+                if (0..<tasks).allSatisfy({ $0 == label || taskLogits[label] > taskLogits[$0] }) { correct[i] += 1 }
                 if taskTokens[label].contains(TopK.argmax(probs, r)) { top1[i] += 1 }
             }
         }

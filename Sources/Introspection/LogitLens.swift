@@ -57,6 +57,14 @@ public enum LogitLens {
     /// one pair of buffers serves every chunk of every state: the sweep's cost is then the unembedding sgemm
     /// and the softmax, not allocation. Each chunk's rows are normalised in place, never gathered.
     public static func forEachChunk(model: LlamaModel, states: [Matrix], chunk: Int = 160, _ body: (Int, Int, Matrix) -> Void) {
+        forEachChunk(model: model, states: states, chunk: chunk, keepingLogitsOf: []) { index, offset, probs, _ in body(index, offset, probs) }
+    }
+
+    /// The same, also handing over the logits of `tokenIds` for every row (logits[r][k] for tokenIds[k]), read
+    /// before the softmax: comparing tokens by logit stays exact where their probabilities underflow float32
+    /// (at `embed` many words sit below 1e-38, and equal zeros would tie).
+    public static func forEachChunk(model: LlamaModel, states: [Matrix], chunk: Int = 160, keepingLogitsOf tokenIds: [Int],
+                                    _ body: (Int, Int, Matrix, [[Float]]) -> Void) {
         let c = model.config
         var normed = Matrix(rows: 0, cols: c.hiddenSize)
         var probs = Matrix(rows: 0, cols: c.vocabularySize)
@@ -71,8 +79,9 @@ public enum LogitLens {
                     probs = Matrix(rows: end - start, cols: c.vocabularySize)
                 }
                 model.readout(hidden, rows: start..<end, normed: &normed, into: &probs)
+                let logits = (0..<probs.rows).map { r in tokenIds.map { probs[r, $0] } }
                 Softmax.rows(&probs)
-                body(index, start, probs)
+                body(index, start, probs, logits)
                 start = end
             }
         }
