@@ -4,9 +4,9 @@
 Dev-only (the dev venv: /opt/lazarus-dev-venv/bin/python tools/peer/bench_pytorch.py [--out FILE]).
 Prints one JSON object. Two threads, float32, the default model from its GGUF (dequantised by
 transformers). Every figure is the median of REPS (default 5, env LAZARUS_BENCH_REPS) timed repetitions
-after one untimed warm-up. The 2 cores are shared: the load average at start and end is recorded, and
-figures taken under load are pessimistic (PyTorch's OpenMP threads stall when another process takes a
-core: small ops then cost ~5 ms each instead of microseconds).
+after one untimed warm-up. The 2 cores are shared: the load average at start and end is recorded.
+OMP_WAIT_POLICY defaults to PASSIVE here (see below): with libgomp's spinning default, figures taken
+while other processes run are 10-40x pessimistic.
 
 - sgemm_gflops_1024 / _2048: torch.mm of two square float32 matrices, 2 n^3 flops.
 - prefill_tokens_per_second: 32 arithmetic prompts ("23 + 45 =") left-padded into one batch, one forward
@@ -30,7 +30,13 @@ import statistics
 import sys
 import time
 
-import torch
+# libgomp's threads spin while they wait; when another process takes one of the 2 shared cores, every
+# small op then stalls for a scheduler slice (measured here: a 32 x 7 prefill took 10.7 s instead of
+# 0.42 s at load average 6). Passive waiting removes that, so PyTorch is measured at its real speed.
+# Must be set before torch (and its OpenMP runtime) loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import torch  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from reference_model import encode, load_model, load_tokenizer  # noqa: E402
@@ -183,6 +189,7 @@ def main():
                     # the cores are shared: a high load here means the figures are pessimistic
                     "load_average_at_start": list(os.getloadavg())},
         "torch_version": torch.__version__,
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
     }
     import peft
     import transformers
