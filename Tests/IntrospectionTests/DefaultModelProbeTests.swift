@@ -1,0 +1,42 @@
+// Probes on the default model and arithmetic prompts ("a op b ="): at `embed` the last token is " =" for
+// every prompt, so nothing there tells the operations apart and the probe must sit near chance; inside the
+// network attention has carried the operator to the last position and a probe must find it.
+import Introspection
+import Kernels
+import Llama
+import Testing
+
+@Suite struct DefaultModelProbeTests {
+    /// 40 distinct prompts per operation, in the seed's ranges, from a fixed generator.
+    static func prompts() -> (texts: [String], labels: [Int]) {
+        var rng = SeededRandom(seed: 5)
+        var texts: [String] = [], labels: [Int] = []
+        for (k, op) in ["*", "+", "-"].enumerated() {
+            var seen = Set<String>()
+            while seen.count < 40 {
+                let a = op == "*" ? 2 + rng.below(11) : 1 + rng.below(50)
+                let b = op == "*" ? 2 + rng.below(11) : 1 + rng.below(op == "-" ? a : 50)
+                let text = "\(a) \(op) \(b) ="
+                if seen.insert(text).inserted { texts.append(text); labels.append(k) }
+            }
+        }
+        return (texts, labels)
+    }
+
+    @Test func embedIsNearChanceAndInnerLayersDecodeTheOperation() throws {
+        let m = try DefaultModel.get()
+        let (texts, labels) = Self.prompts()
+        let all = try HiddenStateCollector.collect(model: m.model, prompts: texts.map { m.tokenizer.encode($0) })
+        let layers = [-1, 0, 7, 15, 29]
+        let states = PromptHiddenStates(layerIndices: layers, states: layers.map { all.state(layer: $0)! }, finalLogits: all.finalLogits)
+        let results = try ProbeSweep.run(states: states, labels: labels, classes: 3, options: ProbeOptions(epochs: 60, seed: 42))
+        let embed = try #require(results.first { $0.index == -1 })
+        // Every prompt's last token is " =": identical features, so the probe can do no better than a class guess.
+        #expect(embed.testAccuracy <= 0.5, "embed probe accuracy \(embed.testAccuracy)")
+        for r in results where r.index >= 7 {
+            #expect(r.testAccuracy >= 0.9, "\(r.name) probe accuracy \(r.testAccuracy)")
+            #expect(r.controlAccuracy <= 0.7, "\(r.name) shuffled-label control \(r.controlAccuracy)")
+            #expect(r.selectivity >= 0.3, "\(r.name) selectivity \(r.selectivity)")
+        }
+    }
+}
