@@ -50,11 +50,15 @@ struct LazarusProcess {
 
     func wait() -> Finished {
         // Read both pipes to their ends before waiting: the child exits only once it has written everything.
+        // stderr is drained on another thread into a box that only that thread writes before `group.wait()`.
+        final class Collected: @unchecked Sendable { var data = Data() }
         let group = DispatchGroup()
-        var stdout = Data(), stderr = Data()
-        DispatchQueue.global().async(group: group) { stdout = out.fileHandleForReading.readDataToEndOfFile() }
-        DispatchQueue.global().async(group: group) { stderr = err.fileHandleForReading.readDataToEndOfFile() }
+        let errorBytes = Collected()
+        let errorHandle = err.fileHandleForReading
+        DispatchQueue.global().async(group: group) { errorBytes.data = errorHandle.readDataToEndOfFile() }
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
         group.wait()
+        let stderr = errorBytes.data
         process.waitUntilExit()
         return Finished(status: process.terminationStatus, reason: process.terminationReason,
                         stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
