@@ -66,6 +66,13 @@ import Training
         return step
     }
 
+    /// The step of the last complete save (0 before the first, or while the state file is being replaced).
+    static func savedStep(_ folder: URL) -> Int {
+        guard let data = try? Data(contentsOf: folder.appendingPathComponent(TrainingCheckpoint.stateFileName)),
+              let state = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return 0 }
+        return state["step"] as? Int ?? 0
+    }
+
     static func adapterValues(_ folder: URL, config: LlamaConfig) throws -> [[Float]] {
         let adapters = try PEFTAdapterFiles.load(from: folder, config: config)
         return adapters.layers.flatMap { layer in adapters.targets.flatMap { p in [layer[p]!.a.values, layer[p]!.b.values] } }
@@ -93,20 +100,24 @@ import Training
 
         let folder = try temporaryFolder("killed")
         defer { try? FileManager.default.removeItem(at: folder) }
-        // Kill at spread-out moments of each (re)started run; the last attempt runs to the end.
-        var kills = 0, finished = false
-        for fraction in [0.15, 0.3, 0.45, 0.6, 0.75, 0.9, 0.5, 0.35, nil] {
+        // Kill each (re)started run once it has saved a few more steps, after a small delay that differs per
+        // attempt so the kill lands at different points of a step or a save; the last attempt runs to the end.
+        // Waiting on progress rather than on wall time keeps the test meaningful on a loaded machine.
+        var kills = 0, finished = false, lastStep = 0
+        for delay in [0.0, 0.007, 0.013, 0.029, 0.002, nil] {
             let resume = FileManager.default.fileExists(atPath: folder.appendingPathComponent(TrainingCheckpoint.optimizerFileName).path)
             let child = try LazarusProcess(Self.arguments(data: data, adapters: folder, resume: resume))
-            if let fraction {
-                Thread.sleep(forTimeInterval: seconds * fraction)
+            if let delay {
+                let deadline = Date().addingTimeInterval(max(60, seconds * 20))
+                while child.isRunning, Self.savedStep(folder) < lastStep + 3, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+                Thread.sleep(forTimeInterval: delay)
                 child.signal(SIGKILL)
             }
             let run = child.wait()
             if run.reason == .uncaughtSignal {
                 #expect(run.status == SIGKILL)
                 kills += 1
-                try Self.checkFolder(folder, config: config, moment: "after kill \(kills) at \(fraction ?? 1) of a run")
+                if let step = try Self.checkFolder(folder, config: config, moment: "after kill \(kills)") { lastStep = step }
             } else {
                 #expect(run.status == 0, "the run \(resume ? "resumed" : "started") after \(kills) kills failed: \(run.stderr)")
                 finished = true
