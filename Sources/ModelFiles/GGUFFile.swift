@@ -26,6 +26,9 @@ public final class GGUFFile: @unchecked Sendable {
     static let maximumKeyLength = 1 << 16
     static let maximumTensorNameLength = 1 << 12
     static let maximumArrayDepth = 8
+    /// Array elements in all the metadata together (a 256k vocabulary with scores, types and merges is
+    /// about 1M): each costs 24 bytes decoded, so this bounds the memory a file of bytes can claim.
+    static let maximumMetadataArrayElements = 1 << 23
     static let maximumAlignment = 1 << 20
 
     /// Reads (memory-maps) `url` and checks all of it; throws `ModelFileError` naming the problem.
@@ -124,6 +127,7 @@ struct GGUFLayout {
         let metadataCount = try cursor.count("metadata count", minimumItemSize: 13, limit: GGUFFile.maximumMetadataCount)
 
         var metadata: [String: GGUFValue] = [:]
+        var elementBudget = GGUFFile.maximumMetadataArrayElements
         var keys: [String] = []
         keys.reserveCapacity(metadataCount)
         for i in 0..<metadataCount {
@@ -135,7 +139,7 @@ struct GGUFLayout {
             }
             let field = "metadata '\(key)'"
             let typeCode = try cursor.u32(field)
-            metadata[key] = try readValue(&cursor, typeCode: typeCode, field: field, depth: 0)
+            metadata[key] = try readValue(&cursor, typeCode: typeCode, field: field, depth: 0, budget: &elementBudget)
             keys.append(key)
         }
 
@@ -244,7 +248,8 @@ struct GGUFLayout {
         }
     }
 
-    private static func readValue(_ cursor: inout ByteCursor, typeCode: UInt32, field: String, depth: Int) throws -> GGUFValue {
+    private static func readValue(_ cursor: inout ByteCursor, typeCode: UInt32, field: String, depth: Int,
+                                  budget: inout Int) throws -> GGUFValue {
         switch typeCode {
         case 0: return .uint8(try cursor.u8(field))
         case 1: return .int8(Int8(bitPattern: try cursor.u8(field)))
@@ -268,10 +273,15 @@ struct GGUFLayout {
                 throw cursor.error("is an array of unknown value type \(elementType); the file is corrupt", at: elementTypeStart, field: field)
             }
             let count = try cursor.count(field, minimumItemSize: minimumSize(ofType: elementType))
+            guard count <= budget else {
+                throw cursor.error("brings the metadata's array elements past the limit of \(GGUFFile.maximumMetadataArrayElements); the file is corrupt or not a model file",
+                                   at: elementTypeStart, field: field)
+            }
+            budget -= count
             var elements: [GGUFValue] = []
             elements.reserveCapacity(count)
             for _ in 0..<count {
-                elements.append(try readValue(&cursor, typeCode: elementType, field: field, depth: depth + 1))
+                elements.append(try readValue(&cursor, typeCode: elementType, field: field, depth: depth + 1, budget: &budget))
             }
             return .array(elements)
         case 10: return .uint64(try cursor.u64(field))

@@ -1,7 +1,9 @@
 // One GGUF metadata value, with the type codes of the format and typed accessors that say nil
 // rather than guess. Not the reader: GGUFFile decodes these from bytes, GGUFWriter encodes them.
 
-public indirect enum GGUFValue: Sendable, Equatable {
+// Not `indirect`: an array's elements already live on the heap, and boxing every scalar would cost
+// an allocation per element of a 100k-entry vocabulary.
+public enum GGUFValue: Sendable, Equatable {
     case uint8(UInt8)
     case int8(Int8)
     case uint16(UInt16)

@@ -78,6 +78,14 @@ struct GGUFRejectionTests {
         expectRejection("m.gguf", "nests arrays") {
             _ = try GGUFFile(data: metadataFile(type: 9) { raw in for _ in 0..<20 { raw.u32(9); raw.u64(1) } }, name: "m.gguf")
         }
+        var huge = RawBytes()
+        huge.ggufHeader(tensors: 0, metadata: 1)
+        huge.string("big")
+        huge.u32(9)
+        huge.u32(0)
+        huge.u64(1 << 24)
+        huge.bytes([UInt8](repeating: 1, count: 1 << 24))
+        expectRejection("m.gguf", "metadata 'big'", "limit") { _ = try GGUFFile(data: huge.data, name: "m.gguf") }
         var raw = RawBytes()
         raw.ggufHeader(tensors: 0, metadata: 1 << 60)
         expectRejection("m.gguf", "metadata count") { _ = try GGUFFile(data: raw.data, name: "m.gguf") }

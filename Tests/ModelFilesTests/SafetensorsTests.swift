@@ -154,6 +154,15 @@ struct SafetensorsTests {
         expectRejection("w.safetensors", "tensor 'i'", "dtype I64") { _ = try SafetensorsFile(data: integers, name: "w.safetensors").floatTensor(named: "i") }
     }
 
+    /// JSON nested far deeper than any header must be refused, not overflow the stack.
+    @Test func deeplyNestedHeaderIsRejected() {
+        let deep = String(repeating: "[", count: 60_000) + String(repeating: "]", count: 60_000)
+        expectRejection("w.safetensors") { _ = try SafetensorsFile(data: file(header: deep, dataBytes: 0), name: "w.safetensors") }
+        let deepObject = "{\"a\": " + String(repeating: "{\"b\": ", count: 30_000) + "1" + String(repeating: "}", count: 30_001)
+        expectRejection("w.safetensors") { _ = try SafetensorsFile(data: file(header: deepObject, dataBytes: 0), name: "w.safetensors") }
+        expectRejection("config.json") { _ = try HFLlamaConfig.decode(Data(deep.utf8), name: "config.json") }
+    }
+
     @Test func everyTruncationIsRejected() throws {
         let full = try sampleWriter().encoded()
         for length in 0..<full.count {
