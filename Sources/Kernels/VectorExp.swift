@@ -8,7 +8,9 @@ public enum VectorExp {
     @inline(__always)
     public static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
         let lower: Float = -87.3, upper: Float = 88.3
-        let clamped = x.clamped(lowerBound: SIMD8(repeating: lower), upperBound: SIMD8(repeating: upper))
+        // Clamped by lane selects: SIMD8's clamped(lowerBound:upperBound:) compiles to out-of-line pointwise calls.
+        let low = x.replacing(with: lower, where: x .< lower)
+        let clamped = low.replacing(with: upper, where: low .> upper)
         // n = round(x·log₂e) to nearest-even by adding 1.5·2²³: the sum's ulp is 1, so the float adder rounds,
         // and the low bits of the sum's pattern are n itself. Plain float adds and integer lanes only — the
         // standard library's SIMD rounding and Float→Int32 conversion are generic per-lane calls here.
