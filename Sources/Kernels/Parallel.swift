@@ -25,8 +25,22 @@ public enum Parallel {
         }
     }
 
-    /// Runs `body(i)` for every i in `0..<count` on the workers.
-    public static func forEach(_ count: Int, _ body: (Int) -> Void) {
+    /// Elements of simple per-element work (a norm, a rotation, an activation) below which a chunk is not
+    /// worth a dispatch: waking a worker costs tens of microseconds, more again while OpenBLAS's own threads
+    /// spin between sgemms, and a training step at 64 rows makes hundreds of such calls. Rows are independent
+    /// in every kernel that uses this, so the split changes no result.
+    public static let minimumElementsPerChunk = 1 << 17
+
+    /// Rows per chunk for row-wise work over rows of `width` elements.
+    public static func minimumRows(width: Int) -> Int { max(1, minimumElementsPerChunk / max(1, width)) }
+
+    /// Runs `body(i)` for every i in `0..<count` on the workers; inline when `totalWork` (in elements of
+    /// simple work, as `minimumElementsPerChunk`) would not fill two chunks.
+    public static func forEach(_ count: Int, totalWork: Int = .max, _ body: (Int) -> Void) {
+        if totalWork < 2 * minimumElementsPerChunk {
+            for i in 0..<count { body(i) }
+            return
+        }
         forEachChunk(count) { range in for i in range { body(i) } }
     }
 }

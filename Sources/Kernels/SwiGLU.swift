@@ -6,7 +6,7 @@ public enum SwiGLU {
 
     /// gate, up, h: [count].
     public static func forward(gate: UnsafePointer<Float>, up: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>, count: Int) {
-        Parallel.forEachChunk(count, minimumPerChunk: 8192) { range in
+        Parallel.forEachChunk(count, minimumPerChunk: Parallel.minimumElementsPerChunk) { range in
             for i in range {
                 let g = gate[i]
                 h[i] = g * sigmoid(g) * up[i]
@@ -17,7 +17,7 @@ public enum SwiGLU {
     /// dGate = dh ⊙ up ⊙ σ(g)(1 + g(1 − σ(g))); dUp = dh ⊙ silu(g).
     public static func backward(dh: UnsafePointer<Float>, gate: UnsafePointer<Float>, up: UnsafePointer<Float>,
                                 dGate: UnsafeMutablePointer<Float>, dUp: UnsafeMutablePointer<Float>, count: Int) {
-        Parallel.forEachChunk(count, minimumPerChunk: 8192) { range in
+        Parallel.forEachChunk(count, minimumPerChunk: Parallel.minimumElementsPerChunk) { range in
             for i in range {
                 let g = gate[i]
                 let s = sigmoid(g)
