@@ -63,18 +63,47 @@ public enum Benchmark {
         return Double(usage.ru_maxrss) / 1024 // Linux reports KiB
     }
 
-    public static func run(_ loaded: LoadedModel, modelName: String, quick: Bool = false, loadSeconds: Double = 0, log: (String) -> Void = { _ in }) throws -> BenchmarkFigures {
+    /// The workloads `run` can be limited to (for profiling one of them); a skipped figure reads 0.
+    public static let workloads: Set<String> = ["sgemm", "prefill", "decode", "lens", "lora"]
+
+    public static func run(_ loaded: LoadedModel, modelName: String, quick: Bool = false, loadSeconds: Double = 0,
+                           only: Set<String> = workloads, log: (String) -> Void = { _ in }) throws -> BenchmarkFigures {
         let repeats = quick ? 2 : 5
         let model = loaded.model, tokenizer = loaded.tokenizer
-        log("sgemm")
-        let g1024 = sgemmGflops(1024, repeats: repeats)
-        let g2048 = sgemmGflops(2048, repeats: quick ? 1 : 3)
+        var g1024 = 0.0, g2048 = 0.0, prefillRate = 0.0, decodeRate = 0.0, sweep = 0.0, loraStep = 0.0
+        if only.contains("sgemm") {
+            log("sgemm")
+            g1024 = sgemmGflops(1024, repeats: repeats)
+            g2048 = sgemmGflops(2048, repeats: quick ? 1 : 3)
+        }
 
-        log("prefill: 32 prompts in one batch")
         let prompts = arithmeticPrompts(32).map { tokenizer.encode($0) }
-        let tokens = prompts.reduce(0) { $0 + $1.count }
-        let prefill = try median(repeats: repeats) { _ = try model.forward(prompts, logits: .lastToken) }
+        if only.contains("prefill") {
+            log("prefill: 32 prompts in one batch")
+            let tokens = prompts.reduce(0) { $0 + $1.count }
+            prefillRate = Double(tokens) / (try median(repeats: repeats) { _ = try model.forward(prompts, logits: .lastToken) })
+        }
+        if only.contains("decode") {
+            decodeRate = try decodeTokensPerSecond(model: model, prompts: prompts, repeats: repeats, log: log)
+        }
+        if only.contains("lens") {
+            log("lens sweep: 300 prompts × every layer")
+            let lensPrompts = arithmeticPrompts(300).map { tokenizer.encode($0) }
+            sweep = try median(warmup: quick ? 0 : 1, repeats: quick ? 1 : 3) {
+                let states = try HiddenStateCollector.collect(model: model, prompts: lensPrompts)
+                LogitLens.forEachChunk(model: model, states: states.states) { _, _, probs in _ = TopK.argmax(probs, 0) }
+            }
+        }
+        if only.contains("lora") {
+            log("LoRA step: batch 4, rank 16, q/k/v/o")
+            loraStep = try LoRABenchmark.stepSeconds(model: model, tokenizer: { tokenizer.encode($0) }, repeats: repeats)
+        }
+        return BenchmarkFigures(sgemmGflops1024: g1024, sgemmGflops2048: g2048, prefillTokensPerSecond: prefillRate,
+                                decodeTokensPerSecond: decodeRate, lensSweepSeconds: sweep, loraStepSeconds: loraStep,
+                                peakRssMB: peakResidentMB(), loadSeconds: loadSeconds, model: modelName, threads: BLASThreads.current)
+    }
 
+    static func decodeTokensPerSecond(model: LlamaModel, prompts: [[Int]], repeats: Int, log: (String) -> Void) throws -> Double {
         log("decode: 16 greedy steps of the 32 prompts with the KV cache")
         // As the experiments decode (and as the PyTorch side measures): the 32 prompts step together, one
         // token each per step. Only the 16 cached steps are timed, not the prefill that fills the cache.
@@ -91,19 +120,6 @@ public enum Benchmark {
             if run > 0 { decodeTimes.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9) }
         }
         let decodeTime = decodeTimes.sorted()[decodeTimes.count / 2]
-
-        log("lens sweep: 300 prompts × every layer")
-        let lensPrompts = arithmeticPrompts(300).map { tokenizer.encode($0) }
-        let sweep = try median(warmup: quick ? 0 : 1, repeats: quick ? 1 : 3) {
-            let states = try HiddenStateCollector.collect(model: model, prompts: lensPrompts)
-            LogitLens.forEachChunk(model: model, states: states.states) { _, _, probs in _ = TopK.argmax(probs, 0) }
-        }
-
-        log("LoRA step: batch 4, rank 16, q/k/v/o")
-        let loraStep = try LoRABenchmark.stepSeconds(model: model, tokenizer: { tokenizer.encode($0) }, repeats: repeats)
-
-        return BenchmarkFigures(sgemmGflops1024: g1024, sgemmGflops2048: g2048, prefillTokensPerSecond: Double(tokens) / prefill,
-                                decodeTokensPerSecond: Double(prompts.count * steps) / decodeTime, lensSweepSeconds: sweep, loraStepSeconds: loraStep,
-                                peakRssMB: peakResidentMB(), loadSeconds: loadSeconds, model: modelName, threads: BLASThreads.current)
+        return Double(prompts.count * steps) / decodeTime
     }
 }

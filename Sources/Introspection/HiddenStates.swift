@@ -23,9 +23,12 @@ public struct PromptHiddenStates: Sendable {
 }
 
 public enum HiddenStateCollector {
-    /// Runs the prompts through the model in batches of `batchSize`, keeping the last token of each.
+    /// Runs the prompts through the model in batches of at most `batchSize` prompts and `tokenBudget` tokens
+    /// (a prompt longer than the budget goes alone), keeping the last token of each. Batches are packed rows,
+    /// so a batch of ~1000 short-prompt rows costs no padding, and every sgemm of the forward pass then has
+    /// enough rows to run near peak (at 32 prompts of ~7 tokens, packing the weights costs as much as the product).
     public static func collect(model: LlamaModel, prompts: [[Int]], adapters: LoRAAdapters? = nil,
-                               batchSize: Int = 32) throws -> PromptHiddenStates {
+                               batchSize: Int = 256, tokenBudget: Int = 1024) throws -> PromptHiddenStates {
         guard !prompts.isEmpty else { throw IntrospectionError.notEnoughData("no prompts") }
         let c = model.config
         let layerCount = c.layerCount + 1
@@ -33,7 +36,11 @@ public enum HiddenStateCollector {
         var logits = Matrix(rows: prompts.count, cols: c.vocabularySize)
         var start = 0
         while start < prompts.count {
-            let end = min(prompts.count, start + max(1, batchSize))
+            var end = start + 1, tokens = prompts[start].count
+            while end < prompts.count && end - start < max(1, batchSize) && tokens + prompts[end].count <= tokenBudget {
+                tokens += prompts[end].count
+                end += 1
+            }
             let result = try model.forward(Array(prompts[start..<end]), adapters: adapters, capture: .lastToken, logits: .lastToken)
             for l in 0..<layerCount {
                 Elementwise.copyRows(result.hidden[l], from: 0, count: end - start, into: &states[l].values, at: start)

@@ -138,7 +138,7 @@ extension CausalAttention {
                         probabilities.withUnsafeMutableBufferPointer { pp in
                             let q = qp.baseAddress!, k = kp.baseAddress!, v = vp.baseAddress!, o = op.baseAddress!
                             let probs = pp.baseAddress
-                            Parallel.forEach(B * H) { item in
+                            Parallel.forEach(B * H, totalWork: layout.probabilityCount * Dh) { item in
                                 let b = item / H, h = item % H, kvh = h / group
                                 let T = layout.queryCounts[b], S = layout.keyCounts[b]
                                 let qRow = layout.queryRowOffsets[b], kRow = layout.keyRowOffsets[b]
@@ -173,7 +173,7 @@ extension CausalAttention {
         dValues.values.withUnsafeMutableBufferPointer { dvp in
             let dO = dop.baseAddress!, q = qp.baseAddress!, k = kp.baseAddress!, v = vp.baseAddress!, p = pp.baseAddress!
             let dq = dqp.baseAddress!, dk = dkp.baseAddress!, dv = dvp.baseAddress!
-            Parallel.forEach(B * layout.kvHeads) { item in
+            Parallel.forEach(B * layout.kvHeads, totalWork: 2 * layout.probabilityCount * Dh) { item in
                 let b = item / layout.kvHeads, kvh = item % layout.kvHeads
                 let T = layout.queryCounts[b], S = layout.keyCounts[b]
                 let qRow = layout.queryRowOffsets[b], kRow = layout.keyRowOffsets[b]

@@ -25,8 +25,22 @@ public enum Parallel {
         }
     }
 
-    /// Runs `body(i)` for every i in `0..<count` on the workers.
-    public static func forEach(_ count: Int, _ body: (Int) -> Void) {
+    /// Elements of simple per-element work (a norm, a rotation, an activation) below which a chunk is not
+    /// worth a dispatch: waking a worker costs tens of microseconds, more again while OpenBLAS's own threads
+    /// spin between sgemms, and a training step at 64 rows makes hundreds of such calls. Rows are independent
+    /// in every kernel that uses this, so the split changes no result.
+    public static let minimumElementsPerChunk = 1 << 17
+
+    /// Rows per chunk for row-wise work over rows of `width` elements.
+    public static func minimumRows(width: Int) -> Int { max(1, minimumElementsPerChunk / max(1, width)) }
+
+    /// Runs `body(i)` for every i in `0..<count` on the workers; inline when `totalWork` (in elements of
+    /// simple work, as `minimumElementsPerChunk`) would not fill two chunks.
+    public static func forEach(_ count: Int, totalWork: Int = .max, _ body: (Int) -> Void) {
+        if totalWork < 2 * minimumElementsPerChunk {
+            for i in 0..<count { body(i) }
+            return
+        }
         forEachChunk(count) { range in for i in range { body(i) } }
     }
 }
@@ -35,4 +49,17 @@ public enum BLASThreads {
     /// Sets how many threads OpenBLAS may use for one sgemm.
     public static func set(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
     public static var current: Int { Int(openblas_get_num_threads()) }
+}
+
+public enum AllocatorPolicy {
+    /// Keeps freed blocks of up to 32 MB in the process heap instead of returning them to the system.
+    /// A training step or a lens chunk frees and reallocates the same tens of megabytes each time; with
+    /// glibc's defaults each reallocation comes back as fresh pages that fault and are zeroed again (about
+    /// 16 000 page faults per LoRA step). Called once by the command line; a library user may choose otherwise.
+    public static func keepFreedMemory() {
+        #if os(Linux)
+        _ = mallopt(M_MMAP_THRESHOLD, 32 << 20)
+        _ = mallopt(M_TRIM_THRESHOLD, 1 << 30)
+        #endif
+    }
 }

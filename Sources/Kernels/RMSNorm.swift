@@ -5,7 +5,7 @@ public enum RMSNorm {
     /// x, y: [N, D]; weight: [D]; rstd: [N] receives 1/sqrt(mean(x²)+eps) per row for the backward.
     public static func forward(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, eps: Float,
                                _ y: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>?, rows: Int, dim: Int) {
-        Parallel.forEachChunk(rows, minimumPerChunk: 16) { range in
+        Parallel.forEachChunk(rows, minimumPerChunk: Parallel.minimumRows(width: dim)) { range in
             for r in range {
                 let xr = x + r * dim
                 let yr = y + r * dim
@@ -23,7 +23,7 @@ public enum RMSNorm {
     public static func backward(dy: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                 rstd: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, accumulate: Bool,
                                 dWeight: UnsafeMutablePointer<Float>?, rows: Int, dim: Int) {
-        Parallel.forEachChunk(rows, minimumPerChunk: 16) { range in
+        Parallel.forEachChunk(rows, minimumPerChunk: Parallel.minimumRows(width: dim)) { range in
             for r in range {
                 let xr = x + r * dim, dyr = dy + r * dim, dxr = dx + r * dim
                 let s = rstd[r]

@@ -73,7 +73,7 @@ public struct RotaryEmbedding: Sendable {
     private func rotate(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, positions: UnsafePointer<Int>, sign: Float) {
         let half = headDim / 2
         let width = heads * headDim
-        Parallel.forEachChunk(rows, minimumPerChunk: 8) { range in
+        Parallel.forEachChunk(rows, minimumPerChunk: Parallel.minimumRows(width: width)) { range in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: headDim) { buf in
                 let c = buf.baseAddress!, s = c + half
                 for r in range {

@@ -6,8 +6,9 @@ import Foundation
 public enum Softmax {
     /// In-place softmax of `count` values: one pass for the maximum, one that writes e^(x−m) and sums it,
     /// one that scales. Returns log Σ exp(x) of the input, so a loss needs no second pass.
+    /// With `factor`, writes factor · softmax(x) in the same pass (a mean loss's gradient needs no extra pass).
     @discardableResult
-    public static func forward(_ x: UnsafeMutablePointer<Float>, count: Int) -> Double {
+    public static func forward(_ x: UnsafeMutablePointer<Float>, count: Int, scaledBy factor: Double = 1) -> Double {
         guard count > 0 else { return -.infinity }
         let m = maximum(x, count: count)
         if m == -.infinity { // every entry masked: define the result as all zero rather than NaN
@@ -15,7 +16,7 @@ public enum Softmax {
             return -.infinity
         }
         let s = sumOfExponentials(x, count: count, shift: m, store: x)
-        scale(x, count: count, by: Float(1 / s))
+        scale(x, count: count, by: Float(factor / s))
         return Double(m) + log(s)
     }
 
@@ -117,12 +118,13 @@ extension Softmax {
     }
 
     /// Softmax of every row of m in place, rows split over the cores; returns each row's log-sum-exp.
+    /// With `factor`, every row becomes factor · softmax(row).
     @discardableResult
-    public static func rows(_ m: inout Matrix) -> [Double] {
+    public static func rows(_ m: inout Matrix, scaledBy factor: Double = 1) -> [Double] {
         let (rows, cols) = (m.rows, m.cols)
         return m.values.withUnsafeMutableBufferPointer { p in
             let base = p.baseAddress!
-            return eachRow(rows, cols: cols) { forward(base + $0 * cols, count: cols) }
+            return eachRow(rows, cols: cols) { forward(base + $0 * cols, count: cols, scaledBy: factor) }
         }
     }
 

@@ -10,13 +10,19 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Fewer repetitions (a quick look, not for the record).") var quick = false
     @Option(help: "Write the JSON figures here.") var output: String?
     @Flag(help: "Print JSON instead of a table.") var json = false
+    @Option(help: "Run only these workloads, comma-separated (sgemm, prefill, decode, lens, lora); the others read 0.")
+    var only: String?
 
     func run() throws {
         let progress = TerminalProgress()
         let loadStart = Date()
         let m = try ModelLoader.load(model)
         let loadSeconds = Date().timeIntervalSince(loadStart)
-        let figures = try Benchmark.run(m, modelName: m.name, quick: quick, loadSeconds: loadSeconds) { progress.status("bench: \($0)") }
+        let selected = only.map { Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) } ?? Benchmark.workloads
+        guard selected.isSubset(of: Benchmark.workloads) else {
+            throw ValidationError("--only takes \(Benchmark.workloads.sorted().joined(separator: ", "))")
+        }
+        let figures = try Benchmark.run(m, modelName: m.name, quick: quick, loadSeconds: loadSeconds, only: selected) { progress.status("bench: \($0)") }
         if let output { try JSONOutput.write(figures, to: output) }
         if json { return try JSONOutput.print(figures) }
         let rows: [(String, String)] = [

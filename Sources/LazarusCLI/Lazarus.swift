@@ -2,6 +2,7 @@
 // the fix, and a non-zero exit code; argument mistakes get swift-argument-parser's usage message.
 import ArgumentParser
 import Foundation
+import Kernels
 
 @main
 struct Lazarus: ParsableCommand {
@@ -12,6 +13,7 @@ struct Lazarus: ParsableCommand {
                       TrainCommand.self, ExperimentCommand.self, BenchCommand.self])
 
     static func main() {
+        AllocatorPolicy.keepFreedMemory()
         var command: ParsableCommand
         do {
             command = try parseAsRoot()

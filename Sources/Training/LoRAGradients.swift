@@ -47,7 +47,7 @@ public enum LoRAGradients {
         let record = forward.activations!
         let (rows, targets) = targets(of: batch, rowOffsets: forward.rowOffsets)
         let logits = model.logits(atRows: rows, of: record)
-        let (loss, dLogits) = CrossEntropy.lossAndGradient(logits: logits, targets: targets)
+        let (loss, dLogits) = CrossEntropy.lossAndGradient(logits: consume logits, targets: targets)
         let result = model.backward(dLogits: dLogits, atRows: rows, record: record, adapters: adapters)
         return LossAndGradients(loss: loss, targetCount: targets.count, gradients: result.adapterGradients)
     }
