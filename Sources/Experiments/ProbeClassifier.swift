@@ -91,18 +91,18 @@ public enum ProbeClassifier: Experiment {
         context.log("data: \(records.count) distinct problems (\(tasks.map { t in "\(records.filter { $0.task == t }.count) \(t)" }.joined(separator: ", ")))")
 
         let loaded = try ModelLoader.load(config.model)
-        let prompts = records.map { TaskPrompt(prompt: $0.prompt, task: $0.task, expected: $0.result) }
         let options = ProbeOptions(epochs: p.probeEpochs, learningRate: p.probeLr, batchSize: p.probeBatchSize, seed: UInt64(p.seed))
         let key = ["model": ModelIdentity(loaded).path, "params": ConfigHash.of(p)]
+        // One batched pass over the records feeds the lens, the probe sweep and the seed-prompt classifiers.
+        let labels = records.map { tasks.firstIndex(of: $0.task)! }
+        let states = try HiddenStateCollector.collect(model: loaded.model, prompts: records.map { loaded.tokenizer.encode($0.prompt) })
         let layers = try context.stage("probe-sweep", key: key) {
-            try TaskEvaluation.layers(loaded, adapters: nil, prompts: prompts, tasks: tasks, probeOptions: options)
+            try TaskEvaluation.layers(loaded, states: states, labels: labels, tasks: tasks, probeOptions: options)
         }
 
         // Classify the seed prompts with probes trained on the training split at the chosen layers.
         let probeLayerIndices = Array(Set(p.probeLayersPct.map { LayerSelection.index(fraction: $0, layerCount: loaded.model.config.layerCount) })).sorted()
-        let labels = records.map { tasks.firstIndex(of: $0.task)! }
-        let split = StratifiedSplit(labels: labels, testFraction: options.testFraction, seed: options.seed)
-        let states = try HiddenStateCollector.collect(model: loaded.model, prompts: records.map { loaded.tokenizer.encode($0.prompt) })
+        let split = ProbeSweep.split(labels: labels, options: options)
         let testStyled = p.testPrompts.map { CoTVocabAlignment.styled($0.input, p.promptStyle) }
         let testStates = try HiddenStateCollector.collect(model: loaded.model, prompts: testStyled.map { loaded.tokenizer.encode($0) })
         var classifications = p.testPrompts.enumerated().map { PromptClassification(prompt: testStyled[$0.offset], task: $0.element.task, predictions: [:]) }

@@ -51,6 +51,12 @@ public enum TaskEvaluation {
         }
         let states = try HiddenStateCollector.collect(model: loaded.model, prompts: prompts.map { loaded.tokenizer.encode($0.prompt) },
                                                       adapters: adapters)
+        return try layers(loaded, states: states, labels: labels, tasks: tasks, probeOptions: probeOptions)
+    }
+
+    /// The same from hidden states already collected (labels[p] indexes `tasks`).
+    public static func layers(_ loaded: LoadedModel, states: PromptHiddenStates, labels: [Int], tasks: [String],
+                              probeOptions: ProbeOptions) throws -> [LayerRow] {
         let vocabulary = TaskVocabulary(taskNames: tasks, words: tasks.map { [LensTargetWord(word: $0, tokenizer: loaded.tokenizer)] })
         let lens = LensMetrics.measure(model: loaded.model, states: states, labels: labels, vocabulary: vocabulary)
         let probes = try ProbeSweep.run(states: states, labels: labels, classes: tasks.count, options: probeOptions)

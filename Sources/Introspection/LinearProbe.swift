@@ -142,11 +142,16 @@ public struct ProbeLayerResult: Sendable, Codable, Equatable {
 }
 
 public enum ProbeSweep {
+    /// The train/test split every probe of a sweep uses (and reports its sizes from).
+    public static func split(labels: [Int], options: ProbeOptions) -> StratifiedSplit {
+        StratifiedSplit(labels: labels, testFraction: options.testFraction, seed: options.seed)
+    }
+
     /// A probe and its control at every layer of `states`, on one stratified split.
     public static func run(states: PromptHiddenStates, labels: [Int], classes: Int, options: ProbeOptions) throws -> [ProbeLayerResult] {
         guard labels.count == states.finalLogits.rows else { throw IntrospectionError.badInput("one label per prompt is needed") }
         guard Set(labels).count >= 2 else { throw IntrospectionError.notEnoughData("a probe needs at least two classes, found \(Set(labels).count)") }
-        let split = StratifiedSplit(labels: labels, testFraction: options.testFraction, seed: options.seed)
+        let split = split(labels: labels, options: options)
         guard !split.test.isEmpty else { throw IntrospectionError.notEnoughData("too few examples for a test split") }
         var rng = SeededRandom(seed: options.seed ^ 0x5EED_C0DE)
         var shuffled = labels

@@ -103,7 +103,7 @@ struct ProbeCommand: ParsableCommand {
         let options = ProbeOptions(epochs: epochs, learningRate: learningRate, seed: seed)
         let results = try ProbeSweep.run(states: states, labels: labels, classes: classes.count, options: options)
         progress.finish()
-        let split = StratifiedSplit(labels: labels, testFraction: options.testFraction, seed: seed)
+        let split = ProbeSweep.split(labels: labels, options: options)
         let report = Report(model: m.source.path, layers: results, labels: classes, n_train: split.train.count, n_test: split.test.count)
         if let output { try JSONOutput.write(report, to: output) }
         if json { return try JSONOutput.print(report) }
