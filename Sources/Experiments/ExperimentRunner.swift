@@ -44,7 +44,8 @@ public enum ExperimentRunner {
                            progress: @escaping @Sendable (String, Double) -> Void = { _, _ in }) throws -> URL {
         let (experiment, config) = try loadConfig(name, overrides: overrides, root: root)
         let folder = root.appendingPathComponent(name)
-        let hash = ConfigHash.of(Data(try experiment.resolvedParameters(config).utf8) + Data(config.model.utf8))
+        let resolved = try experiment.resolvedParameters(config)
+        let hash = ConfigHash.of(Data(resolved.utf8) + Data(config.model.utf8))
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyyMMdd-HHmmss"
         formatter.timeZone = TimeZone(identifier: "UTC")
@@ -54,7 +55,7 @@ public enum ExperimentRunner {
         let context = ExperimentContext(experimentFolder: folder, runFolder: runFolder, fresh: fresh, status: status, progress: progress)
         // The config as it ran: the file's text, the overrides and the resolved parameters.
         let snapshot = "# overrides: \(overrides.joined(separator: " "))\n# model: \(config.model)\n# resolved parameters:\n"
-            + (try experiment.resolvedParameters(config)).split(separator: "\n").map { "#   \($0)" }.joined(separator: "\n") + "\n"
+            + resolved.split(separator: "\n").map { "#   \($0)" }.joined(separator: "\n") + "\n"
             + ((try? String(contentsOf: configURL(name, root: root), encoding: .utf8)) ?? "")
         _ = try context.write(snapshot, to: "config.yaml")
         context.log("experiment \(name), run \(runID)")

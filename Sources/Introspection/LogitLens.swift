@@ -79,7 +79,7 @@ public enum LogitLens {
                     probs = Matrix(rows: end - start, cols: c.vocabularySize)
                 }
                 model.readout(hidden, rows: start..<end, normed: &normed, into: &probs)
-                let logits = (0..<probs.rows).map { r in tokenIds.map { probs[r, $0] } }
+                let logits = tokenIds.isEmpty ? [] : (0..<probs.rows).map { r in tokenIds.map { probs[r, $0] } }
                 Softmax.rows(&probs)
                 body(index, start, probs, logits)
                 start = end

@@ -183,9 +183,9 @@ public struct LlamaModel: Sendable {
     /// The model's output distribution for hidden states of any layer: softmax(W_U · FinalNorm(h)) as logits.
     /// This is the logit lens's readout and, at the last layer, the model's own logits.
     public func readout(_ hidden: Matrix) -> Matrix {
-        let normed = RMSNorm.forward(hidden, weight: weights.finalNorm, eps: config.rmsNormEps)
+        var normed = Matrix(rows: hidden.rows, cols: config.hiddenSize)
         var logits = Matrix(rows: hidden.rows, cols: config.vocabularySize)
-        Matmul.linear(normed, weights.unembedding, into: &logits)
+        readout(hidden, rows: 0..<hidden.rows, normed: &normed, into: &logits)
         return logits
     }
 

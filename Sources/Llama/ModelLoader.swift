@@ -21,6 +21,8 @@ public struct LoadedModel: Sendable {
     public var tensorTypes: [String: String]
     /// `general.name`, or the folder's name.
     public var name: String
+    /// Every token whose bytes hold a newline (a scan of the whole vocabulary, done once at load).
+    public let newlineTokenIds: Set<Int>
 
     public init(model: LlamaModel, tokenizer: BPETokenizer, source: URL, format: ModelFormat,
                 architecture: String, tensorTypes: [String: String], name: String) {
@@ -31,15 +33,13 @@ public struct LoadedModel: Sendable {
         self.architecture = architecture
         self.tensorTypes = tensorTypes
         self.name = name
+        newlineTokenIds = Set((0..<tokenizer.vocabularySize).filter { tokenizer.decodeBytes([$0]).contains(0x0A) })
     }
 
     /// Ids that end a greedy continuation: EOS, and with `atNewline` every token whose text holds a newline.
     public func stopTokens(atNewline: Bool) -> Set<Int> {
-        var stops = Set<Int>()
+        var stops = atNewline ? newlineTokenIds : []
         if let eos = tokenizer.eosTokenId { stops.insert(eos) }
-        if atNewline {
-            for id in 0..<tokenizer.vocabularySize where tokenizer.decodeBytes([id]).contains(0x0A) { stops.insert(id) }
-        }
         return stops
     }
 
