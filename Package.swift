@@ -36,8 +36,8 @@ let package = Package(
         .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LlamaTests", dependencies: ["Llama", "ModelFiles", "Tokenizer", "Kernels"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "IntrospectionTests", dependencies: ["Introspection", "Training", "Llama", "Tokenizer", "Kernels"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Llama", "Kernels", "ModelFiles", "Tokenizer"]),
+        .testTarget(name: "IntrospectionTests", dependencies: ["Introspection", "Experiments", "Training", "Llama", "Tokenizer", "Kernels"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Experiments", "Llama", "Kernels", "ModelFiles", "Tokenizer"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Training", "Llama", "Kernels"]),
         // Runs the built `lazarus` executable as a child process (kills, signals, error lines).
         .testTarget(name: "LazarusCLITests", dependencies: ["Training", "Llama", "ModelFiles"]),

@@ -1,26 +1,16 @@
 // Probes on the default model and arithmetic prompts ("a op b ="): at `embed` the last token is " =" for
 // every prompt, so nothing there tells the operations apart and the probe must sit near chance; inside the
 // network attention has carried the operator to the last position and a probe must find it.
+import Experiments
 import Introspection
-import Kernels
 import Llama
 import Testing
 
 @Suite struct DefaultModelProbeTests {
-    /// 40 distinct prompts per operation, in the seed's ranges, from a fixed generator.
+    /// 40 distinct held-out problems per operation, in the seed's ranges, as the experiments draw them.
     static func prompts() -> (texts: [String], labels: [Int]) {
-        var rng = SeededRandom(seed: 5)
-        var texts: [String] = [], labels: [Int] = []
-        for (k, op) in ["*", "+", "-"].enumerated() {
-            var seen = Set<String>()
-            while seen.count < 40 {
-                let a = op == "*" ? 2 + rng.below(11) : 1 + rng.below(50)
-                let b = op == "*" ? 2 + rng.below(11) : 1 + rng.below(op == "-" ? a : 50)
-                let text = "\(a) \(op) \(b) ="
-                if seen.insert(text).inserted { texts.append(text); labels.append(k) }
-            }
-        }
-        return (texts, labels)
+        let problems = ArithmeticDataset.make(trainSamples: 0, validSamples: 0, testSamples: 120, seed: 5).test
+        return (problems.map { $0.prompt(style: .aligned) }, problems.map { ArithmeticOperation.allCases.firstIndex(of: $0.operation)! })
     }
 
     @Test func embedIsNearChanceAndInnerLayersDecodeTheOperation() throws {
