@@ -23,7 +23,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import random
 import resource
 import statistics
@@ -40,6 +39,8 @@ import torch  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from reference_model import encode, load_model, load_tokenizer  # noqa: E402
+
+from machine import cpu_model  # noqa: E402  (tools/peer/machine.py, beside this script)
 
 THREADS = 2
 REPS = int(os.environ.get("LAZARUS_BENCH_REPS", "5"))  # at least 3; the cores are shared, so more helps
@@ -164,17 +165,6 @@ def bench_lora_step(model, tokenizer):
 
     seconds, times = timed(step, reps=max(REPS, 5))
     return seconds, times
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
 
 
 def main():

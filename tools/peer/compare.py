@@ -14,6 +14,8 @@ import os
 import subprocess
 import sys
 
+from machine import cpu_model  # tools/peer/machine.py, beside this script
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VENV_PYTHON = os.environ.get("LAZARUS_DEV_VENV", "/opt/lazarus-dev-venv") + "/bin/python"
 
@@ -49,17 +51,6 @@ def load_pytorch(path):
         sys.exit("no PyTorch figures: pass --pytorch FILE, or provide tools/peer/bench_pytorch.py and the dev venv")
     out = subprocess.run([VENV_PYTHON, script], check=True, capture_output=True, text=True, cwd=ROOT)
     return json.loads(out.stdout), "a fresh run of tools/peer/bench_pytorch.py"
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown"
 
 
 def fmt(x):
