@@ -74,11 +74,14 @@ enum DefaultModel {
         let m = try DefaultModel.get()
         let ref = try SmolLM2Reference.load()
         #expect(ref.layers == m.model.layerNames)
+        var worstNorm = 0.0, worstValue = 0.0   // relative to the layer's norm, for the report
         for p in ref.prompts {
             let r = try m.model.forward([p.ids], capture: .lastToken, logits: .lastToken)
             for (l, name) in ref.layers.enumerated() {
                 let h = r.hidden[l].values
                 let norm = sqrt(h.reduce(0) { $0 + Double($1) * Double($1) })
+                worstNorm = max(worstNorm, abs(norm - p.hidden_last.l2_norm[l]) / p.hidden_last.l2_norm[l])
+                for (j, v) in p.hidden_last.first8[l].enumerated() { worstValue = max(worstValue, abs(Double(h[j]) - v) / p.hidden_last.l2_norm[l]) }
                 // Relative to the state's size: late layers carry norms in the hundreds.
                 #expect(abs(norm - p.hidden_last.l2_norm[l]) <= 1e-4 * p.hidden_last.l2_norm[l] + 1e-4, "\(p.text.debugDescription) \(name) norm")
                 for (j, v) in p.hidden_last.first8[l].enumerated() {
@@ -89,6 +92,7 @@ enum DefaultModel {
             let normed = RMSNorm.forward(r.hidden[ref.layers.count - 1], weight: m.model.weights.finalNorm, eps: m.model.config.rmsNormEps)
             for (j, v) in p.hidden_last.final_normed.first8.enumerated() { #expect(abs(Double(normed.values[j]) - v) < 1e-4) }
         }
+        print("SmolLM2 residual stream vs transformers: largest relative norm difference \(worstNorm), largest value difference / norm \(worstValue)")
     }
 
     @Test func greedyContinuationsMatchTransformers() throws {
