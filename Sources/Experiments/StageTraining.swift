@@ -57,7 +57,7 @@ enum StageTraining {
         let summary = TrainingSummary(steps: outcome.stepsRun,
                                       trainLoss: outcome.trainLosses, validLoss: outcome.validLosses,
                                       tokensPerSecond: outcome.tokensPerSecond, seconds: Date().timeIntervalSince(start))
-        try PEFTAdapterFiles.save(outcome.adapters, to: checkpoint, baseModel: loaded.source.path)
+        // The trainer's final checkpoint already holds the adapters in PEFT form; the summary, written last, marks the stage done.
         try AtomicWrite.write(try JSONEncoder().encode(summary), to: summaryURL)
         if let last = summary.trainLoss.last {
             context.log(String(format: "%@: trained in %.0f s, final train loss %.3f", stage, summary.seconds, last.loss))
