@@ -7,7 +7,7 @@ token ids come from SmolLM2's real tokenizer (reference_model.load_tokenizer) an
 Swift side feeds exactly the same ids. Each prompt runs alone (no padding, no BOS: the GGUF says
 `tokenizer.ggml.add_bos_token = false`).
 
-Tests/LlamaTests/Fixtures/smollm2_reference.json:
+Tests/TransformerTests/Fixtures/smollm2_reference.json:
   {"generator", "model", "transformers_version", "torch_version", "dtype", "add_bos", "notes",
    "layers": ["embed", "L0", ..., "L29"], "fixed_ids": [...],
    "prompts": [{"text", "ids",
@@ -38,7 +38,7 @@ import transformers
 from reference_model import (DEFAULT_MODEL, DIGITS, ROOT, encode, final_summary, load_model, load_tokenizer,
                              rounded, write_json)
 
-LLAMA_OUT = os.path.join(ROOT, "Tests", "LlamaTests", "Fixtures", "smollm2_reference.json")
+LLAMA_OUT = os.path.join(ROOT, "Tests", "TransformerTests", "Fixtures", "smollm2_reference.json")
 LENS_OUT = os.path.join(ROOT, "Tests", "IntrospectionTests", "Fixtures", "lens_reference.json")
 
 # No prompt has two or more spaces before a digit: there transformers' own GGUF tokenizer would

@@ -3,7 +3,7 @@
 reference logits, so the Swift loaders and forward pass can be checked without the default model.
 
 Dev-only (run with the dev venv: /opt/lazarus-dev-venv/bin/python tools/make_tiny_llama.py).
-Into Tests/LlamaTests/Fixtures/:
+Into Tests/TransformerTests/Fixtures/:
 - tiny_llama_hf/: config.json, model.safetensors (float32, tied unembedding, plain RoPE theta 10000),
   tokenizer.json + tokenizer_config.json (a tiny byte-level BPE trained here, SmolLM2-style splitting).
 - tiny_llama_hf_scaled/: the same shapes with rope_scaling {rope_type llama3, factor 8, low 1, high 4,
@@ -30,12 +30,12 @@ import gguf
 import numpy as np
 import torch
 import transformers
-from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+from transformers import AutoModelForCausalLM, ModelConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from reference_model import ROOT, rounded, write_json
 from tokenizer_reference import train_tiny
 
-FIXTURES = os.path.join(ROOT, "Tests", "LlamaTests", "Fixtures")
+FIXTURES = os.path.join(ROOT, "Tests", "TransformerTests", "Fixtures")
 TOKENIZER_VOCAB = 300  # what the BPE trainer aims at; the model's vocab is the tokenizer's final size
 SEQUENCE_TEXTS = ["7 * 8 = 56", "Hello world", "def add(a, b):\n    return a + b\n\nHello, world!"]
 MAX_SEQUENCE = 18
@@ -67,7 +67,7 @@ def write_tokenizer(folder, data, specials):
 def random_model(vocab, scaled, seed):
     """Weights large enough that the logits differ clearly from position to position (the default
     init of std 0.02 gives nearly uniform outputs, which would hide mistakes)."""
-    config = LlamaConfig(vocab_size=vocab, rope_theta=10000.0, tie_word_embeddings=not scaled,
+    config = ModelConfig(vocab_size=vocab, rope_theta=10000.0, tie_word_embeddings=not scaled,
                          rope_scaling=dict(LLAMA3_SCALING) if scaled else None, **SHAPES)
     model = LlamaForCausalLM(config).float().eval()
     g = torch.Generator().manual_seed(seed)

@@ -3,7 +3,7 @@
 import Foundation
 import Introspection
 import Kernels
-import Llama
+import Transformer
 import Training
 
 public struct BenchmarkFigures: Codable, Sendable {
@@ -103,7 +103,7 @@ public enum Benchmark {
                                 peakRssMB: peakResidentMB(), loadSeconds: loadSeconds, model: modelName, threads: BLASThreads.current)
     }
 
-    static func decodeTokensPerSecond(model: LlamaModel, prompts: [[Int]], repeats: Int, log: (String) -> Void) throws -> Double {
+    static func decodeTokensPerSecond(model: TransformerModel, prompts: [[Int]], repeats: Int, log: (String) -> Void) throws -> Double {
         log("decode: 16 greedy steps of the 32 prompts with the KV cache")
         // As the experiments decode (and as the PyTorch side measures): the 32 prompts step together, one
         // token each per step. Only the 16 cached steps are timed, not the prefill that fills the cache.

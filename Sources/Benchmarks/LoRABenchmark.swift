@@ -2,7 +2,7 @@
 // backward to the adapters, AdamW) at batch 4 of chain-of-thought arithmetic texts, r16 on q/k/v/o —
 // the unit of work that dominates the flagship experiment's training stages.
 import Foundation
-import Llama
+import Transformer
 import Training
 
 public enum LoRABenchmark {
@@ -12,7 +12,7 @@ public enum LoRABenchmark {
     static let tokensPerText = 16
 
     /// Median seconds of one step after a warm-up step.
-    public static func stepSeconds(model: LlamaModel, tokenizer encode: (String) -> [Int], repeats: Int) throws -> Double {
+    public static func stepSeconds(model: TransformerModel, tokenizer encode: (String) -> [Int], repeats: Int) throws -> Double {
         let settings = LoRASettings(rank: 16, alpha: 32, targets: [.query, .key, .value, .output])
         let layout = LoRAParameterLayout(config: model.config, settings: settings)
         var parameters = LoRAInitialisation.initialParameters(layout: layout, seed: 1)

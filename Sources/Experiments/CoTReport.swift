@@ -2,12 +2,12 @@
 // Conclusions are sentences chosen by comparing numbers and their intervals, never written in advance.
 import Foundation
 import Introspection
-import Llama
+import Transformer
 
 struct CoTReport {
     let parameters: CoTVocabAlignment.Parameters
     let model: String
-    let config: LlamaConfig
+    let config: ModelConfig
     let stages: [StageResult]
     let dataCounts: [String: Int]
     let wallSeconds: Double

@@ -4,7 +4,7 @@
 // answer accuracy, the three logit-lens metrics and probe accuracy at every layer.
 import Foundation
 import Introspection
-import Llama
+import Transformer
 import Training
 
 public struct SeedTestPrompt: Codable, Sendable, Equatable {

@@ -4,7 +4,7 @@
 import Foundation
 import Introspection
 import Kernels
-import Llama
+import Transformer
 
 public struct SeedProbePrompt: Codable, Sendable, Equatable {
     public var input: String

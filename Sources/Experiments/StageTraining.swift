@@ -2,7 +2,7 @@
 // optimizer state and summary in a checkpoint folder named by the stage's config hash. A finished stage is
 // loaded, an interrupted one resumes from its last checkpoint, a changed config trains anew.
 import Foundation
-import Llama
+import Transformer
 import ModelFiles
 import Training
 

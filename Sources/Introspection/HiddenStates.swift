@@ -1,7 +1,7 @@
 // Hidden states of many prompts at one position each (default: the last prompt token), computed in
 // batches once per prompt set and shared by every layer's lens and probe: never a forward pass per layer.
 import Kernels
-import Llama
+import Transformer
 
 public struct PromptHiddenStates: Sendable {
     /// -1 for `embed`, k for `Lk`: the layer of each entry of `states`.
@@ -27,7 +27,7 @@ public enum HiddenStateCollector {
     /// (a prompt longer than the budget goes alone), keeping the last token of each. Batches are packed rows,
     /// so a batch of ~1000 short-prompt rows costs no padding, and every sgemm of the forward pass then has
     /// enough rows to run near peak (at 32 prompts of ~7 tokens, packing the weights costs as much as the product).
-    public static func collect(model: LlamaModel, prompts: [[Int]], adapters: LoRAAdapters? = nil,
+    public static func collect(model: TransformerModel, prompts: [[Int]], adapters: LoRAAdapters? = nil,
                                batchSize: Int = 256, tokenBudget: Int = 1024) throws -> PromptHiddenStates {
         guard !prompts.isEmpty else { throw IntrospectionError.notEnoughData("no prompts") }
         let c = model.config

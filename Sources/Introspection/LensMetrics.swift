@@ -1,7 +1,7 @@
 // Per-layer task metrics read through the logit lens over a labelled prompt set (SPEC §5):
 // mean_task_prob, lens_task_accuracy and top1_rate.
 import Kernels
-import Llama
+import Transformer
 
 /// The tasks of a prompt set and the words that name each task (e.g. "multiply" / "add" / "subtract").
 public struct TaskVocabulary: Sendable {
@@ -43,7 +43,7 @@ public struct LensLayerMetrics: Sendable, Codable, Equatable {
 
 public enum LensMetrics {
     /// The three metrics at every captured layer. labels[p] is the task index of prompt p.
-    public static func measure(model: LlamaModel, states: PromptHiddenStates, labels: [Int],
+    public static func measure(model: TransformerModel, states: PromptHiddenStates, labels: [Int],
                                vocabulary: TaskVocabulary) -> [LensLayerMetrics] {
         precondition(labels.count == states.finalLogits.rows, "LensMetrics: one label per prompt")
         let tasks = vocabulary.taskNames.count

@@ -2,7 +2,7 @@
 // softmax(W_U · FinalNorm(h)), at any layer. A target word is measured through the FIRST token of each
 // of its forms (as written, and with a leading space); its probability is the largest over those forms.
 import Kernels
-import Llama
+import Transformer
 import Tokenizer
 
 /// A word the lens measures, and the token ids that stand for it.
@@ -40,7 +40,7 @@ public struct LensTargetWord: Sendable, Codable, Equatable {
 
 public enum LogitLens {
     /// softmax(W_U · FinalNorm(h)) for every row of `hidden` ([rows, D] → [rows, V]).
-    public static func probabilities(model: LlamaModel, hidden: Matrix) -> Matrix {
+    public static func probabilities(model: TransformerModel, hidden: Matrix) -> Matrix {
         var p = model.readout(hidden)
         Softmax.rows(&p)
         return p
@@ -48,7 +48,7 @@ public enum LogitLens {
 
     /// Runs `body(rowOffset, probabilities)` over chunks of rows, so a sweep over hundreds of prompts never
     /// holds more than `chunk` full-vocabulary rows at once.
-    public static func forEachChunk(model: LlamaModel, hidden: Matrix, chunk: Int = 160, _ body: (Int, Matrix) -> Void) {
+    public static func forEachChunk(model: TransformerModel, hidden: Matrix, chunk: Int = 160, _ body: (Int, Matrix) -> Void) {
         forEachChunk(model: model, states: [hidden], chunk: chunk) { _, offset, probs in body(offset, probs) }
     }
 
@@ -56,14 +56,14 @@ public enum LogitLens {
     /// Rows are split into equal chunks of at most `chunk` (300 prompts: two of 150, about 30 MB of logits), and
     /// one pair of buffers serves every chunk of every state: the sweep's cost is then the unembedding sgemm
     /// and the softmax, not allocation. Each chunk's rows are normalised in place, never gathered.
-    public static func forEachChunk(model: LlamaModel, states: [Matrix], chunk: Int = 160, _ body: (Int, Int, Matrix) -> Void) {
+    public static func forEachChunk(model: TransformerModel, states: [Matrix], chunk: Int = 160, _ body: (Int, Int, Matrix) -> Void) {
         forEachChunk(model: model, states: states, chunk: chunk, keepingLogitsOf: []) { index, offset, probs, _ in body(index, offset, probs) }
     }
 
     /// The same, also handing over the logits of `tokenIds` for every row (logits[r][k] for tokenIds[k]), read
     /// before the softmax: comparing tokens by logit stays exact where their probabilities underflow float32
     /// (at `embed` many words sit below 1e-38, and equal zeros would tie).
-    public static func forEachChunk(model: LlamaModel, states: [Matrix], chunk: Int = 160, keepingLogitsOf tokenIds: [Int],
+    public static func forEachChunk(model: TransformerModel, states: [Matrix], chunk: Int = 160, keepingLogitsOf tokenIds: [Int],
                                     _ body: (Int, Int, Matrix, [[Float]]) -> Void) {
         let c = model.config
         var normed = Matrix(rows: 0, cols: c.hiddenSize)

@@ -1,7 +1,7 @@
 // The logit lens over prompts × layers, as `lazarus introspect logit-lens` reports it: per prompt, per layer,
 // the top-k tokens and each target word's probability (with the token ids used), and the model's own top-k.
 import Kernels
-import Llama
+import Transformer
 import Tokenizer
 
 public struct TokenProbability: Codable, Sendable, Equatable {
@@ -44,7 +44,7 @@ public struct LensReport: Codable, Sendable, Equatable {
 
 public enum LogitLensSweep {
     /// Reads every prompt at its last token through the lens at `layers` (-1 = embed).
-    public static func run(model: LlamaModel, tokenizer: BPETokenizer, prompts: [String], targets: [String], layers: [Int],
+    public static func run(model: TransformerModel, tokenizer: BPETokenizer, prompts: [String], targets: [String], layers: [Int],
                            topK: Int = 5, adapters: LoRAAdapters? = nil, modelName: String) throws -> LensReport {
         guard !prompts.isEmpty else { throw IntrospectionError.badInput("no prompts given") }
         let ids = prompts.map { tokenizer.encode($0) }

@@ -1,6 +1,6 @@
 // `--adapter DIR` on generate and introspect: a PEFT-format LoRA folder, checked against the model.
 import Foundation
-import Llama
+import Transformer
 import Training
 
 enum AdapterLoading {

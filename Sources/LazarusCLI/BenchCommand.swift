@@ -2,7 +2,7 @@
 import ArgumentParser
 import Benchmarks
 import Foundation
-import Llama
+import Transformer
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "bench", abstract: "sgemm, prefill, decode, lens sweep and LoRA step figures.")

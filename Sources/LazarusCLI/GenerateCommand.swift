@@ -1,7 +1,7 @@
 // `lazarus generate MODEL PROMPT`: a greedy continuation (KV cache), optionally with a LoRA adapter.
 import ArgumentParser
 import Foundation
-import Llama
+import Transformer
 
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "generate", abstract: "Greedy continuation of a prompt.")

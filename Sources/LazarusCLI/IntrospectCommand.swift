@@ -4,7 +4,7 @@ import ArgumentParser
 import Foundation
 import Introspection
 import Kernels
-import Llama
+import Transformer
 
 struct IntrospectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "introspect", abstract: "Logit lens and linear probes per layer.",

@@ -1,7 +1,7 @@
 // `lazarus model info MODEL`: what a model file holds, read through the same loader every command uses.
 import ArgumentParser
 import Foundation
-import Llama
+import Transformer
 
 struct ModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "model", abstract: "Inspect a model.", subcommands: [Info.self])

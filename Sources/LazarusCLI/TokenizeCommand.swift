@@ -1,7 +1,7 @@
 // `lazarus tokenize MODEL TEXT`: the ids the model's tokenizer gives, and their pieces.
 import ArgumentParser
 import Foundation
-import Llama
+import Transformer
 
 struct TokenizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "tokenize", abstract: "Token ids and pieces of a text.")

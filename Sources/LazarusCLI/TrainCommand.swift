@@ -4,7 +4,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
-import Llama
+import Transformer
 import Training
 
 struct TrainCommand: ParsableCommand {

@@ -2,7 +2,7 @@
 // carry a target, and the backward pass to the LoRA matrices. No optimiser and no state: the trainer,
 // the tests and the benchmark all call these two functions.
 import Kernels
-import Llama
+import Transformer
 
 /// A training sequence: tokens, and for each t whether tokens[t] is a target predicted from position t−1.
 public struct TrainingExample: Sendable, Equatable, Codable {
@@ -42,7 +42,7 @@ public enum LoRAGradients {
     }
 
     /// Mean loss over the batch's targets and its gradient with respect to every LoRA matrix.
-    public static func lossAndGradients(model: LlamaModel, adapters: LoRAAdapters, batch: [TrainingExample]) throws -> LossAndGradients {
+    public static func lossAndGradients(model: TransformerModel, adapters: LoRAAdapters, batch: [TrainingExample]) throws -> LossAndGradients {
         let forward = try model.forward(batch.map(\.tokens), adapters: adapters, logits: .none, saveActivations: true)
         let record = forward.activations!
         let (rows, targets) = targets(of: batch, rowOffsets: forward.rowOffsets)
@@ -53,7 +53,7 @@ public enum LoRAGradients {
     }
 
     /// Summed loss and target count of a batch, forward only (evaluation).
-    public static func lossSum(model: LlamaModel, adapters: LoRAAdapters?, batch: [TrainingExample]) throws -> (sum: Double, count: Int) {
+    public static func lossSum(model: TransformerModel, adapters: LoRAAdapters?, batch: [TrainingExample]) throws -> (sum: Double, count: Int) {
         let forward = try model.forward(batch.map(\.tokens), adapters: adapters, logits: .allPositions)
         let (rows, targets) = targets(of: batch, rowOffsets: forward.rowOffsets)
         guard !rows.isEmpty else { return (0, 0) }

@@ -2,7 +2,7 @@
 // U(−1/√in, 1/√in) (gain √(2/(1+5)) times √(3/fan_in)); B zero, so a fresh adapter changes nothing.
 // The draws are seeded and ordered as the flat layout orders the parameters.
 import Kernels
-import Llama
+import Transformer
 
 public enum LoRAInitialisation {
     /// The bound of A's uniform distribution for an input width.
@@ -18,7 +18,7 @@ public enum LoRAInitialisation {
         return values
     }
 
-    public static func adapters(config: LlamaConfig, settings: LoRASettings, seed: UInt64) -> LoRAAdapters {
+    public static func adapters(config: ModelConfig, settings: LoRASettings, seed: UInt64) -> LoRAAdapters {
         let layout = LoRAParameterLayout(config: config, settings: settings)
         return layout.adapters(from: initialParameters(layout: layout, seed: seed))
     }

@@ -2,7 +2,7 @@
 // layer, target by target in the settings' order, A's values [r, in] then B's [out, r], row-major.
 // Not the adapters the forward pass reads: `adapters(from:)` builds those from a flat vector.
 import Kernels
-import Llama
+import Transformer
 
 public struct LoRAParameterLayout: Sendable, Equatable {
     public struct Slot: Sendable, Equatable {
@@ -18,7 +18,7 @@ public struct LoRAParameterLayout: Sendable, Equatable {
     public let slots: [Slot]
     public let count: Int
 
-    public init(config: LlamaConfig, settings: LoRASettings) {
+    public init(config: ModelConfig, settings: LoRASettings) {
         self.settings = settings
         layerCount = config.layerCount
         var slots: [Slot] = []

@@ -1,7 +1,7 @@
 // What a LoRA run adapts: rank, alpha and the projections it targets. Shared by the trainer,
 // the PEFT files and the experiments config; no behaviour beyond checking itself.
 import Foundation
-import Llama
+import Transformer
 
 public struct LoRASettings: Sendable, Codable, Equatable {
     public var rank = 16

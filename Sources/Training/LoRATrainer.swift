@@ -3,18 +3,18 @@
 // The mathematics of one step is LoRAGradients; the files are PEFTAdapterFiles and TrainingCheckpoint.
 import Foundation
 import Kernels
-import Llama
+import Transformer
 import ModelFiles
 
 public final class LoRATrainer {
-    public let model: LlamaModel
+    public let model: TransformerModel
     public let settings: LoRASettings
     public let options: TrainingOptions
     public let outputFolder: URL?
     /// Checked between steps: set it (e.g. on Ctrl-C) and `run` saves a checkpoint and returns with `cancelled`.
     public let cancellation = CancellationFlag()
 
-    public init(model: LlamaModel, settings: LoRASettings, options: TrainingOptions, outputFolder: URL?) {
+    public init(model: TransformerModel, settings: LoRASettings, options: TrainingOptions, outputFolder: URL?) {
         self.model = model
         self.settings = settings
         self.options = options

@@ -4,7 +4,7 @@
 // Not the optimiser checkpoint (TrainingCheckpoint.swift) and not mlx-lm's adapter format.
 import Foundation
 import Kernels
-import Llama
+import Transformer
 import ModelFiles
 
 public enum PEFTAdapterFiles {
@@ -46,11 +46,11 @@ public enum PEFTAdapterFiles {
 
     /// Reads a PEFT LoRA folder for a model of `config`; refuses variants the forward pass does not compute
     /// (rsLoRA, DoRA, fan_in_fan_out, biases, per-module ranks) rather than applying them wrongly.
-    public static func load(from folder: URL, config: LlamaConfig) throws -> LoRAAdapters {
+    public static func load(from folder: URL, config: ModelConfig) throws -> LoRAAdapters {
         try loadWithMetadata(from: folder, config: config).adapters
     }
 
-    static func loadWithMetadata(from folder: URL, config: LlamaConfig) throws -> (adapters: LoRAAdapters, metadata: [String: String]) {
+    static func loadWithMetadata(from folder: URL, config: ModelConfig) throws -> (adapters: LoRAAdapters, metadata: [String: String]) {
         let configURL = folder.appendingPathComponent(configFileName)
         let weightsURL = folder.appendingPathComponent(weightsFileName)
         func fail(_ url: URL, _ field: String, _ reason: String) -> TrainingError { .adapterFile(file: url.path, field: field, reason: reason) }

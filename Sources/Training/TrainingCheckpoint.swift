@@ -4,7 +4,7 @@
 // any point (SIGKILL, power loss) leaves the previous checkpoint whole. The adapter files and
 // trainer_state.json beside it are the results of the same step, for PEFT and for people to read.
 import Foundation
-import Llama
+import Transformer
 import ModelFiles
 
 struct TrainerState: Codable, Equatable {

@@ -1,7 +1,7 @@
 // The knobs of a LoRA training run, what the trainer reports while it runs, and what it returns.
 // Plain values: the CLI and the experiments config both build a TrainingOptions.
 import Foundation
-import Llama
+import Transformer
 
 public struct TrainingOptions: Sendable, Codable, Equatable {
     public var steps = 500

@@ -1,7 +1,7 @@
 // The default model for the Introspection suites that compare with transformers and PEFT, loaded once per
 // test process ($LAZARUS_DEFAULT_MODEL or models/ in the package folder, as `ModelLoader.resolve` finds it).
 import Foundation
-import Llama
+import Transformer
 import Testing
 
 enum DefaultModel {

@@ -3,7 +3,7 @@
 // network attention has carried the operator to the last position and a probe must find it.
 import Experiments
 import Introspection
-import Llama
+import Transformer
 import Testing
 
 @Suite struct DefaultModelProbeTests {

@@ -4,7 +4,7 @@
 import Foundation
 import Introspection
 import Kernels
-import Llama
+import Transformer
 import Testing
 
 struct LensReference: Decodable {

@@ -2,11 +2,11 @@
 // task metrics count what they say they count.
 import Introspection
 import Kernels
-import Llama
+import Transformer
 import Testing
 
 @Suite struct LogitLensTests {
-    let model = LlamaModel.random(config: LlamaModel.tinyTestConfig, seed: 11)
+    let model = TransformerModel.random(config: TransformerModel.tinyTestConfig, seed: 11)
     let prompts = [[1, 2, 3, 4], [7, 7], [20, 21, 22, 23, 24, 25], [5]]
 
     @Test func lastLayerLensIsTheModelsNextTokenDistribution() throws {

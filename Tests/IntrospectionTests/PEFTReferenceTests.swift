@@ -3,7 +3,7 @@
 // (tools/make_lazarus_adapter.sh). Either way the adapted final logits agree within 1e-3 (SPEC §3, §6).
 import Foundation
 import Kernels
-import Llama
+import Transformer
 import Testing
 import Training
 

@@ -28,7 +28,7 @@ struct LazarusProcess {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// The committed tiny Llama (2 layers, hidden 32, its own 301-token byte-level tokenizer) as GGUF.
-    static let tinyModel = packageRoot.appendingPathComponent("Tests/LlamaTests/Fixtures/tiny_llama.gguf")
+    static let tinyModel = packageRoot.appendingPathComponent("Tests/TransformerTests/Fixtures/tiny_llama.gguf")
 
     let process = Process()
     private let out = Pipe(), err = Pipe()

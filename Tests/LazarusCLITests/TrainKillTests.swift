@@ -2,7 +2,7 @@
 // and loadable, and --resume still reaches exactly the adapters of an uninterrupted run. Ctrl-C (SIGINT)
 // saves a checkpoint and exits 130.
 import Foundation
-import Llama
+import Transformer
 import ModelFiles
 import Testing
 import Training
@@ -32,13 +32,13 @@ import Training
     static let resultNames: Set<String> = [PEFTAdapterFiles.weightsFileName, PEFTAdapterFiles.configFileName, TrainingCheckpoint.optimizerFileName,
                                            TrainingCheckpoint.stateFileName, TrainingCheckpoint.metricsFileName]
 
-    static var config: LlamaConfig {
+    static var config: ModelConfig {
         get throws { try ModelLoader.load(LazarusProcess.tinyModel.path).model.config }
     }
 
     /// Every file of the folder is a complete result or an abandoned hidden temporary; returns the state's step.
     @discardableResult
-    static func checkFolder(_ folder: URL, config: LlamaConfig, moment: String) throws -> Int? {
+    static func checkFolder(_ folder: URL, config: ModelConfig, moment: String) throws -> Int? {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         for entry in entries where !resultNames.contains(entry) {
             #expect(entry.hasPrefix(".") && entry.contains(".tmp-"), "\(moment): unexpected file \(entry)")
@@ -73,7 +73,7 @@ import Training
         return state["step"] as? Int ?? 0
     }
 
-    static func adapterValues(_ folder: URL, config: LlamaConfig) throws -> [[Float]] {
+    static func adapterValues(_ folder: URL, config: ModelConfig) throws -> [[Float]] {
         let adapters = try PEFTAdapterFiles.load(from: folder, config: config)
         return adapters.layers.flatMap { layer in adapters.targets.flatMap { p in [layer[p]!.a.values, layer[p]!.b.values] } }
     }

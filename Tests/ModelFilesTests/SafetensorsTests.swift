@@ -160,7 +160,7 @@ struct SafetensorsTests {
         expectRejection("w.safetensors") { _ = try SafetensorsFile(data: file(header: deep, dataBytes: 0), name: "w.safetensors") }
         let deepObject = "{\"a\": " + String(repeating: "{\"b\": ", count: 30_000) + "1" + String(repeating: "}", count: 30_001)
         expectRejection("w.safetensors") { _ = try SafetensorsFile(data: file(header: deepObject, dataBytes: 0), name: "w.safetensors") }
-        expectRejection("config.json") { _ = try HFLlamaConfig.decode(Data(deep.utf8), name: "config.json") }
+        expectRejection("config.json") { _ = try HFModelConfig.decode(Data(deep.utf8), name: "config.json") }
     }
 
     @Test func everyTruncationIsRejected() throws {

@@ -1,5 +1,5 @@
 // Batch order and target parsing: seeded, no repeats within a shuffle, readable errors.
-import Llama
+import Transformer
 import Testing
 import Training
 

@@ -2,7 +2,7 @@
 // on the training batches and on held-out texts the run never saw.
 import Experiments
 import Foundation
-import Llama
+import Transformer
 import Testing
 import Training
 

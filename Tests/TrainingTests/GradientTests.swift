@@ -2,7 +2,7 @@
 // parameter of a whole tiny GQA model with all seven projections adapted, over a packed batch of
 // sequences of different lengths with masked positions.
 import Kernels
-import Llama
+import Transformer
 import Testing
 import Training
 
@@ -28,8 +28,8 @@ import Training
     }
 
     @Test func wholeModelLoRAGradientsMatchFiniteDifferences() throws {
-        let config = LlamaModel.tinyTestConfig // GQA: 4 query heads share 2 key-value heads
-        let model = LlamaModel.random(config: config, seed: 11)
+        let config = TransformerModel.tinyTestConfig // GQA: 4 query heads share 2 key-value heads
+        let model = TransformerModel.random(config: config, seed: 11)
         let settings = LoRASettings(rank: 2, alpha: 6, targets: Projection.allCases)
         let layout = LoRAParameterLayout(config: config, settings: settings)
         // B random as well as A, so that both receive a gradient.
@@ -65,7 +65,7 @@ import Training
     }
 
     @Test func zeroBLeavesLogitsUnchanged() throws {
-        let model = LlamaModel.random(config: LlamaModel.tinyTestConfig, seed: 2)
+        let model = TransformerModel.random(config: TransformerModel.tinyTestConfig, seed: 2)
         let adapters = LoRAInitialisation.adapters(config: model.config, settings: LoRASettings(rank: 4, alpha: 8, targets: Projection.allCases), seed: 9)
         let seqs = [[3, 1, 4, 1, 5], [9, 2, 6]]
         let base = try model.forward(seqs, logits: .allPositions)
@@ -74,7 +74,7 @@ import Training
     }
 
     @Test func peftInitialisationBounds() {
-        let config = LlamaModel.tinyTestConfig
+        let config = TransformerModel.tinyTestConfig
         let settings = LoRASettings(rank: 8, alpha: 16, targets: [.query, .down])
         let adapters = LoRAInitialisation.adapters(config: config, settings: settings, seed: 1)
         for layer in adapters.layers {

@@ -3,16 +3,16 @@
 // LAZARUS_TIME_LORA_STEP is set; it prints its figures rather than asserting a machine-dependent bound.
 import Foundation
 import Kernels
-import Llama
+import Transformer
 import Testing
 import Training
 
 @Suite struct StepTimingTests {
     @Test(.enabled(if: ProcessInfo.processInfo.environment["LAZARUS_TIME_LORA_STEP"] != nil))
     func defaultSizeLoRAStep() throws {
-        let config = LlamaConfig(vocabularySize: 49152, hiddenSize: 576, intermediateSize: 1536, layerCount: 30, headCount: 9,
+        let config = ModelConfig(vocabularySize: 49152, hiddenSize: 576, intermediateSize: 1536, layerCount: 30, headCount: 9,
                                  kvHeadCount: 3, headDim: 64, rmsNormEps: 1e-5, ropeTheta: 100_000, tiedEmbeddings: true, contextLength: 8192)
-        let model = LlamaModel.random(config: config, seed: 1)
+        let model = TransformerModel.random(config: config, seed: 1)
         let settings = LoRASettings()
         let layout = LoRAParameterLayout(config: config, settings: settings)
         var parameters = LoRAInitialisation.initialParameters(layout: layout, seed: 42)

@@ -2,12 +2,12 @@
 // keeping good adapters, it logs metrics; and PEFT adapter files round-trip.
 import Foundation
 import Kernels
-import Llama
+import Transformer
 import Testing
 import Training
 
 @Suite struct TrainerTests {
-    let model = LlamaModel.random(config: LlamaModel.tinyTestConfig, seed: 21)
+    let model = TransformerModel.random(config: TransformerModel.tinyTestConfig, seed: 21)
     let examples = [
         TrainingExample(tokens: [1, 5, 9, 13, 17, 21, 25, 2]),
         TrainingExample(tokens: [1, 40, 30, 20, 10, 2]),
@@ -123,7 +123,7 @@ import Training
         // tools/peft_reference.py wrote this r4 q/v adapter for SmolLM2-135M with PEFT itself.
         let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../IntrospectionTests/Fixtures/peft_adapter_r4").standardized
-        let smolLM2 = LlamaConfig(vocabularySize: 49152, hiddenSize: 576, intermediateSize: 1536, layerCount: 30, headCount: 9, kvHeadCount: 3,
+        let smolLM2 = ModelConfig(vocabularySize: 49152, hiddenSize: 576, intermediateSize: 1536, layerCount: 30, headCount: 9, kvHeadCount: 3,
                                   headDim: 64, rmsNormEps: 1e-5, ropeTheta: 100_000, tiedEmbeddings: true, contextLength: 8192)
         let adapters = try PEFTAdapterFiles.load(from: fixture, config: smolLM2)
         #expect(adapters.rank == 4 && adapters.alpha == 8 && Set(adapters.targets) == [.query, .value])

@@ -1,7 +1,7 @@
 // The JSONL loader: token layout, loss masks, and errors that name file:line and the fix.
 import Foundation
 import Kernels
-import Llama
+import Transformer
 import Testing
 import Training
 
@@ -60,7 +60,7 @@ func temporaryFolder(_ files: [String: String]) throws -> URL {
     }
 
     @Test func maskedPositionsDoNotCountInTheLoss() throws {
-        let model = LlamaModel.random(config: LlamaModel.tinyTestConfig, seed: 4)
+        let model = TransformerModel.random(config: TransformerModel.tinyTestConfig, seed: 4)
         let adapters = LoRAInitialisation.adapters(config: model.config, settings: LoRASettings(rank: 2, alpha: 4), seed: 1)
         let tokens = [1, 7, 9, 30, 2, 11, 2]
         let mask = [false, false, false, false, true, true, true]

@@ -3,7 +3,7 @@
 // stream at every layer, and greedy continuations token for token.
 import Foundation
 import Kernels
-import Llama
+import Transformer
 import Testing
 
 struct SmolLM2Reference: Decodable {

@@ -1,7 +1,7 @@
-// LlamaConfig: the shape of a Llama-family model (SmolLM2, TinyLlama, Llama 2/3/3.2), whichever file it came from.
+// ModelConfig: the shape of a Llama-family model (SmolLM2, TinyLlama, Llama 2/3/3.2), whichever file it came from.
 import Kernels
 
-public struct LlamaConfig: Sendable, Equatable {
+public struct ModelConfig: Sendable, Equatable {
     public var vocabularySize: Int      // V
     public var hiddenSize: Int          // D
     public var intermediateSize: Int    // F
@@ -43,7 +43,7 @@ public struct LlamaConfig: Sendable, Equatable {
 
     /// Checks the relations the forward pass relies on; `source` names the file for the error.
     public func validate(source: String) throws {
-        func fail(_ field: String, _ why: String) -> LlamaError { .invalidConfig(file: source, field: field, reason: why) }
+        func fail(_ field: String, _ why: String) -> ModelError { .invalidConfig(file: source, field: field, reason: why) }
         for (name, v) in [("vocabulary size", vocabularySize), ("hidden size", hiddenSize), ("intermediate size", intermediateSize),
                           ("layer count", layerCount), ("head count", headCount), ("key-value head count", kvHeadCount), ("head dim", headDim)] {
             guard v > 0 else { throw fail(name, "must be positive, got \(v)") }

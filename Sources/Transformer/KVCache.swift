@@ -11,7 +11,7 @@ public struct KVCache: Sendable {
     /// Valid positions per sequence.
     public internal(set) var lengths: [Int]
 
-    public init(config: LlamaConfig, sequences: Int, capacity: Int) {
+    public init(config: ModelConfig, sequences: Int, capacity: Int) {
         self.capacity = capacity
         self.sequenceCount = sequences
         self.width = config.kvWidth

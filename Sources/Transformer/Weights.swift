@@ -1,8 +1,8 @@
-// LlamaWeights: every parameter of a Llama model as Float32, in Hugging Face's layout
+// ModelWeights: every parameter of a Llama model as Float32, in Hugging Face's layout
 // (linear weights [out, in]; Q/K rows in the "rotate half" order). Loaders convert into this.
 import Kernels
 
-public struct LlamaLayerWeights: Sendable {
+public struct BlockWeights: Sendable {
     public var attentionNorm: [Float]   // [D]
     public var query: Matrix            // [H·Dh, D]
     public var key: Matrix              // [Hkv·Dh, D]
@@ -40,14 +40,14 @@ public struct LlamaLayerWeights: Sendable {
     }
 }
 
-public struct LlamaWeights: Sendable {
+public struct ModelWeights: Sendable {
     public var embedding: Matrix        // [V, D]
-    public var layers: [LlamaLayerWeights]
+    public var layers: [BlockWeights]
     public var finalNorm: [Float]       // [D]
     /// [V, D]; for a tied model this is the embedding matrix itself (shared storage, copy-on-write).
     public var unembedding: Matrix
 
-    public init(embedding: Matrix, layers: [LlamaLayerWeights], finalNorm: [Float], unembedding: Matrix) {
+    public init(embedding: Matrix, layers: [BlockWeights], finalNorm: [Float], unembedding: Matrix) {
         self.embedding = embedding
         self.layers = layers
         self.finalNorm = finalNorm
@@ -55,15 +55,15 @@ public struct LlamaWeights: Sendable {
     }
 
     /// Checks every shape against the config; `source` names the file.
-    public func validate(against c: LlamaConfig, source: String) throws {
+    public func validate(against c: ModelConfig, source: String) throws {
         func check(_ name: String, _ found: [Int], _ expected: [Int]) throws {
-            if found != expected { throw LlamaError.tensorShape(file: source, name: name, expected: expected, found: found) }
+            if found != expected { throw ModelError.tensorShape(file: source, name: name, expected: expected, found: found) }
         }
         try check("embedding", [embedding.rows, embedding.cols], [c.vocabularySize, c.hiddenSize])
         try check("unembedding", [unembedding.rows, unembedding.cols], [c.vocabularySize, c.hiddenSize])
         try check("final norm", [finalNorm.count], [c.hiddenSize])
         guard layers.count == c.layerCount else {
-            throw LlamaError.invalidConfig(file: source, field: "layers", reason: "found \(layers.count) blocks, config says \(c.layerCount)")
+            throw ModelError.invalidConfig(file: source, field: "layers", reason: "found \(layers.count) blocks, config says \(c.layerCount)")
         }
         for (i, l) in layers.enumerated() {
             try check("layer \(i) attention norm", [l.attentionNorm.count], [c.hiddenSize])
@@ -90,7 +90,7 @@ public enum Projection: String, CaseIterable, Sendable, Codable {
         }
     }
     /// [out, in] for a config.
-    public func shape(_ c: LlamaConfig) -> [Int] {
+    public func shape(_ c: ModelConfig) -> [Int] {
         switch self {
         case .query: return [c.queryWidth, c.hiddenSize]
         case .key, .value: return [c.kvWidth, c.hiddenSize]

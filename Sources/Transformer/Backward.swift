@@ -7,13 +7,13 @@ import Kernels
 /// Gradients in the layout of the adapters they belong to: `layers[i][p].a` holds ∂L/∂A, `.b` holds ∂L/∂B.
 public typealias LoRAAdapterGradients = LoRAAdapters
 
-public struct LlamaBackwardResult: Sendable {
+public struct BackwardResult: Sendable {
     public var adapterGradients: LoRAAdapterGradients
     /// ∂L/∂(embedding output): [N, D], packed like the input.
     public var embeddingOutputGradient: Matrix
 }
 
-extension LlamaModel {
+extension TransformerModel {
     /// Logits for the packed rows `rows` of a forward pass with saved activations: [rows.count, V].
     /// Training asks only for the rows that have a target, so a 49152-wide vocabulary costs little.
     public func logits(atRows rows: [Int], of record: ActivationRecord) -> Matrix {
@@ -26,7 +26,7 @@ extension LlamaModel {
     /// Backpropagates dLogits: [rows.count, V] (the gradient at `logits(atRows: rows, of: record)`) to every
     /// LoRA matrix of `adapters` (which must be the adapters of the forward pass that wrote `record`).
     public func backward(dLogits: Matrix, atRows rows: [Int], record: ActivationRecord,
-                         adapters: LoRAAdapters) -> LlamaBackwardResult {
+                         adapters: LoRAAdapters) -> BackwardResult {
         let c = config
         precondition(dLogits.rows == rows.count && dLogits.cols == c.vocabularySize, "backward: dLogits shape")
         precondition(record.layers.count == c.layerCount, "backward: the record has no saved activations per layer")
@@ -102,6 +102,6 @@ extension LlamaModel {
             RMSNorm.backward(dy: dXn, x: saved.input, weight: w.attentionNorm, rstd: saved.attentionRstd,
                              dx: &dx, accumulate: true, dWeight: &noWeightGradient)
         }
-        return LlamaBackwardResult(adapterGradients: gradients, embeddingOutputGradient: dx)
+        return BackwardResult(adapterGradients: gradients, embeddingOutputGradient: dx)
     }
 }

@@ -13,7 +13,7 @@ public struct GenerationOptions: Sendable {
     }
 }
 
-extension LlamaModel {
+extension TransformerModel {
     /// Greedy continuations of each prompt: at most `maxTokens` new ids each, ending at a stop token.
     public func generateGreedy(prompts: [[Int]], adapters: LoRAAdapters? = nil, options: GenerationOptions) throws -> [[Int]] {
         guard !prompts.isEmpty else { return [] }

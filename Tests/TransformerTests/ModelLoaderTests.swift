@@ -3,7 +3,7 @@
 // tokenizer.json) must load back to the same logits, and broken files must fail with a clear error.
 import Foundation
 import Kernels
-import Llama
+import Transformer
 import ModelFiles
 import Testing
 import Tokenizer
@@ -12,8 +12,8 @@ import Tokenizer
 enum TinyModelFiles {
     static let tokenizerJSON = Bundle.module.url(forResource: "Fixtures/tiny_smollm_tokenizer/tokenizer.json", withExtension: nil)!
 
-    static func config(tied: Bool, vocabulary: Int) -> LlamaConfig {
-        var c = LlamaModel.tinyTestConfig
+    static func config(tied: Bool, vocabulary: Int) -> ModelConfig {
+        var c = TransformerModel.tinyTestConfig
         c.vocabularySize = vocabulary
         c.tiedEmbeddings = tied
         return c
@@ -41,7 +41,7 @@ enum TinyModelFiles {
     }
 
     /// A GGUF file of `model` in llama.cpp's conventions: ggml dims fastest-first, Q/K rows permuted.
-    static func writeGGUF(_ model: LlamaModel, to url: URL, halfPrecision: Bool = false) throws {
+    static func writeGGUF(_ model: TransformerModel, to url: URL, halfPrecision: Bool = false) throws {
         let c = model.config
         let vocab = try vocabulary()
         var w = GGUFWriter()
@@ -63,7 +63,7 @@ enum TinyModelFiles {
         w.set("tokenizer.ggml.eos_token_id", .uint32(0))
         w.set("tokenizer.ggml.bos_token_id", .uint32(0))
 
-        func add(_ t: LlamaTensor, _ m: Matrix) {
+        func add(_ t: ModelTensor, _ m: Matrix) {
             if halfPrecision {
                 var bytes = Data(capacity: m.values.count * 2)
                 for v in m.values { withUnsafeBytes(of: HalfFloat.fromFloat(v).littleEndian) { bytes.append(contentsOf: $0) } }
@@ -73,7 +73,7 @@ enum TinyModelFiles {
             }
         }
         // Norms stay F32, as llama.cpp writes them.
-        func addVector(_ t: LlamaTensor, _ v: [Float]) { w.addFloat32Tensor(name: t.ggufName, shape: [v.count], values: v) }
+        func addVector(_ t: ModelTensor, _ v: [Float]) { w.addFloat32Tensor(name: t.ggufName, shape: [v.count], values: v) }
         add(.embedding, model.weights.embedding)
         if !c.tiedEmbeddings { add(.unembedding, model.weights.unembedding) }
         addVector(.finalNorm, model.weights.finalNorm)
@@ -91,7 +91,7 @@ enum TinyModelFiles {
     }
 
     /// A Hugging Face folder of `model`: config.json, model.safetensors (or two shards) and tokenizer.json.
-    static func writeHuggingFaceFolder(_ model: LlamaModel, to folder: URL, sharded: Bool = false, ropeScaling: Bool = false) throws {
+    static func writeHuggingFaceFolder(_ model: TransformerModel, to folder: URL, sharded: Bool = false, ropeScaling: Bool = false) throws {
         let c = model.config
         var config: [String: Any] = [
             "architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": c.vocabularySize, "hidden_size": c.hiddenSize,
@@ -108,7 +108,7 @@ enum TinyModelFiles {
         try FileManager.default.copyItem(at: tokenizerJSON, to: folder.appendingPathComponent("tokenizer.json"))
 
         var tensors: [(String, [Int], [Float])] = []
-        func add(_ t: LlamaTensor, _ shape: [Int], _ v: [Float]) { tensors.append((t.huggingFaceName!, shape, v)) }
+        func add(_ t: ModelTensor, _ shape: [Int], _ v: [Float]) { tensors.append((t.huggingFaceName!, shape, v)) }
         add(.embedding, [c.vocabularySize, c.hiddenSize], model.weights.embedding.values)
         if !c.tiedEmbeddings { add(.unembedding, [c.vocabularySize, c.hiddenSize], model.weights.unembedding.values) }
         add(.finalNorm, [c.hiddenSize], model.weights.finalNorm)
@@ -139,7 +139,7 @@ enum TinyModelFiles {
 @Suite struct ModelLoaderTests {
     let sequences = [[5, 17, 200, 31, 9], [400, 2, 77]]
 
-    func maxDifference(_ a: LlamaModel, _ b: LlamaModel) throws -> Float {
+    func maxDifference(_ a: TransformerModel, _ b: TransformerModel) throws -> Float {
         let x = try a.forward(sequences, logits: .allPositions).logits
         let y = try b.forward(sequences, logits: .allPositions).logits
         #expect(x.rows == y.rows && x.cols == y.cols)
@@ -147,7 +147,7 @@ enum TinyModelFiles {
     }
 
     @Test(arguments: [true, false]) func ggufRoundTripGivesTheSameLogits(tied: Bool) throws {
-        let model = LlamaModel.random(config: TinyModelFiles.config(tied: tied, vocabulary: 544), seed: 11)
+        let model = TransformerModel.random(config: TinyModelFiles.config(tied: tied, vocabulary: 544), seed: 11)
         let folder = try TinyModelFiles.temporaryFolder("gguf")
         defer { try? FileManager.default.removeItem(at: folder) }
         let file = folder.appendingPathComponent("tiny.gguf")
@@ -163,7 +163,7 @@ enum TinyModelFiles {
     }
 
     @Test func ggufHalfPrecisionLoadsWithinRounding() throws {
-        let model = LlamaModel.random(config: TinyModelFiles.config(tied: false, vocabulary: 544), seed: 12)
+        let model = TransformerModel.random(config: TinyModelFiles.config(tied: false, vocabulary: 544), seed: 12)
         let folder = try TinyModelFiles.temporaryFolder("gguf16")
         defer { try? FileManager.default.removeItem(at: folder) }
         let file = folder.appendingPathComponent("tiny-f16.gguf")
@@ -180,7 +180,7 @@ enum TinyModelFiles {
         // tokenizer.json holds 545 entries (an added token past the BPE vocabulary); the model may have more rows.
         var config = TinyModelFiles.config(tied: false, vocabulary: 560)
         config.ropeScaling = Llama3RopeScaling(factor: 8, lowFrequencyFactor: 1, highFrequencyFactor: 4, originalMaxPositions: 16)
-        let model = LlamaModel.random(config: config, seed: 13)
+        let model = TransformerModel.random(config: config, seed: 13)
         let folder = try TinyModelFiles.temporaryFolder("hf")
         defer { try? FileManager.default.removeItem(at: folder) }
         try TinyModelFiles.writeHuggingFaceFolder(model, to: folder, sharded: sharded, ropeScaling: true)
@@ -192,7 +192,7 @@ enum TinyModelFiles {
     }
 
     @Test func ggufAndTokenizerJSONTokenizeAlike() throws {
-        let model = LlamaModel.random(config: TinyModelFiles.config(tied: true, vocabulary: 544), seed: 14)
+        let model = TransformerModel.random(config: TinyModelFiles.config(tied: true, vocabulary: 544), seed: 14)
         let folder = try TinyModelFiles.temporaryFolder("tok")
         defer { try? FileManager.default.removeItem(at: folder) }
         try TinyModelFiles.writeGGUF(model, to: folder.appendingPathComponent("m.gguf"))
@@ -206,7 +206,7 @@ enum TinyModelFiles {
     }
 
     @Test func truncatedModelFileFailsWithItsName() throws {
-        let model = LlamaModel.random(config: TinyModelFiles.config(tied: true, vocabulary: 544), seed: 15)
+        let model = TransformerModel.random(config: TinyModelFiles.config(tied: true, vocabulary: 544), seed: 15)
         let folder = try TinyModelFiles.temporaryFolder("trunc")
         defer { try? FileManager.default.removeItem(at: folder) }
         let file = folder.appendingPathComponent("whole.gguf")
@@ -225,7 +225,7 @@ enum TinyModelFiles {
     }
 
     @Test func missingTensorAndWrongShapeAreNamed() throws {
-        let model = LlamaModel.random(config: TinyModelFiles.config(tied: false, vocabulary: 560), seed: 16)
+        let model = TransformerModel.random(config: TinyModelFiles.config(tied: false, vocabulary: 560), seed: 16)
         let folder = try TinyModelFiles.temporaryFolder("shape")
         defer { try? FileManager.default.removeItem(at: folder) }
         try TinyModelFiles.writeHuggingFaceFolder(model, to: folder)

@@ -1,7 +1,7 @@
 // The one table that maps a Llama parameter to its name in Hugging Face checkpoints and in GGUF files
 // (habit 17). Loaders look names up here; nothing else spells a tensor name.
 
-public enum LlamaTensor: Sendable, Hashable {
+public enum ModelTensor: Sendable, Hashable {
     case embedding, finalNorm, unembedding
     case attentionNorm(layer: Int), mlpNorm(layer: Int)
     case projection(layer: Int, Projection)

@@ -2,7 +2,7 @@
 // (GGUF F32 and F16 with llama.cpp's Q/K row order, a safetensors folder, one with llama3 RoPE scaling and an
 // untied lm_head), against transformers' full logits at every position, and their tokenizers' ids.
 import Foundation
-import Llama
+import Transformer
 import Testing
 
 struct TinyLlamaReference: Decodable {

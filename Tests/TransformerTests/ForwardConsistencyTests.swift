@@ -1,11 +1,11 @@
 // Properties of the forward pass that need no reference file: batching, caching and capture agree with
 // running each sequence alone, and the last captured layer read out gives the model's own logits.
 import Kernels
-import Llama
+import Transformer
 import Testing
 
 @Suite struct ForwardConsistencyTests {
-    let model = LlamaModel.random(config: LlamaModel.tinyTestConfig, seed: 7)
+    let model = TransformerModel.random(config: TransformerModel.tinyTestConfig, seed: 7)
     let sequences = [[1, 5, 9, 2, 33, 7, 7], [4, 4, 40], [12, 3, 8, 21, 30]]
 
     @Test func packedBatchEqualsEachSequenceAlone() throws {
@@ -73,8 +73,8 @@ import Testing
     }
 
     @Test func badTokenIsAnErrorNotACrash() {
-        #expect(throws: LlamaError.self) { try model.forward([[1, 999]]) }
-        #expect(throws: LlamaError.self) { try model.forward([[]]) }
+        #expect(throws: ModelError.self) { try model.forward([[1, 999]]) }
+        #expect(throws: ModelError.self) { try model.forward([[]]) }
     }
 
     @Test func qkPermutationRoundTrips() {

@@ -37,15 +37,15 @@ public struct LoRAAdapters: Sendable {
     }
 
     /// Checks the adapters fit a model of this config.
-    public func validate(against c: LlamaConfig, source: String) throws {
+    public func validate(against c: ModelConfig, source: String) throws {
         guard layers.count == c.layerCount else {
-            throw LlamaError.invalidConfig(file: source, field: "adapter layers", reason: "adapter has \(layers.count) layers, model has \(c.layerCount)")
+            throw ModelError.invalidConfig(file: source, field: "adapter layers", reason: "adapter has \(layers.count) layers, model has \(c.layerCount)")
         }
         for (i, l) in layers.enumerated() {
             for (p, ad) in l {
                 let s = p.shape(c)
                 if [ad.a.rows, ad.a.cols] != [ad.rank, s[1]] || [ad.b.rows, ad.b.cols] != [s[0], ad.rank] {
-                    throw LlamaError.tensorShape(file: source, name: "layer \(i) \(p.rawValue) lora A/B",
+                    throw ModelError.tensorShape(file: source, name: "layer \(i) \(p.rawValue) lora A/B",
                                                  expected: [ad.rank, s[1], s[0], ad.rank], found: [ad.a.rows, ad.a.cols, ad.b.rows, ad.b.cols])
                 }
             }

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 import ModelFiles
 
-struct HFLlamaConfigTests {
+struct HFModelConfigTests {
     static let smolLM2 = """
     {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": 49152, "hidden_size": 576,
      "intermediate_size": 1536, "num_hidden_layers": 30, "num_attention_heads": 9, "num_key_value_heads": 3,
@@ -12,8 +12,8 @@ struct HFLlamaConfigTests {
      "max_position_embeddings": 8192, "bos_token_id": 0, "eos_token_id": 0, "head_dim": 64}
     """
 
-    func config(_ json: String) throws -> HFLlamaConfig {
-        try HFLlamaConfig.decode(Data(json.utf8), name: "config.json")
+    func config(_ json: String) throws -> HFModelConfig {
+        try HFModelConfig.decode(Data(json.utf8), name: "config.json")
     }
 
     @Test func smolLM2Shape() throws {
@@ -38,7 +38,7 @@ struct HFLlamaConfigTests {
         #expect(c.ropeScaling == .init(ropeType: "llama3", factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 8192))
         #expect(c.eosTokenIds == [128001, 128008, 128009] && c.ropeTheta == 500000)
         #expect(c.headDim == nil && c.resolvedHeadDim == 64)
-        // Defaults of transformers' LlamaConfig where the file is silent.
+        // Defaults of transformers' ModelConfig where the file is silent.
         #expect(c.rmsNormEps == 1e-6 && !c.tieWordEmbeddings && c.maxPositionEmbeddings == 2048 && c.architectures.isEmpty)
     }
 
@@ -93,8 +93,8 @@ struct HFLlamaConfigTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let url = folder.appendingPathComponent("config.json")
         try AtomicWrite.write(Data(Self.smolLM2.utf8), to: url)
-        #expect(try HFLlamaConfig.load(url).hiddenSize == 576)
-        expectRejection("missing.json", "no such file") { _ = try HFLlamaConfig.load(folder.appendingPathComponent("missing.json")) }
+        #expect(try HFModelConfig.load(url).hiddenSize == 576)
+        expectRejection("missing.json", "no such file") { _ = try HFModelConfig.load(folder.appendingPathComponent("missing.json")) }
     }
 }
 

@@ -1,6 +1,6 @@
 // Errors of model assembly and running: each names the file or field and says what to do.
 
-public enum LlamaError: Error, CustomStringConvertible {
+public enum ModelError: Error, CustomStringConvertible {
     case invalidConfig(file: String, field: String, reason: String)
     case missingTensor(file: String, name: String)
     case tensorShape(file: String, name: String, expected: [Int], found: [Int])

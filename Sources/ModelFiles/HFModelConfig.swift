@@ -1,9 +1,9 @@
 // The config.json of a Hugging Face LlamaForCausalLM checkpoint, decoded field by field so that a
 // missing or mistyped field is reported by name with its fix. Defaults follow transformers'
-// LlamaConfig where it has one; the five sizes have none worth guessing and are required.
+// ModelConfig where it has one; the five sizes have none worth guessing and are required.
 import Foundation
 
-public struct HFLlamaConfig: Sendable, Equatable {
+public struct HFModelConfig: Sendable, Equatable {
     public struct RopeScaling: Sendable, Equatable {
         /// `llama3`, `linear`, `dynamic`, … (`rope_type`, or `type` in older files).
         public var ropeType: String
@@ -44,14 +44,14 @@ public struct HFLlamaConfig: Sendable, Equatable {
     /// `head_dim`, or `hidden_size / num_attention_heads` when absent.
     public var resolvedHeadDim: Int { headDim ?? hiddenSize / numAttentionHeads }
 
-    public static func load(_ url: URL) throws -> HFLlamaConfig {
+    public static func load(_ url: URL) throws -> HFModelConfig {
         try decode(try ModelFileData.read(url, kind: "config.json"), name: url.lastPathComponent)
     }
 
     /// Decodes config.json bytes; `name` stands for the file in errors.
-    public static func decode(_ data: Data, name: String) throws -> HFLlamaConfig {
+    public static func decode(_ data: Data, name: String) throws -> HFModelConfig {
         let fields = ConfigFields(object: try JSONFields.object(data, file: name, what: "the config"), file: name)
-        var config = HFLlamaConfig(
+        var config = HFModelConfig(
             architectures: try fields.optional("architectures", "a list of strings") { value in
                 guard let list = value as? [Any] else { return nil }
                 let names = list.compactMap { $0 as? String }

@@ -10,7 +10,7 @@ public enum ModelFormat: String, Sendable, Codable { case gguf, safetensors }
 
 /// A loaded model with everything the commands report about it.
 public struct LoadedModel: Sendable {
-    public var model: LlamaModel
+    public var model: TransformerModel
     public var tokenizer: BPETokenizer
     /// The file or folder it came from.
     public var source: URL
@@ -24,7 +24,7 @@ public struct LoadedModel: Sendable {
     /// Every token whose bytes hold a newline (a scan of the whole vocabulary, done once at load).
     public let newlineTokenIds: Set<Int>
 
-    public init(model: LlamaModel, tokenizer: BPETokenizer, source: URL, format: ModelFormat,
+    public init(model: TransformerModel, tokenizer: BPETokenizer, source: URL, format: ModelFormat,
                 architecture: String, tensorTypes: [String: String], name: String) {
         self.model = model
         self.tokenizer = tokenizer
@@ -58,7 +58,7 @@ public enum ModelLoader {
         let url = try resolve(spec)
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else {
-            throw LlamaError.unsupportedModel(file: url.path, reason: "no such file or folder (give a .gguf file, a Hugging Face model folder, or 'default')")
+            throw ModelError.unsupportedModel(file: url.path, reason: "no such file or folder (give a .gguf file, a Hugging Face model folder, or 'default')")
         }
         return isDir.boolValue ? try loadHuggingFaceFolder(url) : try loadGGUF(url)
     }
@@ -80,7 +80,7 @@ public enum ModelLoader {
             let file = c.appendingPathComponent("models").appendingPathComponent(defaultModelFile)
             if FileManager.default.fileExists(atPath: file.path) { return file }
         }
-        throw LlamaError.unsupportedModel(file: "models/\(defaultModelFile)",
+        throw ModelError.unsupportedModel(file: "models/\(defaultModelFile)",
                                           reason: "the default model is not installed; run scripts/bootstrap.sh (or set LAZARUS_DEFAULT_MODEL)")
     }
 
@@ -89,10 +89,10 @@ public enum ModelLoader {
     public static func loadGGUF(_ url: URL) throws -> LoadedModel {
         let file = try GGUFFile(contentsOf: url)
         let source = url.path
-        func fail(_ field: String, _ why: String) -> LlamaError { .invalidConfig(file: source, field: field, reason: why) }
+        func fail(_ field: String, _ why: String) -> ModelError { .invalidConfig(file: source, field: field, reason: why) }
         let arch = file.string("general.architecture") ?? ""
         guard arch == "llama" else {
-            throw LlamaError.unsupportedModel(file: source, reason: "architecture '\(arch)' is not supported (Lazarus runs Llama-family models: general.architecture = llama)")
+            throw ModelError.unsupportedModel(file: source, reason: "architecture '\(arch)' is not supported (Lazarus runs Llama-family models: general.architecture = llama)")
         }
         func required(_ key: String) throws -> Int {
             guard let v = file.int("llama." + key) else { throw fail("llama." + key, "missing or not an integer") }
@@ -105,12 +105,12 @@ public enum ModelLoader {
         guard heads > 0 else { throw fail("llama.attention.head_count", "must be positive") }
         let headDim = file.int("llama.attention.key_length") ?? file.int("llama.rope.dimension_count") ?? hidden / heads
         let vocab = file.int("llama.vocab_size") ?? tokenizer.vocabularySize
-        let hasOutput = file.tensor(named: LlamaTensor.unembedding.ggufName) != nil
+        let hasOutput = file.tensor(named: ModelTensor.unembedding.ggufName) != nil
         var ropeFactors: [Float]? = nil
-        if file.tensor(named: LlamaTensor.ropeFrequencies.ggufName) != nil {
-            ropeFactors = try file.dequantizedTensor(named: LlamaTensor.ropeFrequencies.ggufName)
+        if file.tensor(named: ModelTensor.ropeFrequencies.ggufName) != nil {
+            ropeFactors = try file.dequantizedTensor(named: ModelTensor.ropeFrequencies.ggufName)
         }
-        let config = LlamaConfig(
+        let config = ModelConfig(
             vocabularySize: vocab, hiddenSize: hidden, intermediateSize: try required("feed_forward_length"),
             layerCount: try required("block_count"), headCount: heads, kvHeadCount: kvHeads, headDim: headDim,
             rmsNormEps: Float(file.double("llama.attention.layer_norm_rms_epsilon") ?? 1e-5),
@@ -121,23 +121,23 @@ public enum ModelLoader {
             throw fail("tokenizer.ggml.tokens", "\(tokenizer.vocabularySize) tokens for a vocabulary of \(config.vocabularySize)")
         }
 
-        func matrix(_ t: LlamaTensor, _ shape: [Int]) throws -> Matrix {
+        func matrix(_ t: ModelTensor, _ shape: [Int]) throws -> Matrix {
             let name = t.ggufName
-            guard let info = file.tensor(named: name) else { throw LlamaError.missingTensor(file: source, name: name) }
-            guard info.rowMajorShape == shape else { throw LlamaError.tensorShape(file: source, name: name, expected: shape, found: info.rowMajorShape) }
+            guard let info = file.tensor(named: name) else { throw ModelError.missingTensor(file: source, name: name) }
+            guard info.rowMajorShape == shape else { throw ModelError.tensorShape(file: source, name: name, expected: shape, found: info.rowMajorShape) }
             return Matrix(rows: shape[0], cols: shape[1], values: try file.dequantizedTensor(named: name))
         }
-        func vector(_ t: LlamaTensor, _ n: Int) throws -> [Float] {
+        func vector(_ t: ModelTensor, _ n: Int) throws -> [Float] {
             let name = t.ggufName
-            guard let info = file.tensor(named: name) else { throw LlamaError.missingTensor(file: source, name: name) }
-            guard info.elementCount == n else { throw LlamaError.tensorShape(file: source, name: name, expected: [n], found: info.rowMajorShape) }
+            guard let info = file.tensor(named: name) else { throw ModelError.missingTensor(file: source, name: name) }
+            guard info.elementCount == n else { throw ModelError.tensorShape(file: source, name: name, expected: [n], found: info.rowMajorShape) }
             return try file.dequantizedTensor(named: name)
         }
         let embedding = try matrix(.embedding, [config.vocabularySize, config.hiddenSize])
-        var layers: [LlamaLayerWeights] = []
+        var layers: [BlockWeights] = []
         for i in 0..<config.layerCount {
             func proj(_ p: Projection) throws -> Matrix { try matrix(.projection(layer: i, p), p.shape(config)) }
-            layers.append(LlamaLayerWeights(
+            layers.append(BlockWeights(
                 attentionNorm: try vector(.attentionNorm(layer: i), hidden),
                 // Shapes were checked above, so the head counts divide the rows.
                 query: QKPermutation.toHuggingFace(try proj(.query), heads: config.headCount),
@@ -147,11 +147,11 @@ public enum ModelLoader {
                 gate: try proj(.gate), up: try proj(.up), down: try proj(.down)))
         }
         let unembedding = hasOutput ? try matrix(.unembedding, [config.vocabularySize, config.hiddenSize]) : embedding
-        let weights = LlamaWeights(embedding: embedding, layers: layers, finalNorm: try vector(.finalNorm, hidden), unembedding: unembedding)
+        let weights = ModelWeights(embedding: embedding, layers: layers, finalNorm: try vector(.finalNorm, hidden), unembedding: unembedding)
         try weights.validate(against: config, source: source)
         var types: [String: String] = [:]
         for t in file.tensors { types[t.name] = t.type.name }
-        return LoadedModel(model: LlamaModel(config: config, weights: weights), tokenizer: tokenizer, source: url, format: .gguf,
+        return LoadedModel(model: TransformerModel(config: config, weights: weights), tokenizer: tokenizer, source: url, format: .gguf,
                            architecture: arch, tensorTypes: types, name: file.string("general.name") ?? url.deletingPathExtension().lastPathComponent)
     }
 
@@ -159,10 +159,10 @@ public enum ModelLoader {
     public static func tokenizerFromGGUF(_ file: GGUFFile, source: String) throws -> BPETokenizer {
         let kind = file.string("tokenizer.ggml.model") ?? ""
         guard kind == "gpt2" else {
-            throw LlamaError.unsupportedModel(file: source, reason: "tokenizer.ggml.model is '\(kind)'; Lazarus reads byte-level BPE tokenizers ('gpt2')")
+            throw ModelError.unsupportedModel(file: source, reason: "tokenizer.ggml.model is '\(kind)'; Lazarus reads byte-level BPE tokenizers ('gpt2')")
         }
         guard let tokens = file.metadata["tokenizer.ggml.tokens"]?.stringArray else {
-            throw LlamaError.invalidConfig(file: source, field: "tokenizer.ggml.tokens", reason: "missing or not an array of strings")
+            throw ModelError.invalidConfig(file: source, field: "tokenizer.ggml.tokens", reason: "missing or not an array of strings")
         }
         let merges = file.metadata["tokenizer.ggml.merges"]?.stringArray ?? []
         let types = file.metadata["tokenizer.ggml.token_type"]?.intArray
@@ -178,22 +178,22 @@ public enum ModelLoader {
 
     public static func loadHuggingFaceFolder(_ folder: URL) throws -> LoadedModel {
         let configURL = folder.appendingPathComponent("config.json")
-        let hf = try HFLlamaConfig.load(configURL)
+        let hf = try HFModelConfig.load(configURL)
         let source = configURL.path
         let arch = hf.architectures.first ?? hf.modelType ?? ""
         guard arch == "LlamaForCausalLM" || (arch.isEmpty && hf.modelType == "llama") else {
-            throw LlamaError.unsupportedModel(file: source, reason: "architecture '\(arch)' is not supported (Lazarus runs LlamaForCausalLM)")
+            throw ModelError.unsupportedModel(file: source, reason: "architecture '\(arch)' is not supported (Lazarus runs LlamaForCausalLM)")
         }
         var scaling: Llama3RopeScaling? = nil
         if let s = hf.ropeScaling {
             guard s.ropeType == "llama3" else {
-                throw LlamaError.invalidConfig(file: source, field: "rope_scaling.rope_type", reason: "'\(s.ropeType)' is not supported (only llama3 scaling)")
+                throw ModelError.invalidConfig(file: source, field: "rope_scaling.rope_type", reason: "'\(s.ropeType)' is not supported (only llama3 scaling)")
             }
             scaling = Llama3RopeScaling(factor: s.factor, lowFrequencyFactor: s.lowFreqFactor ?? 1, highFrequencyFactor: s.highFreqFactor ?? 4,
                                         originalMaxPositions: Double(s.originalMaxPositionEmbeddings ?? 8192))
         }
-        guard hf.numAttentionHeads > 0 else { throw LlamaError.invalidConfig(file: source, field: "num_attention_heads", reason: "must be positive") }
-        let config = LlamaConfig(
+        guard hf.numAttentionHeads > 0 else { throw ModelError.invalidConfig(file: source, field: "num_attention_heads", reason: "must be positive") }
+        let config = ModelConfig(
             vocabularySize: hf.vocabSize, hiddenSize: hf.hiddenSize, intermediateSize: hf.intermediateSize, layerCount: hf.numHiddenLayers,
             headCount: hf.numAttentionHeads, kvHeadCount: hf.numKeyValueHeads, headDim: hf.headDim ?? hf.hiddenSize / hf.numAttentionHeads,
             rmsNormEps: Float(hf.rmsNormEps), ropeTheta: hf.ropeTheta, ropeScaling: scaling, ropeFrequencyFactors: nil,
@@ -202,37 +202,37 @@ public enum ModelLoader {
         let checkpoint = try SafetensorsCheckpoint(folder: folder)
         let tokenizer = try loadTokenizer(folder)
 
-        func tensor(_ t: LlamaTensor, _ shape: [Int]) throws -> [Float] {
+        func tensor(_ t: ModelTensor, _ shape: [Int]) throws -> [Float] {
             guard let name = t.huggingFaceName, let found = checkpoint.shape(of: name) else {
-                throw LlamaError.missingTensor(file: folder.path, name: t.huggingFaceName ?? t.ggufName)
+                throw ModelError.missingTensor(file: folder.path, name: t.huggingFaceName ?? t.ggufName)
             }
-            guard found == shape else { throw LlamaError.tensorShape(file: folder.path, name: name, expected: shape, found: found) }
+            guard found == shape else { throw ModelError.tensorShape(file: folder.path, name: name, expected: shape, found: found) }
             return try checkpoint.floatTensor(named: name)
         }
-        func matrix(_ t: LlamaTensor, _ shape: [Int]) throws -> Matrix {
+        func matrix(_ t: ModelTensor, _ shape: [Int]) throws -> Matrix {
             Matrix(rows: shape[0], cols: shape[1], values: try tensor(t, shape))
         }
         let d = config.hiddenSize
         let embedding = try matrix(.embedding, [config.vocabularySize, d])
-        var layers: [LlamaLayerWeights] = []
+        var layers: [BlockWeights] = []
         for i in 0..<config.layerCount {
             func proj(_ p: Projection) throws -> Matrix { try matrix(.projection(layer: i, p), p.shape(config)) }
-            layers.append(LlamaLayerWeights(
+            layers.append(BlockWeights(
                 attentionNorm: try tensor(.attentionNorm(layer: i), [d]), query: try proj(.query), key: try proj(.key),
                 value: try proj(.value), output: try proj(.output), mlpNorm: try tensor(.mlpNorm(layer: i), [d]),
                 gate: try proj(.gate), up: try proj(.up), down: try proj(.down)))
         }
         // Some tied checkpoints still store lm_head.weight; a tied config always uses the embedding.
         let unembedding = config.tiedEmbeddings ? embedding : try matrix(.unembedding, [config.vocabularySize, d])
-        let weights = LlamaWeights(embedding: embedding, layers: layers, finalNorm: try tensor(.finalNorm, [d]), unembedding: unembedding)
+        let weights = ModelWeights(embedding: embedding, layers: layers, finalNorm: try tensor(.finalNorm, [d]), unembedding: unembedding)
         try weights.validate(against: config, source: folder.path)
         guard tokenizer.vocabularySize <= config.vocabularySize else {
-            throw LlamaError.invalidConfig(file: folder.appendingPathComponent("tokenizer.json").path, field: "model.vocab",
+            throw ModelError.invalidConfig(file: folder.appendingPathComponent("tokenizer.json").path, field: "model.vocab",
                                            reason: "\(tokenizer.vocabularySize) tokens for a model vocabulary of \(config.vocabularySize)")
         }
         var types: [String: String] = [:]
         for n in checkpoint.tensorNames { types[n] = checkpoint.dtype(of: n) ?? "?" }
-        return LoadedModel(model: LlamaModel(config: config, weights: weights), tokenizer: tokenizer, source: folder, format: .safetensors,
+        return LoadedModel(model: TransformerModel(config: config, weights: weights), tokenizer: tokenizer, source: folder, format: .safetensors,
                            architecture: arch, tensorTypes: types, name: folder.lastPathComponent)
     }
 
@@ -240,7 +240,7 @@ public enum ModelLoader {
     static func loadTokenizer(_ folder: URL) throws -> BPETokenizer {
         let url = folder.appendingPathComponent("tokenizer.json")
         guard FileManager.default.fileExists(atPath: url.path) else {
-            throw LlamaError.unsupportedModel(file: url.path, reason: "missing: a Hugging Face model folder needs its tokenizer.json")
+            throw ModelError.unsupportedModel(file: url.path, reason: "missing: a Hugging Face model folder needs its tokenizer.json")
         }
         return try BPETokenizer.load(tokenizerJSON: url)
     }

@@ -18,12 +18,12 @@ public struct ForwardResult: Sendable {
     public var activations: ActivationRecord?
 }
 
-public struct LlamaModel: Sendable {
-    public let config: LlamaConfig
-    public var weights: LlamaWeights
+public struct TransformerModel: Sendable {
+    public let config: ModelConfig
+    public var weights: ModelWeights
     public let rope: RotaryEmbedding
 
-    public init(config: LlamaConfig, weights: LlamaWeights) {
+    public init(config: ModelConfig, weights: ModelWeights) {
         self.config = config
         self.weights = weights
         self.rope = config.makeRotaryEmbedding()
@@ -43,9 +43,9 @@ public struct LlamaModel: Sendable {
                         logits selection: LogitSelection, saveActivations: Bool) throws -> ForwardResult {
         let c = config
         let B = sequences.count
-        guard B > 0 else { throw LlamaError.emptyInput("no sequences") }
+        guard B > 0 else { throw ModelError.emptyInput("no sequences") }
         let lengths = sequences.map(\.count)
-        guard !lengths.contains(0) else { throw LlamaError.emptyInput("a sequence has no tokens") }
+        guard !lengths.contains(0) else { throw ModelError.emptyInput("a sequence has no tokens") }
         var rowOffsets = [Int](repeating: 0, count: B)
         for b in 1..<B { rowOffsets[b] = rowOffsets[b - 1] + lengths[b - 1] }
         let N = lengths.reduce(0, +)
@@ -54,7 +54,7 @@ public struct LlamaModel: Sendable {
             precondition(cache.sequenceCount == B, "KV cache holds \(cache.sequenceCount) sequences, batch has \(B)")
             starts = cache.lengths
             for b in 0..<B where starts[b] + lengths[b] > cache.capacity {
-                throw LlamaError.contextOverflow(needed: starts[b] + lengths[b], capacity: cache.capacity)
+                throw ModelError.contextOverflow(needed: starts[b] + lengths[b], capacity: cache.capacity)
             }
         } else {
             starts = Array(repeating: 0, count: B)
@@ -68,7 +68,7 @@ public struct LlamaModel: Sendable {
         var row = 0
         for seq in sequences {
             for id in seq {
-                guard id >= 0 && id < c.vocabularySize else { throw LlamaError.tokenOutOfRange(id: id, vocabularySize: c.vocabularySize) }
+                guard id >= 0 && id < c.vocabularySize else { throw ModelError.tokenOutOfRange(id: id, vocabularySize: c.vocabularySize) }
                 for j in 0..<c.hiddenSize { x.values[row * c.hiddenSize + j] = weights.embedding.values[id * c.hiddenSize + j] }
                 row += 1
             }
