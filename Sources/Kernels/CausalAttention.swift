@@ -1,41 +1,53 @@
 // Causal scaled-dot-product attention for one sequence and one head, forward and backward.
 // Grouped-query attention is the caller's choice of which key/value head a query head reads.
 // Query row t sits at absolute position (S − T + t) and sees keys 0 ... S − T + t: this covers
-// training and prefill (S = T) and decoding against a KV cache (S > T) with one function.
+// training and prefill (S = T) and decoding against a KV cache (S > T) with one function. A sliding
+// window of W keys (Mistral, Gemma 3's local layers) limits that to the last W positions, itself included,
+// as transformers' sliding-window mask does (key j visible from query i when i − W < j ≤ i).
 import Foundation
 
 public enum CausalAttention {
+    /// The keys query row t of T may read among S: first ..< end (end = its own position + 1).
+    @inline(__always)
+    public static func visibleKeys(query t: Int, queries T: Int, keys S: Int, window: Int?) -> (first: Int, end: Int) {
+        let end = S - T + t + 1
+        guard let window else { return (0, end) }
+        return (max(0, end - window), end)
+    }
+
     /// q: [T rows, stride qStride], k, v: [S rows, stride kvStride], out: [T rows, stride outStride], all
-    /// already offset to this head's first element. probs, when given, receives P: [T, S] (zeros past the causal edge).
+    /// already offset to this head's first element. probs, when given, receives P: [T, S] (zeros outside the
+    /// visible keys). `window` is the sliding window W (nil: every earlier key is visible).
     public static func forwardHead(q: UnsafePointer<Float>, qStride: Int,
                                    k: UnsafePointer<Float>, v: UnsafePointer<Float>, kvStride: Int,
                                    out: UnsafeMutablePointer<Float>, outStride: Int,
-                                   queries T: Int, keys S: Int, headDim: Int, scale: Float,
+                                   queries T: Int, keys S: Int, headDim: Int, scale: Float, window: Int? = nil,
                                    probs: UnsafeMutablePointer<Float>?) {
         precondition(S >= T, "attention: fewer keys than queries")
         withUnsafeTemporaryAllocation(of: Float.self, capacity: max(S, 1)) { scoresBuffer in
             let scores = scoresBuffer.baseAddress!
             for t in 0..<T {
-                let visible = S - T + t + 1
+                let (first, end) = visibleKeys(query: t, queries: T, keys: S, window: window)
                 let qt = q + t * qStride
-                for s in 0..<visible {
+                for s in first..<end {
                     let ks = k + s * kvStride
                     var dot: Float = 0
                     for d in 0..<headDim { dot += qt[d] * ks[d] }
                     scores[s] = dot * scale
                 }
-                Softmax.forward(scores, count: visible)
+                Softmax.forward(scores + first, count: end - first)
                 let ot = out + t * outStride
                 for d in 0..<headDim { ot[d] = 0 }
-                for s in 0..<visible {
+                for s in first..<end {
                     let p = scores[s]
                     let vs = v + s * kvStride
                     for d in 0..<headDim { ot[d] += p * vs[d] }
                 }
                 if let probs {
                     let pt = probs + t * S
-                    for s in 0..<visible { pt[s] = scores[s] }
-                    for s in visible..<S { pt[s] = 0 }
+                    for s in 0..<first { pt[s] = 0 }
+                    for s in first..<end { pt[s] = scores[s] }
+                    for s in end..<S { pt[s] = 0 }
                 }
             }
         }
@@ -48,15 +60,15 @@ public enum CausalAttention {
                                     k: UnsafePointer<Float>, v: UnsafePointer<Float>, kvStride: Int,
                                     probs: UnsafePointer<Float>,
                                     dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
-                                    queries T: Int, keys S: Int, headDim: Int, scale: Float) {
+                                    queries T: Int, keys S: Int, headDim: Int, scale: Float, window: Int? = nil) {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: max(S, 1)) { dpBuffer in
             let dp = dpBuffer.baseAddress!
             for t in 0..<T {
-                let visible = S - T + t + 1
+                let (first, end) = visibleKeys(query: t, queries: T, keys: S, window: window)
                 let pt = probs + t * S
                 let dot = dOut + t * outStride
                 var rowSum: Float = 0
-                for s in 0..<visible {
+                for s in first..<end {
                     let vs = v + s * kvStride
                     var acc: Float = 0
                     for d in 0..<headDim { acc += dot[d] * vs[d] }
@@ -69,7 +81,7 @@ public enum CausalAttention {
                 }
                 let qt = q + t * qStride
                 let dqt = dq + t * qStride
-                for s in 0..<visible {
+                for s in first..<end {
                     let ds = pt[s] * (dp[s] - rowSum) * scale
                     if ds == 0 { continue }
                     let ks = k + s * kvStride
@@ -95,12 +107,16 @@ public struct AttentionLayout: Sendable {
     public var heads: Int
     public var kvHeads: Int
     public var headDim: Int
+    /// Multiplies q·k before the softmax: 1/√Dh unless the architecture says otherwise (Gemma's query_pre_attn_scalar).
+    public var scale: Float
+    /// Sliding window W in positions, or nil for full causal attention.
+    public var window: Int?
     /// Where sequence b's probabilities start in the probability buffer: [H, T_b, S_b] each.
     public var probabilityOffsets: [Int]
     public var probabilityCount: Int
 
     public init(queryRowOffsets: [Int], queryCounts: [Int], keyRowOffsets: [Int], keyCounts: [Int],
-                heads: Int, kvHeads: Int, headDim: Int) {
+                heads: Int, kvHeads: Int, headDim: Int, scale: Float? = nil, window: Int? = nil) {
         self.queryRowOffsets = queryRowOffsets
         self.queryCounts = queryCounts
         self.keyRowOffsets = keyRowOffsets
@@ -108,6 +124,8 @@ public struct AttentionLayout: Sendable {
         self.heads = heads
         self.kvHeads = kvHeads
         self.headDim = headDim
+        self.scale = scale ?? 1 / Float(headDim).squareRoot()
+        self.window = window
         var offsets: [Int] = []
         var total = 0
         for b in 0..<queryCounts.count {
@@ -117,8 +135,6 @@ public struct AttentionLayout: Sendable {
         probabilityOffsets = offsets
         probabilityCount = total
     }
-
-    public var scale: Float { 1 / Float(headDim).squareRoot() }
 }
 
 extension CausalAttention {
@@ -145,7 +161,7 @@ extension CausalAttention {
                                 forwardHead(q: q + qRow * qStride + h * Dh, qStride: qStride,
                                             k: k + kRow * kvStride + kvh * Dh, v: v + kRow * kvStride + kvh * Dh, kvStride: kvStride,
                                             out: o + qRow * qStride + h * Dh, outStride: qStride,
-                                            queries: T, keys: S, headDim: Dh, scale: layout.scale,
+                                            queries: T, keys: S, headDim: Dh, scale: layout.scale, window: layout.window,
                                             probs: save ? probs! + layout.probabilityOffsets[b] + h * T * S : nil)
                             }
                         }
@@ -184,7 +200,7 @@ extension CausalAttention {
                                  probs: p + layout.probabilityOffsets[b] + h * T * S,
                                  dq: dq + qRow * qStride + h * Dh,
                                  dk: dk + kRow * kvStride + kvh * Dh, dv: dv + kRow * kvStride + kvh * Dh,
-                                 queries: T, keys: S, headDim: Dh, scale: layout.scale)
+                                 queries: T, keys: S, headDim: Dh, scale: layout.scale, window: layout.window)
                 }
             }
         }}}}}}}}

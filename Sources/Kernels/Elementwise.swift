@@ -12,6 +12,17 @@ public enum Elementwise {
         }
     }
 
+    /// Adds bias: [cols] to every row of m (q/k/v biases of Qwen2).
+    public static func addBias(_ bias: [Float], to m: inout Matrix) {
+        precondition(bias.count == m.cols, "addBias: \(bias.count) values for \(m.cols) columns")
+        bias.withUnsafeBufferPointer { bp in
+            m.values.withUnsafeMutableBufferPointer { mp in
+                let b = bp.baseAddress!, y = mp.baseAddress!
+                for r in 0..<m.rows { for j in 0..<m.cols { y[r * m.cols + j] += b[j] } }
+            }
+        }
+    }
+
     /// m *= factor.
     public static func scale(_ m: inout Matrix, by factor: Float) {
         m.values.withUnsafeMutableBufferPointer { p in

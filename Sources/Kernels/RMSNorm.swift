@@ -109,3 +109,44 @@ extension RMSNorm {
         }
     }
 }
+
+extension RMSNorm {
+    /// QK-norm: RMSNorm of every Dh-wide head slice of each row, in place. m: [N, heads·Dh]; weight: [Dh];
+    /// rstd: [N·heads] (filled when non-empty). A row of heads is N·heads rows of Dh, so the row kernel serves.
+    public static func forwardHeads(_ m: inout Matrix, weight: [Float], eps: Float, rstd: inout [Float]) {
+        let dh = weight.count
+        precondition(dh > 0 && m.cols % dh == 0, "RMSNorm heads: \(m.cols) columns are not heads of \(dh)")
+        let rows = m.rows * (m.cols / dh)
+        let keep = !rstd.isEmpty
+        precondition(!keep || rstd.count == rows, "RMSNorm heads: rstd needs one value per head row")
+        weight.withUnsafeBufferPointer { wp in
+            m.values.withUnsafeMutableBufferPointer { mp in
+                rstd.withUnsafeMutableBufferPointer { rp in
+                    // In place: each row's sum of squares is taken before any of its values is written.
+                    forward(mp.baseAddress!, weight: wp.baseAddress!, eps: eps, mp.baseAddress!,
+                            rstd: keep ? rp.baseAddress : nil, rows: rows, dim: dh)
+                }
+            }
+        }
+    }
+
+    /// The backward of `forwardHeads`: dx = ∂L/∂(pre-norm heads) from dy and the saved pre-norm x (both [N, heads·Dh]).
+    public static func backwardHeads(dy: Matrix, x: Matrix, weight: [Float], rstd: [Float], dx: inout Matrix) {
+        let dh = weight.count
+        precondition(dy.count == x.count && dx.count == x.count && x.cols % dh == 0, "RMSNorm heads: shape mismatch")
+        let rows = x.rows * (x.cols / dh)
+        precondition(rstd.count == rows, "RMSNorm heads: rstd needs one value per head row")
+        dy.values.withUnsafeBufferPointer { dyp in
+            x.values.withUnsafeBufferPointer { xp in
+                weight.withUnsafeBufferPointer { wp in
+                    rstd.withUnsafeBufferPointer { rp in
+                        dx.values.withUnsafeMutableBufferPointer { dxp in
+                            backward(dy: dyp.baseAddress!, x: xp.baseAddress!, weight: wp.baseAddress!, rstd: rp.baseAddress!,
+                                     dx: dxp.baseAddress!, accumulate: false, dWeight: nil, rows: rows, dim: dh)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,6 +1,8 @@
-// The config.json of a Hugging Face LlamaForCausalLM checkpoint, decoded field by field so that a
-// missing or mistyped field is reported by name with its fix. Defaults follow transformers'
-// ModelConfig where it has one; the five sizes have none worth guessing and are required.
+// The config.json of a Hugging Face causal-LM checkpoint (Llama, Mistral, Qwen2/3, Gemma 3 text), decoded
+// field by field so that a missing or mistyped field is reported by name with its fix. This reads the
+// fields as written, in both forms that exist (transformers 4 / hub: rope_theta, rope_local_base_freq,
+// sliding_window_pattern; transformers 5: rope_parameters, layer_types); what they mean for a family is
+// decided in the Transformer target. The five sizes have no default worth guessing and are required.
 import Foundation
 
 public struct HFModelConfig: Sendable, Equatable {
@@ -40,6 +42,31 @@ public struct HFModelConfig: Sendable, Equatable {
     public var bosTokenId: Int?
     /// `eos_token_id` as a list, whether the file gives one id, several, or none.
     public var eosTokenIds: [Int]
+
+    // Fields of the families beyond Llama; nil when absent or null.
+    /// `layer_types` (transformers 5): "full_attention" / "sliding_attention" per layer.
+    public var layerTypes: [String]? = nil
+    public var slidingWindow: Int? = nil
+    /// Qwen2's `use_sliding_window` and `max_window_layers`.
+    public var useSlidingWindow: Bool? = nil
+    public var maxWindowLayers: Int? = nil
+    /// Gemma 3 (transformers 4 / hub form): every n-th layer is global.
+    public var slidingWindowPattern: Int? = nil
+    public var ropeLocalBaseFreq: Double? = nil
+    /// RoPE parameters per layer type (transformers 5 Gemma 3: rope_parameters.{full,sliding}_attention).
+    public var ropeByLayerType: [String: RopeParameters] = [:]
+    public var queryPreAttnScalar: Double? = nil
+    public var finalLogitSoftcapping: Double? = nil
+    public var attnLogitSoftcapping: Double? = nil
+    public var attentionBias: Bool? = nil
+    public var mlpBias: Bool? = nil
+    /// `hidden_activation` (Gemma) or `hidden_act`.
+    public var hiddenActivation: String? = nil
+
+    public struct RopeParameters: Sendable, Equatable {
+        public var theta: Double?
+        public var scaling: RopeScaling?
+    }
 
     /// `head_dim`, or `hidden_size / num_attention_heads` when absent.
     public var resolvedHeadDim: Int { headDim ?? hiddenSize / numAttentionHeads }
@@ -97,6 +124,42 @@ public struct HFModelConfig: Sendable, Equatable {
         } else if let parameters, let type = parameters["rope_type"] as? String, type != "default" {
             config.ropeScaling = try ropeScaling(parameters, field: "rope_parameters", fields: fields)
         }
+        if let parameters {
+            // transformers 5 nests Gemma 3's parameters per layer type.
+            for (layerType, value) in parameters where layerType.hasSuffix("_attention") {
+                guard let nested = value as? [String: Any] else {
+                    throw fields.wrongType("rope_parameters.\(layerType)", "an object", value)
+                }
+                var entry = RopeParameters(theta: nil, scaling: nil)
+                if let t = nested["rope_theta"] {
+                    guard let v = JSONFields.double(t), v > 0 else { throw fields.wrongType("rope_parameters.\(layerType).rope_theta", "a positive number", t) }
+                    entry.theta = v
+                }
+                if let type = nested["rope_type"] as? String, type != "default" {
+                    entry.scaling = try ropeScaling(nested, field: "rope_parameters.\(layerType)", fields: fields)
+                }
+                config.ropeByLayerType[layerType] = entry
+            }
+        }
+        let positive = { (v: Any) -> Double? in JSONFields.double(v).flatMap { $0 > 0 ? $0 : nil } }
+        let positiveInt = { (v: Any) -> Int? in JSONFields.int(v).flatMap { $0 > 0 ? $0 : nil } }
+        config.layerTypes = try fields.optional("layer_types", "a list of \"full_attention\" / \"sliding_attention\"") { value in
+            guard let list = value as? [Any] else { return nil }
+            let names = list.compactMap { $0 as? String }
+            return names.count == list.count ? names : nil
+        }
+        config.slidingWindow = try fields.optional("sliding_window", "a whole number ≥ 1 or null", positiveInt)
+        config.useSlidingWindow = try fields.optional("use_sliding_window", "true or false") { JSONFields.bool($0) }
+        config.maxWindowLayers = try fields.optional("max_window_layers", "a whole number ≥ 0") { JSONFields.int($0).flatMap { $0 >= 0 ? $0 : nil } }
+        config.slidingWindowPattern = try fields.optional("sliding_window_pattern", "a whole number ≥ 1", positiveInt)
+        config.ropeLocalBaseFreq = try fields.optional("rope_local_base_freq", "a positive number", positive)
+        config.queryPreAttnScalar = try fields.optional("query_pre_attn_scalar", "a positive number", positive)
+        config.finalLogitSoftcapping = try fields.optional("final_logit_softcapping", "a positive number or null", positive)
+        config.attnLogitSoftcapping = try fields.optional("attn_logit_softcapping", "a positive number or null", positive)
+        config.attentionBias = try fields.optional("attention_bias", "true or false") { JSONFields.bool($0) }
+        config.mlpBias = try fields.optional("mlp_bias", "true or false") { JSONFields.bool($0) }
+        config.hiddenActivation = try fields.optional("hidden_activation", "a string") { $0 as? String }
+            ?? fields.optional("hidden_act", "a string") { $0 as? String }
         try config.checkConsistency(fields)
         return config
     }
@@ -162,7 +225,7 @@ struct ConfigFields {
     /// A required whole number ≥ 1.
     func size(_ key: String, _ meaning: String) throws -> Int {
         guard let value = try optional(key, "a whole number ≥ 1", { JSONFields.int($0).flatMap { $0 > 0 ? $0 : nil } }) else {
-            throw problem(key, "is missing; a LlamaForCausalLM config.json needs it (\(meaning)) — re-download config.json from the model's repository")
+            throw problem(key, "is missing; a causal-LM config.json needs it (\(meaning)) — re-download config.json from the model's repository")
         }
         return value
     }

@@ -1,7 +1,10 @@
-// ModelConfig: the shape of a Llama-family model (SmolLM2, TinyLlama, Llama 2/3/3.2), whichever file it came from.
+// ModelConfig: the shape of a model and its block descriptor, whichever file and family it came from.
+// Llama's values are the defaults; a family (Architecture.swift) sets what differs.
 import Kernels
 
 public struct ModelConfig: Sendable, Equatable {
+    public var architecture: Architecture
+    public var block: BlockDescriptor
     public var vocabularySize: Int      // V
     public var hiddenSize: Int          // D
     public var intermediateSize: Int    // F
@@ -10,17 +13,35 @@ public struct ModelConfig: Sendable, Equatable {
     public var kvHeadCount: Int         // Hkv
     public var headDim: Int             // Dh
     public var rmsNormEps: Float
+    /// RoPE base of global layers (and of every layer when there is no local base).
     public var ropeTheta: Double
     public var ropeScaling: Llama3RopeScaling?
     /// Per-frequency divisors of the RoPE inverse frequencies (llama.cpp stores Llama 3's scaling this way, as `rope_freqs.weight`).
     public var ropeFrequencyFactors: [Float]?
     public var tiedEmbeddings: Bool
     public var contextLength: Int
+    /// Per layer: full causal attention or a sliding window. [L]
+    public var layerKinds: [AttentionKind]
+    /// W, for the sliding layers.
+    public var slidingWindow: Int?
+    /// RoPE base of sliding layers (Gemma 3: 1e4 where global layers use 1e6); nil: `ropeTheta`.
+    public var localRopeTheta: Double?
+    /// q·k multiplier; nil: 1/√Dh. Gemma: 1/√query_pre_attn_scalar.
+    public var attentionScale: Float?
+    /// Multiplies the embedding rows (Gemma: √D, rounded to Float32 as transformers does).
+    public var embeddingScale: Float?
+    /// c in logits = c·tanh(logits / c) (final_logit_softcapping), or nil.
+    public var finalLogitSoftcap: Float?
 
-    public init(vocabularySize: Int, hiddenSize: Int, intermediateSize: Int, layerCount: Int, headCount: Int,
+    public init(architecture: Architecture = .llama, block: BlockDescriptor = .llama,
+                vocabularySize: Int, hiddenSize: Int, intermediateSize: Int, layerCount: Int, headCount: Int,
                 kvHeadCount: Int, headDim: Int, rmsNormEps: Float, ropeTheta: Double,
                 ropeScaling: Llama3RopeScaling? = nil, ropeFrequencyFactors: [Float]? = nil,
-                tiedEmbeddings: Bool, contextLength: Int) {
+                tiedEmbeddings: Bool, contextLength: Int, layerKinds: [AttentionKind]? = nil, slidingWindow: Int? = nil,
+                localRopeTheta: Double? = nil, attentionScale: Float? = nil, embeddingScale: Float? = nil,
+                finalLogitSoftcap: Float? = nil) {
+        self.architecture = architecture
+        self.block = block
         self.vocabularySize = vocabularySize
         self.hiddenSize = hiddenSize
         self.intermediateSize = intermediateSize
@@ -34,12 +55,21 @@ public struct ModelConfig: Sendable, Equatable {
         self.ropeFrequencyFactors = ropeFrequencyFactors
         self.tiedEmbeddings = tiedEmbeddings
         self.contextLength = contextLength
+        self.layerKinds = layerKinds ?? Array(repeating: .global, count: max(0, layerCount))
+        self.slidingWindow = slidingWindow
+        self.localRopeTheta = localRopeTheta
+        self.attentionScale = attentionScale
+        self.embeddingScale = embeddingScale
+        self.finalLogitSoftcap = finalLogitSoftcap
     }
 
     public var queryWidth: Int { headCount * headDim }      // H·Dh
     public var kvWidth: Int { kvHeadCount * headDim }       // Hkv·Dh
     /// Query heads that share one key/value head.
     public var groupSize: Int { headCount / kvHeadCount }
+
+    /// The sliding window of layer l, or nil for a global layer.
+    public func window(layer l: Int) -> Int? { layerKinds[l] == .sliding ? slidingWindow : nil }
 
     /// Checks the relations the forward pass relies on; `source` names the file for the error.
     public func validate(source: String) throws {
@@ -53,12 +83,31 @@ public struct ModelConfig: Sendable, Equatable {
         guard headDim % 2 == 0 else { throw fail("head dim", "RoPE needs an even head dimension, got \(headDim)") }
         guard rmsNormEps > 0, rmsNormEps.isFinite else { throw fail("rms_norm_eps", "must be a positive number, got \(rmsNormEps)") }
         guard ropeTheta > 0, ropeTheta.isFinite else { throw fail("rope_theta", "must be a positive number, got \(ropeTheta)") }
+        if let t = localRopeTheta, !(t > 0 && t.isFinite) { throw fail("local rope base", "must be a positive number, got \(t)") }
         if let f = ropeFrequencyFactors, f.count != headDim / 2 {
             throw fail("rope_freqs", "has \(f.count) factors, expected head_dim/2 = \(headDim / 2)")
         }
+        guard layerKinds.count == layerCount else {
+            throw fail("layer_types", "lists \(layerKinds.count) layers for \(layerCount) blocks")
+        }
+        if layerKinds.contains(.sliding) {
+            guard let w = slidingWindow, w > 0 else { throw fail("sliding_window", "sliding layers need a positive window, got \(slidingWindow.map(String.init) ?? "none")") }
+        }
+        if let s = attentionScale, !(s > 0 && s.isFinite) { throw fail("attention scale", "must be a positive number, got \(s)") }
+        if let s = embeddingScale, !(s > 0 && s.isFinite) { throw fail("embedding scale", "must be a positive number, got \(s)") }
+        if let c = finalLogitSoftcap, !(c > 0 && c.isFinite) { throw fail("final_logit_softcapping", "must be a positive number, got \(c)") }
     }
 
-    /// The rotary embedding this configuration implies.
+    /// The rotary embedding of layer l (global and sliding layers may have different bases; llama3
+    /// scaling and rope_freqs apply to global layers, as the models that have them define).
+    public func makeRotaryEmbedding(layer l: Int) -> RotaryEmbedding {
+        if layerKinds[l] == .sliding, let local = localRopeTheta {
+            return RotaryEmbedding(headDim: headDim, theta: local)
+        }
+        return RotaryEmbedding(headDim: headDim, theta: ropeTheta, scaling: ropeScaling, frequencyFactors: ropeFrequencyFactors)
+    }
+
+    /// The rotary embedding of the global layers.
     public func makeRotaryEmbedding() -> RotaryEmbedding {
         RotaryEmbedding(headDim: headDim, theta: ropeTheta, scaling: ropeScaling, frequencyFactors: ropeFrequencyFactors)
     }

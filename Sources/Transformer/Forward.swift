@@ -1,11 +1,29 @@
-// The Llama forward pass over a batch of token sequences, with the residual stream captured at
-// `embed` and after every block, optional LoRA adapters, an optional KV cache, and (for training)
-// the saved activations the backward pass reads. Sequences are packed row after row, so sequences of
-// different lengths need no padding and no mask beyond causality.
+// The forward pass of every family over a batch of token sequences: the block descriptor decides the
+// norms, biases, QK-norm and activation; each layer's attention kind decides its window and RoPE base.
+// One options value asks for the residual stream at `embed` and after every block, logits, the saved
+// activations the backward reads, and interventions. Sequences are packed row after row, so sequences of
+// different lengths need no padding and no mask beyond causality (and the window).
 import Kernels
 
 public enum HiddenCapture: Sendable { case none, lastToken, allPositions }
 public enum LogitSelection: Sendable { case none, lastToken, allPositions }
+
+/// What a forward pass computes beyond the residual stream it always runs.
+public struct ForwardOptions: Sendable {
+    public var capture: HiddenCapture
+    public var logits: LogitSelection
+    /// Keep every activation the backward needs (training, gradients through the lens).
+    public var saveActivations: Bool
+    public var interventions: [Intervention]
+
+    public init(capture: HiddenCapture = .none, logits: LogitSelection = .lastToken, saveActivations: Bool = false,
+                interventions: [Intervention] = []) {
+        self.capture = capture
+        self.logits = logits
+        self.saveActivations = saveActivations
+        self.interventions = interventions
+    }
+}
 
 public struct ForwardResult: Sendable {
     public var lengths: [Int]
@@ -21,12 +39,13 @@ public struct ForwardResult: Sendable {
 public struct TransformerModel: Sendable {
     public let config: ModelConfig
     public var weights: ModelWeights
-    public let rope: RotaryEmbedding
+    /// Each layer's rotary embedding (global and sliding layers may differ in base).
+    public let ropes: [RotaryEmbedding]
 
     public init(config: ModelConfig, weights: ModelWeights) {
         self.config = config
         self.weights = weights
-        self.rope = config.makeRotaryEmbedding()
+        self.ropes = (0..<config.layerCount).map { config.makeRotaryEmbedding(layer: $0) }
     }
 
     /// Layer names as the tool reports them: "embed", "L0" … "L{n-1}".
@@ -35,13 +54,25 @@ public struct TransformerModel: Sendable {
     public func forward(_ sequences: [[Int]], adapters: LoRAAdapters? = nil, capture: HiddenCapture = .none,
                         logits: LogitSelection = .lastToken, saveActivations: Bool = false) throws -> ForwardResult {
         var noCache: KVCache? = nil
-        return try forward(sequences, adapters: adapters, cache: &noCache, capture: capture, logits: logits, saveActivations: saveActivations)
+        return try forward(sequences, adapters: adapters, cache: &noCache,
+                           options: ForwardOptions(capture: capture, logits: logits, saveActivations: saveActivations))
+    }
+
+    public func forward(_ sequences: [[Int]], adapters: LoRAAdapters? = nil, options: ForwardOptions) throws -> ForwardResult {
+        var noCache: KVCache? = nil
+        return try forward(sequences, adapters: adapters, cache: &noCache, options: options)
+    }
+
+    public func forward(_ sequences: [[Int]], adapters: LoRAAdapters?, cache: inout KVCache?, capture: HiddenCapture,
+                        logits selection: LogitSelection, saveActivations: Bool) throws -> ForwardResult {
+        try forward(sequences, adapters: adapters, cache: &cache,
+                    options: ForwardOptions(capture: capture, logits: selection, saveActivations: saveActivations))
     }
 
     /// With a cache, sequence b's tokens continue at position cache.lengths[b] and are appended to it.
-    public func forward(_ sequences: [[Int]], adapters: LoRAAdapters?, cache: inout KVCache?, capture: HiddenCapture,
-                        logits selection: LogitSelection, saveActivations: Bool) throws -> ForwardResult {
+    public func forward(_ sequences: [[Int]], adapters: LoRAAdapters?, cache: inout KVCache?, options: ForwardOptions) throws -> ForwardResult {
         let c = config
+        let saveActivations = options.saveActivations
         let B = sequences.count
         guard B > 0 else { throw ModelError.emptyInput("no sequences") }
         let lengths = sequences.map(\.count)
@@ -62,8 +93,10 @@ public struct TransformerModel: Sendable {
         var positions = [Int](repeating: 0, count: N)
         for b in 0..<B { for t in 0..<lengths[b] { positions[rowOffsets[b] + t] = starts[b] + t } }
         let lastRows = (0..<B).map { rowOffsets[$0] + lengths[$0] - 1 }
+        let plan = options.interventions.isEmpty ? InterventionPlan()
+            : try InterventionPlan(options.interventions, config: c, lengths: lengths, rowOffsets: rowOffsets, positions: positions)
 
-        // Embedding lookup.
+        // Embedding lookup (Gemma scales the rows by √D).
         var x = Matrix(rows: N, cols: c.hiddenSize)
         var row = 0
         for seq in sequences {
@@ -73,10 +106,12 @@ public struct TransformerModel: Sendable {
                 row += 1
             }
         }
+        if let s = c.embeddingScale { Elementwise.scale(&x, by: s) }
+        InterventionPlan.apply(plan.residualEdits(after: -1), to: &x)
 
         var hidden: [Matrix] = []
         func record(_ m: Matrix) {
-            switch capture {
+            switch options.capture {
             case .none: break
             case .lastToken: hidden.append(Elementwise.gatherRows(m, lastRows))
             case .allPositions: hidden.append(m)
@@ -85,12 +120,14 @@ public struct TransformerModel: Sendable {
         record(x)
 
         // Attention reads keys either from this pass's rows or from the cache.
-        let layout = AttentionLayout(
+        let baseLayout = AttentionLayout(
             queryRowOffsets: rowOffsets, queryCounts: lengths,
             keyRowOffsets: cache == nil ? rowOffsets : (0..<B).map { $0 * cache!.capacity },
             keyCounts: (0..<B).map { starts[$0] + lengths[$0] },
-            heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim)
+            heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim, scale: c.attentionScale)
 
+        let postNorms = c.block.normPlacement == .prePost
+        let empty = Matrix(rows: 0, cols: 0)
         var xn = Matrix(rows: N, cols: c.hiddenSize)
         var q = Matrix(rows: N, cols: c.queryWidth)
         var k = Matrix(rows: N, cols: c.kvWidth)
@@ -101,12 +138,16 @@ public struct TransformerModel: Sendable {
         var up = Matrix(rows: N, cols: c.intermediateSize)
         var gated = Matrix(rows: N, cols: c.intermediateSize)
         var rstd1 = saveActivations ? [Float](repeating: 0, count: N) : []
-        var rstd2 = rstd1
-        var probabilities = saveActivations ? [Float](repeating: 0, count: layout.probabilityCount) : []
+        var rstd2 = rstd1, rstdPostAttention = postNorms ? rstd1 : [], rstdPostMLP = rstdPostAttention
+        var rstdQ = saveActivations && c.block.qkNorm ? [Float](repeating: 0, count: N * c.headCount) : []
+        var rstdK = saveActivations && c.block.qkNorm ? [Float](repeating: 0, count: N * c.kvHeadCount) : []
+        var probabilities = saveActivations ? [Float](repeating: 0, count: baseLayout.probabilityCount) : []
         var saved: [LayerActivations] = []
 
         for l in 0..<c.layerCount {
             let w = weights.layers[l]
+            var layout = baseLayout
+            layout.window = c.window(layer: l)
             var lora: [Projection: Matrix] = [:]
             func project(_ input: Matrix, _ p: Projection, into out: inout Matrix) {
                 Matmul.linear(input, w.weight(of: p), into: &out)
@@ -117,15 +158,33 @@ public struct TransformerModel: Sendable {
                     if saveActivations { lora[p] = u }
                 }
             }
-            let input = saveActivations ? x : Matrix(rows: 0, cols: 0)
+            func postNorm(_ role: BlockTensor, _ m: inout Matrix, rstd: inout [Float]) -> Matrix {
+                guard postNorms else { return empty }
+                let before = saveActivations ? m : empty
+                var normed = Matrix(rows: m.rows, cols: m.cols)
+                RMSNorm.forward(m, weight: w[role].values, eps: c.rmsNormEps, into: &normed, rstd: &rstd)
+                m = normed
+                return before
+            }
+            let input = saveActivations ? x : empty
 
+            // Attention: x += [PostNorm] o(attn(rope([QKNorm] q(xn)+b), rope([QKNorm] k(xn)+b), v(xn)+b)), xn = Norm(x).
             RMSNorm.forward(x, weight: w.attentionNorm, eps: c.rmsNormEps, into: &xn, rstd: &rstd1)
-            let attentionNormed = saveActivations ? xn : Matrix(rows: 0, cols: 0)
+            let attentionNormed = saveActivations ? xn : empty
             project(xn, .query, into: &q)
             project(xn, .key, into: &k)
             project(xn, .value, into: &v)
-            rope.forward(&q, heads: c.headCount, positions: positions)
-            rope.forward(&k, heads: c.kvHeadCount, positions: positions)
+            if let b = w.vector(.queryBias) { Elementwise.addBias(b, to: &q) }
+            if let b = w.vector(.keyBias) { Elementwise.addBias(b, to: &k) }
+            if let b = w.vector(.valueBias) { Elementwise.addBias(b, to: &v) }
+            var queryRaw = empty, keyRaw = empty
+            if c.block.qkNorm {
+                if saveActivations { queryRaw = q; keyRaw = k }
+                RMSNorm.forwardHeads(&q, weight: w[.queryNorm].values, eps: c.rmsNormEps, rstd: &rstdQ)
+                RMSNorm.forwardHeads(&k, weight: w[.keyNorm].values, eps: c.rmsNormEps, rstd: &rstdK)
+            }
+            ropes[l].forward(&q, heads: c.headCount, positions: positions)
+            ropes[l].forward(&k, heads: c.kvHeadCount, positions: positions)
             if cache != nil {
                 for b in 0..<B {
                     let at = b * cache!.capacity + starts[b]
@@ -138,22 +197,33 @@ public struct TransformerModel: Sendable {
                 CausalAttention.forward(query: q, keys: k.values, values: v.values, layout: layout,
                                         output: &attention, probabilities: &probabilities)
             }
+            InterventionPlan.apply(plan.headEdits(in: l), to: &attention)
             project(attention, .output, into: &delta)
+            let attentionProjected = postNorm(.attentionOutputNorm, &delta, rstd: &rstdPostAttention)
             Elementwise.add(delta, to: &x)
-            let middle = saveActivations ? x : Matrix(rows: 0, cols: 0)
+            let middle = saveActivations ? x : empty
 
+            // MLP: x += [PostNorm] down(act(gate(xn)) ⊙ up(xn)), xn = Norm(x).
             RMSNorm.forward(x, weight: w.mlpNorm, eps: c.rmsNormEps, into: &xn, rstd: &rstd2)
             project(xn, .gate, into: &gate)
             project(xn, .up, into: &up)
-            SwiGLU.forward(gate: gate, up: up, into: &gated)
+            switch c.block.activation {
+            case .swiglu: SwiGLU.forward(gate: gate, up: up, into: &gated)
+            case .gegluTanh: GeGLU.forward(gate: gate, up: up, into: &gated)
+            }
             project(gated, .down, into: &delta)
+            let mlpProjected = postNorm(.mlpOutputNorm, &delta, rstd: &rstdPostMLP)
             Elementwise.add(delta, to: &x)
+            InterventionPlan.apply(plan.residualEdits(after: l), to: &x)
 
             if saveActivations {
                 saved.append(LayerActivations(
-                    input: input, attentionRstd: rstd1, attentionNormed: attentionNormed, query: q, key: k, value: v,
-                    probabilities: probabilities, attentionOutput: attention, middle: middle, mlpRstd: rstd2,
-                    mlpNormed: xn, gate: gate, up: up, gated: gated, loraIntermediate: lora))
+                    input: input, attentionRstd: rstd1, attentionNormed: attentionNormed, queryRaw: queryRaw, keyRaw: keyRaw,
+                    queryNormRstd: rstdQ, keyNormRstd: rstdK, query: q, key: k, value: v,
+                    probabilities: probabilities, attentionOutput: attention, attentionProjected: attentionProjected,
+                    attentionOutputRstd: rstdPostAttention, middle: middle, mlpRstd: rstd2,
+                    mlpNormed: xn, gate: gate, up: up, gated: gated, mlpProjected: mlpProjected, mlpOutputRstd: rstdPostMLP,
+                    loraIntermediate: lora))
             }
             record(x)
         }
@@ -166,34 +236,16 @@ public struct TransformerModel: Sendable {
             var rstdF = [Float](repeating: 0, count: N)
             var normed = Matrix(rows: N, cols: c.hiddenSize)
             RMSNorm.forward(x, weight: weights.finalNorm, eps: c.rmsNormEps, into: &normed, rstd: &rstdF)
-            activations = ActivationRecord(lengths: lengths, rowOffsets: rowOffsets, probabilityOffsets: layout.probabilityOffsets,
-                                           positions: positions, layers: saved, finalInput: x, finalRstd: rstdF, finalNormed: normed)
+            activations = ActivationRecord(lengths: lengths, rowOffsets: rowOffsets, probabilityOffsets: baseLayout.probabilityOffsets,
+                                           positions: positions, layers: saved, finalInput: x, finalRstd: rstdF, finalNormed: normed,
+                                           interventions: plan)
         }
-        switch selection {
+        switch options.logits {
         case .none: break
         case .lastToken, .allPositions:
-            let rows = selection == .lastToken ? Elementwise.gatherRows(x, lastRows) : x
-            let normed = RMSNorm.forward(rows, weight: weights.finalNorm, eps: c.rmsNormEps)
-            logits = Matrix(rows: rows.rows, cols: c.vocabularySize)
-            Matmul.linear(normed, weights.unembedding, into: &logits)
+            let rows = options.logits == .lastToken ? Elementwise.gatherRows(x, lastRows) : x
+            logits = readout(rows)
         }
         return ForwardResult(lengths: lengths, rowOffsets: rowOffsets, logits: logits, hidden: hidden, activations: activations)
-    }
-
-    /// The model's output distribution for hidden states of any layer: softmax(W_U · FinalNorm(h)) as logits.
-    /// This is the logit lens's readout and, at the last layer, the model's own logits.
-    public func readout(_ hidden: Matrix) -> Matrix {
-        var normed = Matrix(rows: hidden.rows, cols: config.hiddenSize)
-        var logits = Matrix(rows: hidden.rows, cols: config.vocabularySize)
-        readout(hidden, rows: 0..<hidden.rows, normed: &normed, into: &logits)
-        return logits
-    }
-
-    /// `readout` of a contiguous range of rows into buffers the caller keeps between calls (the logit lens
-    /// reads thousands of rows: fresh 30 MB logit buffers each time cost page faults, not arithmetic).
-    /// normed: [rows.count, D] scratch; logits: [rows.count, V].
-    public func readout(_ hidden: Matrix, rows: Range<Int>, normed: inout Matrix, into logits: inout Matrix) {
-        RMSNorm.forward(hidden, rows: rows, weight: weights.finalNorm, eps: config.rmsNormEps, into: &normed)
-        Matmul.linear(normed, weights.unembedding, into: &logits)
     }
 }

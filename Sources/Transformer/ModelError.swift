@@ -8,16 +8,21 @@ public enum ModelError: Error, CustomStringConvertible {
     case tokenOutOfRange(id: Int, vocabularySize: Int)
     case emptyInput(String)
     case contextOverflow(needed: Int, capacity: Int)
+    case unusedTensor(file: String, name: String, count: Int, model: String)
+    case invalidIntervention(String)
 
     public var description: String {
         switch self {
         case let .invalidConfig(file, field, reason): return "\(file): \(field): \(reason)"
-        case let .missingTensor(file, name): return "\(file): tensor '\(name)' is missing (is this a complete Llama-family model?)"
+        case let .missingTensor(file, name): return "\(file): tensor '\(name)' is missing (is the file complete, and of the architecture its metadata names?)"
         case let .tensorShape(file, name, expected, found): return "\(file): tensor '\(name)' has shape \(found), expected \(expected)"
         case let .unsupportedModel(file, reason): return "\(file): \(reason)"
         case let .tokenOutOfRange(id, v): return "token id \(id) is outside the vocabulary (0..<\(v))"
         case let .emptyInput(what): return "empty input: \(what)"
         case let .contextOverflow(needed, capacity): return "sequence needs \(needed) positions but the cache holds \(capacity)"
+        case let .unusedTensor(file, name, count, model):
+            return "\(file): tensor '\(name)' (one of \(count) unused) is not part of the model its metadata describes (\(model)); the file's metadata or tensors are corrupt — re-download it"
+        case let .invalidIntervention(why): return "intervention: \(why)"
         }
     }
 }

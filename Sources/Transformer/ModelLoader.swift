@@ -1,12 +1,11 @@
-// Loads a Llama-family model and its tokenizer from a GGUF file or a Hugging Face folder into the one
-// internal layout (Hugging Face's), and resolves the MODEL argument the commands take ("default", a
-// .gguf file, or a folder). Every tensor's shape is checked against the config before it is used.
+// Loads a model of any supported family and its tokenizer from a GGUF file or a Hugging Face folder into
+// the one internal layout (Hugging Face's), and resolves the MODEL argument the commands take ("default",
+// a .gguf file, or a folder). Config reading is in ConfigReading.swift, weight assembly in WeightAssembler.swift.
 import Foundation
 import Kernels
 import ModelFiles
 import Tokenizer
 
-public enum ModelFormat: String, Sendable, Codable { case gguf, safetensors }
 
 /// A loaded model with everything the commands report about it.
 public struct LoadedModel: Sendable {
@@ -89,70 +88,25 @@ public enum ModelLoader {
     public static func loadGGUF(_ url: URL) throws -> LoadedModel {
         let file = try GGUFFile(contentsOf: url)
         let source = url.path
-        func fail(_ field: String, _ why: String) -> ModelError { .invalidConfig(file: source, field: field, reason: why) }
-        let arch = file.string("general.architecture") ?? ""
-        guard arch == "llama" else {
-            throw ModelError.unsupportedModel(file: source, reason: "architecture '\(arch)' is not supported (Lazarus runs Llama-family models: general.architecture = llama)")
-        }
-        func required(_ key: String) throws -> Int {
-            guard let v = file.int("llama." + key) else { throw fail("llama." + key, "missing or not an integer") }
-            return v
-        }
         let tokenizer = try tokenizerFromGGUF(file, source: source)
-        let hidden = try required("embedding_length")
-        let heads = try required("attention.head_count")
-        let kvHeads = file.int("llama.attention.head_count_kv") ?? heads
-        guard heads > 0 else { throw fail("llama.attention.head_count", "must be positive") }
-        let headDim = file.int("llama.attention.key_length") ?? file.int("llama.rope.dimension_count") ?? hidden / heads
-        let vocab = file.int("llama.vocab_size") ?? tokenizer.vocabularySize
-        let hasOutput = file.tensor(named: ModelTensor.unembedding.ggufName) != nil
-        var ropeFactors: [Float]? = nil
-        if file.tensor(named: ModelTensor.ropeFrequencies.ggufName) != nil {
-            ropeFactors = try file.dequantizedTensor(named: ModelTensor.ropeFrequencies.ggufName)
-        }
-        let config = ModelConfig(
-            vocabularySize: vocab, hiddenSize: hidden, intermediateSize: try required("feed_forward_length"),
-            layerCount: try required("block_count"), headCount: heads, kvHeadCount: kvHeads, headDim: headDim,
-            rmsNormEps: Float(file.double("llama.attention.layer_norm_rms_epsilon") ?? 1e-5),
-            ropeTheta: file.double("llama.rope.freq_base") ?? 10_000, ropeScaling: nil, ropeFrequencyFactors: ropeFactors,
-            tiedEmbeddings: !hasOutput, contextLength: file.int("llama.context_length") ?? 2048)
-        try config.validate(source: source)
+        let config = try ModelConfig.fromGGUF(file, vocabularyFallback: tokenizer.vocabularySize)
         guard tokenizer.vocabularySize <= config.vocabularySize else {
-            throw fail("tokenizer.ggml.tokens", "\(tokenizer.vocabularySize) tokens for a vocabulary of \(config.vocabularySize)")
+            throw ModelError.invalidConfig(file: source, field: "tokenizer.ggml.tokens", reason: "\(tokenizer.vocabularySize) tokens for a vocabulary of \(config.vocabularySize)")
         }
+        return try assemble(file, config: config, tokenizer: tokenizer, url: url,
+                            architecture: file.string("general.architecture") ?? "",
+                            name: file.string("general.name") ?? url.deletingPathExtension().lastPathComponent)
+    }
 
-        func matrix(_ t: ModelTensor, _ shape: [Int]) throws -> Matrix {
-            let name = t.ggufName
-            guard let info = file.tensor(named: name) else { throw ModelError.missingTensor(file: source, name: name) }
-            guard info.rowMajorShape == shape else { throw ModelError.tensorShape(file: source, name: name, expected: shape, found: info.rowMajorShape) }
-            return Matrix(rows: shape[0], cols: shape[1], values: try file.dequantizedTensor(named: name))
-        }
-        func vector(_ t: ModelTensor, _ n: Int) throws -> [Float] {
-            let name = t.ggufName
-            guard let info = file.tensor(named: name) else { throw ModelError.missingTensor(file: source, name: name) }
-            guard info.elementCount == n else { throw ModelError.tensorShape(file: source, name: name, expected: [n], found: info.rowMajorShape) }
-            return try file.dequantizedTensor(named: name)
-        }
-        let embedding = try matrix(.embedding, [config.vocabularySize, config.hiddenSize])
-        var layers: [BlockWeights] = []
-        for i in 0..<config.layerCount {
-            func proj(_ p: Projection) throws -> Matrix { try matrix(.projection(layer: i, p), p.shape(config)) }
-            layers.append(BlockWeights(
-                attentionNorm: try vector(.attentionNorm(layer: i), hidden),
-                // Shapes were checked above, so the head counts divide the rows.
-                query: QKPermutation.toHuggingFace(try proj(.query), heads: config.headCount),
-                key: QKPermutation.toHuggingFace(try proj(.key), heads: config.kvHeadCount),
-                value: try proj(.value), output: try proj(.output),
-                mlpNorm: try vector(.mlpNorm(layer: i), hidden),
-                gate: try proj(.gate), up: try proj(.up), down: try proj(.down)))
-        }
-        let unembedding = hasOutput ? try matrix(.unembedding, [config.vocabularySize, config.hiddenSize]) : embedding
-        let weights = ModelWeights(embedding: embedding, layers: layers, finalNorm: try vector(.finalNorm, hidden), unembedding: unembedding)
-        try weights.validate(against: config, source: source)
+    /// The model from its tensor source once the config is known: one assembly for every format.
+    static func assemble(_ source: any TensorSource, config: ModelConfig, tokenizer: BPETokenizer, url: URL,
+                         architecture: String, name: String) throws -> LoadedModel {
+        var assembler = WeightAssembler(source: source, config: config)
+        let weights = try assembler.assemble()
         var types: [String: String] = [:]
-        for t in file.tensors { types[t.name] = t.type.name }
-        return LoadedModel(model: TransformerModel(config: config, weights: weights), tokenizer: tokenizer, source: url, format: .gguf,
-                           architecture: arch, tensorTypes: types, name: file.string("general.name") ?? url.deletingPathExtension().lastPathComponent)
+        for n in source.tensorNames { types[n] = source.storageType(of: n) ?? "?" }
+        return LoadedModel(model: TransformerModel(config: config, weights: weights), tokenizer: tokenizer, source: url,
+                           format: source.format, architecture: architecture, tensorTypes: types, name: name)
     }
 
     /// The byte-level BPE tokenizer a GGUF file describes (`tokenizer.ggml.model = gpt2`).
@@ -179,61 +133,15 @@ public enum ModelLoader {
     public static func loadHuggingFaceFolder(_ folder: URL) throws -> LoadedModel {
         let configURL = folder.appendingPathComponent("config.json")
         let hf = try HFModelConfig.load(configURL)
-        let source = configURL.path
-        let arch = hf.architectures.first ?? hf.modelType ?? ""
-        guard arch == "LlamaForCausalLM" || (arch.isEmpty && hf.modelType == "llama") else {
-            throw ModelError.unsupportedModel(file: source, reason: "architecture '\(arch)' is not supported (Lazarus runs LlamaForCausalLM)")
-        }
-        var scaling: Llama3RopeScaling? = nil
-        if let s = hf.ropeScaling {
-            guard s.ropeType == "llama3" else {
-                throw ModelError.invalidConfig(file: source, field: "rope_scaling.rope_type", reason: "'\(s.ropeType)' is not supported (only llama3 scaling)")
-            }
-            scaling = Llama3RopeScaling(factor: s.factor, lowFrequencyFactor: s.lowFreqFactor ?? 1, highFrequencyFactor: s.highFreqFactor ?? 4,
-                                        originalMaxPositions: Double(s.originalMaxPositionEmbeddings ?? 8192))
-        }
-        guard hf.numAttentionHeads > 0 else { throw ModelError.invalidConfig(file: source, field: "num_attention_heads", reason: "must be positive") }
-        let config = ModelConfig(
-            vocabularySize: hf.vocabSize, hiddenSize: hf.hiddenSize, intermediateSize: hf.intermediateSize, layerCount: hf.numHiddenLayers,
-            headCount: hf.numAttentionHeads, kvHeadCount: hf.numKeyValueHeads, headDim: hf.headDim ?? hf.hiddenSize / hf.numAttentionHeads,
-            rmsNormEps: Float(hf.rmsNormEps), ropeTheta: hf.ropeTheta, ropeScaling: scaling, ropeFrequencyFactors: nil,
-            tiedEmbeddings: hf.tieWordEmbeddings, contextLength: hf.maxPositionEmbeddings)
-        try config.validate(source: source)
+        let config = try ModelConfig.fromHuggingFace(hf, source: configURL.path)
         let checkpoint = try SafetensorsCheckpoint(folder: folder)
         let tokenizer = try loadTokenizer(folder)
-
-        func tensor(_ t: ModelTensor, _ shape: [Int]) throws -> [Float] {
-            guard let name = t.huggingFaceName, let found = checkpoint.shape(of: name) else {
-                throw ModelError.missingTensor(file: folder.path, name: t.huggingFaceName ?? t.ggufName)
-            }
-            guard found == shape else { throw ModelError.tensorShape(file: folder.path, name: name, expected: shape, found: found) }
-            return try checkpoint.floatTensor(named: name)
-        }
-        func matrix(_ t: ModelTensor, _ shape: [Int]) throws -> Matrix {
-            Matrix(rows: shape[0], cols: shape[1], values: try tensor(t, shape))
-        }
-        let d = config.hiddenSize
-        let embedding = try matrix(.embedding, [config.vocabularySize, d])
-        var layers: [BlockWeights] = []
-        for i in 0..<config.layerCount {
-            func proj(_ p: Projection) throws -> Matrix { try matrix(.projection(layer: i, p), p.shape(config)) }
-            layers.append(BlockWeights(
-                attentionNorm: try tensor(.attentionNorm(layer: i), [d]), query: try proj(.query), key: try proj(.key),
-                value: try proj(.value), output: try proj(.output), mlpNorm: try tensor(.mlpNorm(layer: i), [d]),
-                gate: try proj(.gate), up: try proj(.up), down: try proj(.down)))
-        }
-        // Some tied checkpoints still store lm_head.weight; a tied config always uses the embedding.
-        let unembedding = config.tiedEmbeddings ? embedding : try matrix(.unembedding, [config.vocabularySize, d])
-        let weights = ModelWeights(embedding: embedding, layers: layers, finalNorm: try tensor(.finalNorm, [d]), unembedding: unembedding)
-        try weights.validate(against: config, source: folder.path)
         guard tokenizer.vocabularySize <= config.vocabularySize else {
             throw ModelError.invalidConfig(file: folder.appendingPathComponent("tokenizer.json").path, field: "model.vocab",
                                            reason: "\(tokenizer.vocabularySize) tokens for a model vocabulary of \(config.vocabularySize)")
         }
-        var types: [String: String] = [:]
-        for n in checkpoint.tensorNames { types[n] = checkpoint.dtype(of: n) ?? "?" }
-        return LoadedModel(model: TransformerModel(config: config, weights: weights), tokenizer: tokenizer, source: folder, format: .safetensors,
-                           architecture: arch, tensorTypes: types, name: folder.lastPathComponent)
+        return try assemble(checkpoint, config: config, tokenizer: tokenizer, url: folder,
+                            architecture: hf.architectures.first ?? config.architecture.huggingFaceClass, name: folder.lastPathComponent)
     }
 
     /// The folder's tokenizer.json (its special tokens and post-processor say BOS/EOS).

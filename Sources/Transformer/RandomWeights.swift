@@ -1,5 +1,6 @@
-// Seeded random weights of any Llama shape: the small models tests build themselves, and synthetic
-// workloads for benchmarks. Norm weights are drawn around 1 (not exactly 1) so that a bug in a norm shows.
+// Seeded random weights of any family's shape: the small models tests build themselves, and synthetic
+// workloads for benchmarks. Norm weights are drawn around 1 (not exactly 1) so that a bug in a norm shows;
+// every role the block descriptor implies is filled, so a new tensor needs no edit here.
 import Kernels
 
 extension TransformerModel {
@@ -10,12 +11,15 @@ extension TransformerModel {
         }
         func norm(_ n: Int) -> [Float] { (0..<n).map { _ in rng.uniform(0.6, 1.4) } }
         let embedding = matrix(c.vocabularySize, c.hiddenSize)
+        let roles = BlockTensor.roles(for: c)
         var layers: [BlockWeights] = []
         for _ in 0..<c.layerCount {
-            layers.append(BlockWeights(
-                attentionNorm: norm(c.hiddenSize), query: matrix(c.queryWidth, c.hiddenSize), key: matrix(c.kvWidth, c.hiddenSize),
-                value: matrix(c.kvWidth, c.hiddenSize), output: matrix(c.hiddenSize, c.queryWidth), mlpNorm: norm(c.hiddenSize),
-                gate: matrix(c.intermediateSize, c.hiddenSize), up: matrix(c.intermediateSize, c.hiddenSize), down: matrix(c.hiddenSize, c.intermediateSize)))
+            var tensors: [BlockTensor: Matrix] = [:]
+            for role in roles {
+                let shape = role.shape(c)
+                tensors[role] = role.isNorm ? Matrix(rows: 1, cols: shape[1], values: norm(shape[1])) : matrix(shape[0], shape[1])
+            }
+            layers.append(BlockWeights(tensors: tensors))
         }
         let unembedding = c.tiedEmbeddings ? embedding : matrix(c.vocabularySize, c.hiddenSize)
         return TransformerModel(config: c, weights: ModelWeights(embedding: embedding, layers: layers, finalNorm: norm(c.hiddenSize), unembedding: unembedding))
@@ -25,5 +29,21 @@ extension TransformerModel {
     public static var tinyTestConfig: ModelConfig {
         ModelConfig(vocabularySize: 48, hiddenSize: 32, intermediateSize: 48, layerCount: 3, headCount: 4, kvHeadCount: 2, headDim: 8,
                     rmsNormEps: 1e-5, ropeTheta: 10000, tiedEmbeddings: true, contextLength: 128)
+    }
+
+    /// The tiny configuration with every block feature switched on (pre+post norms, GeGLU, q/k/v biases,
+    /// QK-norm, a sliding window of 3 on two of the three layers with their own RoPE base, a non-default
+    /// attention scale, an embedding scale and logit soft-capping), for gradient and consistency tests.
+    public static var tinyAllFeaturesConfig: ModelConfig {
+        var c = tinyTestConfig
+        c.architecture = .gemma3
+        c.block = BlockDescriptor(normPlacement: .prePost, activation: .gegluTanh, biases: [.query, .key, .value], qkNorm: true)
+        c.layerKinds = [.sliding, .global, .sliding]
+        c.slidingWindow = 3
+        c.localRopeTheta = 500
+        c.attentionScale = 0.3
+        c.embeddingScale = 2.5
+        c.finalLogitSoftcap = 4
+        return c
     }
 }

@@ -1,43 +1,127 @@
-// ModelWeights: every parameter of a Llama model as Float32, in Hugging Face's layout
-// (linear weights [out, in]; Q/K rows in the "rotate half" order). Loaders convert into this.
+// ModelWeights: every parameter of a model as Float32, in Hugging Face's layout (linear weights [out, in];
+// Q/K rows in the "rotate half" order; norm weights as the multiplier the kernel applies, so Gemma's
+// `1 + w` is folded in on load). A block's tensors are kept by role: which roles a block has follows
+// from its descriptor, so a new tensor is one role here, one name per format in TensorNames.swift, and
+// its use in the forward and backward.
 import Kernels
 
-public struct BlockWeights: Sendable {
-    public var attentionNorm: [Float]   // [D]
-    public var query: Matrix            // [H·Dh, D]
-    public var key: Matrix              // [Hkv·Dh, D]
-    public var value: Matrix            // [Hkv·Dh, D]
-    public var output: Matrix           // [D, H·Dh]
-    public var mlpNorm: [Float]         // [D]
-    public var gate: Matrix             // [F, D]
-    public var up: Matrix               // [F, D]
-    public var down: Matrix             // [D, F]
+/// The parameters a block can have. Vectors are stored as one-row matrices.
+public enum BlockTensor: Hashable, Sendable, CaseIterable, CustomStringConvertible {
+    case attentionNorm
+    case query, key, value, output
+    case queryBias, keyBias, valueBias
+    case queryNorm, keyNorm
+    /// Gemma's post_attention_layernorm: normalises the attention output before the residual add.
+    case attentionOutputNorm
+    case mlpNorm
+    case gate, up, down
+    /// Gemma's post_feedforward_layernorm.
+    case mlpOutputNorm
 
-    public init(attentionNorm: [Float], query: Matrix, key: Matrix, value: Matrix, output: Matrix,
-                mlpNorm: [Float], gate: Matrix, up: Matrix, down: Matrix) {
-        self.attentionNorm = attentionNorm
-        self.query = query
-        self.key = key
-        self.value = value
-        self.output = output
-        self.mlpNorm = mlpNorm
-        self.gate = gate
-        self.up = up
-        self.down = down
-    }
-
-    /// The weight of one of the seven LoRA-targetable projections.
-    public func weight(of projection: Projection) -> Matrix {
-        switch projection {
-        case .query: return query
-        case .key: return key
-        case .value: return value
-        case .output: return output
-        case .gate: return gate
-        case .up: return up
-        case .down: return down
+    /// The projection this is the weight of, if any.
+    public var projection: Projection? {
+        switch self {
+        case .query: return .query
+        case .key: return .key
+        case .value: return .value
+        case .output: return .output
+        case .gate: return .gate
+        case .up: return .up
+        case .down: return .down
+        default: return nil
         }
     }
+
+    public var isNorm: Bool {
+        switch self {
+        case .attentionNorm, .queryNorm, .keyNorm, .attentionOutputNorm, .mlpNorm, .mlpOutputNorm: return true
+        default: return false
+        }
+    }
+
+    public var isBias: Bool { self == .queryBias || self == .keyBias || self == .valueBias }
+
+    /// Whether a block of this config has the tensor.
+    public func isPresent(in c: ModelConfig) -> Bool {
+        switch self {
+        case .attentionNorm, .query, .key, .value, .output, .mlpNorm, .gate, .up, .down: return true
+        case .queryBias: return c.block.biases.contains(.query)
+        case .keyBias: return c.block.biases.contains(.key)
+        case .valueBias: return c.block.biases.contains(.value)
+        case .queryNorm, .keyNorm: return c.block.qkNorm
+        case .attentionOutputNorm, .mlpOutputNorm: return c.block.normPlacement == .prePost
+        }
+    }
+
+    /// [rows, cols] for a config (vectors are [1, n]).
+    public func shape(_ c: ModelConfig) -> [Int] {
+        if let p = projection { return p.shape(c) }
+        switch self {
+        case .attentionNorm, .attentionOutputNorm, .mlpNorm, .mlpOutputNorm: return [1, c.hiddenSize]
+        case .queryNorm, .keyNorm: return [1, c.headDim]
+        case .queryBias: return [1, c.queryWidth]
+        case .keyBias, .valueBias: return [1, c.kvWidth]
+        default: fatalError("unreachable: projections handled above")
+        }
+    }
+
+    /// The roles a block of this config holds, in a fixed order.
+    public static func roles(for c: ModelConfig) -> [BlockTensor] { allCases.filter { $0.isPresent(in: c) } }
+
+    /// Readable names for errors ("query norm", "gate").
+    public var description: String {
+        switch self {
+        case .attentionNorm: return "attention norm"
+        case .query: return "query"
+        case .key: return "key"
+        case .value: return "value"
+        case .output: return "output"
+        case .queryBias: return "query bias"
+        case .keyBias: return "key bias"
+        case .valueBias: return "value bias"
+        case .queryNorm: return "query norm"
+        case .keyNorm: return "key norm"
+        case .attentionOutputNorm: return "attention output norm"
+        case .mlpNorm: return "mlp norm"
+        case .gate: return "gate"
+        case .up: return "up"
+        case .down: return "down"
+        case .mlpOutputNorm: return "mlp output norm"
+        }
+    }
+}
+
+public struct BlockWeights: Sendable {
+    /// Every tensor of the block by role.
+    public var tensors: [BlockTensor: Matrix]
+
+    public init(tensors: [BlockTensor: Matrix]) { self.tensors = tensors }
+
+    /// Llama's nine tensors.
+    public init(attentionNorm: [Float], query: Matrix, key: Matrix, value: Matrix, output: Matrix,
+                mlpNorm: [Float], gate: Matrix, up: Matrix, down: Matrix) {
+        tensors = [.attentionNorm: Matrix(rows: 1, cols: attentionNorm.count, values: attentionNorm),
+                   .query: query, .key: key, .value: value, .output: output,
+                   .mlpNorm: Matrix(rows: 1, cols: mlpNorm.count, values: mlpNorm), .gate: gate, .up: up, .down: down]
+    }
+
+    /// A matrix the block must have (the loader checked it against the descriptor).
+    public subscript(role: BlockTensor) -> Matrix {
+        get {
+            guard let m = tensors[role] else { preconditionFailure("block has no \(role) tensor") }
+            return m
+        }
+        set { tensors[role] = newValue }
+    }
+
+    /// A vector (norm weight or bias) as a flat array, or nil when the block has none.
+    public func vector(_ role: BlockTensor) -> [Float]? { tensors[role]?.values }
+
+    public var attentionNorm: [Float] { self[.attentionNorm].values }
+    public var mlpNorm: [Float] { self[.mlpNorm].values }
+
+    /// The weight of one of the seven LoRA-targetable projections.
+    public func weight(of projection: Projection) -> Matrix { self[projection.blockTensor] }
 }
 
 public struct ModelWeights: Sendable {
@@ -54,7 +138,7 @@ public struct ModelWeights: Sendable {
         self.unembedding = unembedding
     }
 
-    /// Checks every shape against the config; `source` names the file.
+    /// Checks every shape, and that each block has exactly the roles its descriptor implies; `source` names the file.
     public func validate(against c: ModelConfig, source: String) throws {
         func check(_ name: String, _ found: [Int], _ expected: [Int]) throws {
             if found != expected { throw ModelError.tensorShape(file: source, name: name, expected: expected, found: found) }
@@ -65,18 +149,20 @@ public struct ModelWeights: Sendable {
         guard layers.count == c.layerCount else {
             throw ModelError.invalidConfig(file: source, field: "layers", reason: "found \(layers.count) blocks, config says \(c.layerCount)")
         }
+        let roles = BlockTensor.roles(for: c)
         for (i, l) in layers.enumerated() {
-            try check("layer \(i) attention norm", [l.attentionNorm.count], [c.hiddenSize])
-            try check("layer \(i) mlp norm", [l.mlpNorm.count], [c.hiddenSize])
-            for p in Projection.allCases {
-                let w = l.weight(of: p)
-                try check("layer \(i) \(p.huggingFaceName)", [w.rows, w.cols], p.shape(c))
+            for role in roles {
+                guard let m = l.tensors[role] else { throw ModelError.missingTensor(file: source, name: "layer \(i) \(role)") }
+                try check("layer \(i) \(role)", [m.rows, m.cols], role.shape(c))
+            }
+            if let extra = l.tensors.keys.first(where: { !roles.contains($0) }) {
+                throw ModelError.invalidConfig(file: source, field: "layer \(i)", reason: "has a \(extra) tensor that a \(c.architecture.displayName) block does not use")
             }
         }
     }
 }
 
-/// The seven linear projections of a Llama block, named as Hugging Face and PEFT name them.
+/// The seven linear projections of a block, named as Hugging Face and PEFT name them.
 public enum Projection: String, CaseIterable, Sendable, Codable {
     case query = "q_proj", key = "k_proj", value = "v_proj", output = "o_proj"
     case gate = "gate_proj", up = "up_proj", down = "down_proj"
@@ -87,6 +173,17 @@ public enum Projection: String, CaseIterable, Sendable, Codable {
         switch self {
         case .query, .key, .value, .output: return "self_attn"
         case .gate, .up, .down: return "mlp"
+        }
+    }
+    public var blockTensor: BlockTensor {
+        switch self {
+        case .query: return .query
+        case .key: return .key
+        case .value: return .value
+        case .output: return .output
+        case .gate: return .gate
+        case .up: return .up
+        case .down: return .down
         }
     }
     /// [out, in] for a config.

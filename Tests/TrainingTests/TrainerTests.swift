@@ -63,7 +63,7 @@ import Training
 
     @Test func nonFiniteLossStopsAndKeepsTheLastGoodAdapters() throws {
         var broken = model
-        broken.weights.layers[1].up.values[0] = .nan
+        broken.weights.layers[1][.up].values[0] = .nan
         let out = folder()
         let settings = LoRASettings(rank: 2, alpha: 4)
         let trainer = LoRATrainer(model: broken, settings: settings, options: TrainingOptions(steps: 3, batchSize: 2, seed: 1), outputFolder: out)

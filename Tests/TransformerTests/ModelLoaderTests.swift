@@ -40,21 +40,27 @@ enum TinyModelFiles {
         return (tokens, merges, special)
     }
 
-    /// A GGUF file of `model` in llama.cpp's conventions: ggml dims fastest-first, Q/K rows permuted.
+    /// A GGUF file of `model` in llama.cpp's conventions for its architecture: `<arch>.*` keys, ggml dims
+    /// fastest-first, Q/K rows permuted for the archs llama.cpp permutes, norms (Gemma's already `1 + w`) as F32.
     static func writeGGUF(_ model: TransformerModel, to url: URL, halfPrecision: Bool = false) throws {
         let c = model.config
+        let names = TensorNames(c.architecture)
+        let arch = c.architecture.ggufName ?? "llama"
         let vocab = try vocabulary()
         var w = GGUFWriter()
-        w.set("general.architecture", .string("llama"))
+        w.set("general.architecture", .string(arch))
         w.set("general.name", .string("tiny-test"))
-        w.set("llama.block_count", .uint32(UInt32(c.layerCount)))
-        w.set("llama.embedding_length", .uint32(UInt32(c.hiddenSize)))
-        w.set("llama.feed_forward_length", .uint32(UInt32(c.intermediateSize)))
-        w.set("llama.attention.head_count", .uint32(UInt32(c.headCount)))
-        w.set("llama.attention.head_count_kv", .uint32(UInt32(c.kvHeadCount)))
-        w.set("llama.rope.freq_base", .float32(Float(c.ropeTheta)))
-        w.set("llama.attention.layer_norm_rms_epsilon", .float32(c.rmsNormEps))
-        w.set("llama.context_length", .uint32(UInt32(c.contextLength)))
+        w.set("\(arch).block_count", .uint32(UInt32(c.layerCount)))
+        w.set("\(arch).embedding_length", .uint32(UInt32(c.hiddenSize)))
+        w.set("\(arch).feed_forward_length", .uint32(UInt32(c.intermediateSize)))
+        w.set("\(arch).attention.head_count", .uint32(UInt32(c.headCount)))
+        w.set("\(arch).attention.head_count_kv", .uint32(UInt32(c.kvHeadCount)))
+        w.set("\(arch).attention.key_length", .uint32(UInt32(c.headDim)))
+        w.set("\(arch).attention.value_length", .uint32(UInt32(c.headDim)))
+        w.set("\(arch).rope.freq_base", .float32(Float(c.ropeTheta)))
+        w.set("\(arch).attention.layer_norm_rms_epsilon", .float32(c.rmsNormEps))
+        w.set("\(arch).context_length", .uint32(UInt32(c.contextLength)))
+        if let window = c.slidingWindow { w.set("\(arch).attention.sliding_window", .uint32(UInt32(window))) }
         w.set("tokenizer.ggml.model", .string("gpt2"))
         w.set("tokenizer.ggml.pre", .string("smollm"))
         w.set("tokenizer.ggml.tokens", .array(vocab.tokens.map { .string($0) }))
@@ -64,42 +70,62 @@ enum TinyModelFiles {
         w.set("tokenizer.ggml.bos_token_id", .uint32(0))
 
         func add(_ t: ModelTensor, _ m: Matrix) {
-            if halfPrecision {
+            if m.rows == 1 {
+                // Vectors (norms, biases) stay F32, as llama.cpp writes them.
+                w.addFloat32Tensor(name: names.gguf(t), shape: [m.cols], values: m.values)
+            } else if halfPrecision {
                 var bytes = Data(capacity: m.values.count * 2)
                 for v in m.values { withUnsafeBytes(of: HalfFloat.fromFloat(v).littleEndian) { bytes.append(contentsOf: $0) } }
-                w.addTensor(name: t.ggufName, dimensions: [m.cols, m.rows], type: .f16, bytes: bytes)
+                w.addTensor(name: names.gguf(t), dimensions: [m.cols, m.rows], type: .f16, bytes: bytes)
             } else {
-                w.addFloat32Tensor(name: t.ggufName, shape: [m.rows, m.cols], values: m.values)
+                w.addFloat32Tensor(name: names.gguf(t), shape: [m.rows, m.cols], values: m.values)
             }
         }
-        // Norms stay F32, as llama.cpp writes them.
-        func addVector(_ t: ModelTensor, _ v: [Float]) { w.addFloat32Tensor(name: t.ggufName, shape: [v.count], values: v) }
         add(.embedding, model.weights.embedding)
         if !c.tiedEmbeddings { add(.unembedding, model.weights.unembedding) }
-        addVector(.finalNorm, model.weights.finalNorm)
+        add(.finalNorm, Matrix(rows: 1, cols: c.hiddenSize, values: model.weights.finalNorm))
         for (i, l) in model.weights.layers.enumerated() {
-            addVector(.attentionNorm(layer: i), l.attentionNorm)
-            addVector(.mlpNorm(layer: i), l.mlpNorm)
-            for p in Projection.allCases {
-                var m = l.weight(of: p)
-                if p == .query { m = QKPermutation.toLlamaCpp(m, heads: c.headCount) }
-                if p == .key { m = QKPermutation.toLlamaCpp(m, heads: c.kvHeadCount) }
-                add(.projection(layer: i, p), m)
+            for role in BlockTensor.roles(for: c) {
+                var m = l[role]
+                if names.ggufPermutesQK && role == .query { m = QKPermutation.toLlamaCpp(m, heads: c.headCount) }
+                if names.ggufPermutesQK && role == .key { m = QKPermutation.toLlamaCpp(m, heads: c.kvHeadCount) }
+                add(.block(layer: i, role), m)
             }
         }
         try w.write(to: url)
     }
 
-    /// A Hugging Face folder of `model`: config.json, model.safetensors (or two shards) and tokenizer.json.
-    static func writeHuggingFaceFolder(_ model: TransformerModel, to folder: URL, sharded: Bool = false, ropeScaling: Bool = false) throws {
-        let c = model.config
+    /// config.json as transformers 5 writes it for the model's family (rope_parameters, layer_types).
+    static func configJSON(_ c: ModelConfig) -> [String: Any] {
         var config: [String: Any] = [
-            "architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": c.vocabularySize, "hidden_size": c.hiddenSize,
+            "architectures": [c.architecture.huggingFaceClass], "model_type": c.architecture.huggingFaceModelTypes[0],
+            "vocab_size": c.vocabularySize, "hidden_size": c.hiddenSize,
             "intermediate_size": c.intermediateSize, "num_hidden_layers": c.layerCount, "num_attention_heads": c.headCount,
             "num_key_value_heads": c.kvHeadCount, "head_dim": c.headDim, "rms_norm_eps": Double(c.rmsNormEps), "rope_theta": c.ropeTheta,
             "tie_word_embeddings": c.tiedEmbeddings, "max_position_embeddings": c.contextLength, "bos_token_id": 0, "eos_token_id": 0,
             "torch_dtype": "float32",
         ]
+        if c.layerKinds.contains(.sliding) {
+            config["layer_types"] = c.layerKinds.map(\.rawValue)
+            config["sliding_window"] = c.slidingWindow
+        }
+        if c.architecture == .qwen2 { config["attention_bias"] = true }
+        if c.architecture == .gemma3 {
+            config["hidden_activation"] = "gelu_pytorch_tanh"
+            config["rope_parameters"] = ["full_attention": ["rope_type": "default", "rope_theta": c.ropeTheta],
+                                         "sliding_attention": ["rope_type": "default", "rope_theta": c.localRopeTheta ?? c.ropeTheta]]
+            config.removeValue(forKey: "rope_theta")
+            if let s = c.attentionScale { config["query_pre_attn_scalar"] = Double(1 / (s * s)) }
+            if let cap = c.finalLogitSoftcap { config["final_logit_softcapping"] = Double(cap) }
+        }
+        return config
+    }
+
+    /// A Hugging Face folder of `model`: config.json, model.safetensors (or two shards) and tokenizer.json.
+    static func writeHuggingFaceFolder(_ model: TransformerModel, to folder: URL, sharded: Bool = false, ropeScaling: Bool = false) throws {
+        let c = model.config
+        let names = TensorNames(c.architecture)
+        var config = configJSON(c)
         if ropeScaling, let s = c.ropeScaling {
             config["rope_scaling"] = ["rope_type": "llama3", "factor": s.factor, "low_freq_factor": s.lowFrequencyFactor,
                                       "high_freq_factor": s.highFrequencyFactor, "original_max_position_embeddings": Int(s.originalMaxPositions)]
@@ -108,14 +134,16 @@ enum TinyModelFiles {
         try FileManager.default.copyItem(at: tokenizerJSON, to: folder.appendingPathComponent("tokenizer.json"))
 
         var tensors: [(String, [Int], [Float])] = []
-        func add(_ t: ModelTensor, _ shape: [Int], _ v: [Float]) { tensors.append((t.huggingFaceName!, shape, v)) }
-        add(.embedding, [c.vocabularySize, c.hiddenSize], model.weights.embedding.values)
-        if !c.tiedEmbeddings { add(.unembedding, [c.vocabularySize, c.hiddenSize], model.weights.unembedding.values) }
-        add(.finalNorm, [c.hiddenSize], model.weights.finalNorm)
+        // Safetensors norms are stored without the family's offset (Gemma: w where the kernel multiplies by 1 + w).
+        func add(_ t: ModelTensor, _ m: Matrix, isNorm: Bool = false) {
+            let values = isNorm ? m.values.map { $0 - names.safetensorsNormOffset } : m.values
+            tensors.append((names.huggingFace(t)!, m.rows == 1 ? [m.cols] : [m.rows, m.cols], values))
+        }
+        add(.embedding, model.weights.embedding)
+        if !c.tiedEmbeddings { add(.unembedding, model.weights.unembedding) }
+        add(.finalNorm, Matrix(rows: 1, cols: c.hiddenSize, values: model.weights.finalNorm), isNorm: true)
         for (i, l) in model.weights.layers.enumerated() {
-            add(.attentionNorm(layer: i), [c.hiddenSize], l.attentionNorm)
-            add(.mlpNorm(layer: i), [c.hiddenSize], l.mlpNorm)
-            for p in Projection.allCases { let m = l.weight(of: p); add(.projection(layer: i, p), [m.rows, m.cols], m.values) }
+            for role in BlockTensor.roles(for: c) { add(.block(layer: i, role), l[role], isNorm: role.isNorm) }
         }
         if !sharded {
             var writer = SafetensorsWriter()
@@ -157,8 +185,8 @@ enum TinyModelFiles {
         #expect(loaded.format == .gguf)
         #expect(loaded.architecture == "llama")
         // Exactly the stored weights, Q/K back in Hugging Face order.
-        #expect(loaded.model.weights.layers[1].query == model.weights.layers[1].query)
-        #expect(loaded.model.weights.layers[2].key == model.weights.layers[2].key)
+        #expect(loaded.model.weights.layers[1][.query] == model.weights.layers[1][.query])
+        #expect(loaded.model.weights.layers[2][.key] == model.weights.layers[2][.key])
         #expect(try maxDifference(loaded.model, model) == 0)
     }
 
@@ -171,7 +199,7 @@ enum TinyModelFiles {
         let loaded = try ModelLoader.load(file.path)
         #expect(loaded.tensorTypes["blk.0.attn_q.weight"] == "F16")
         // Half precision keeps 11 significant bits: weights within 2^-11 relative, logits close.
-        let w = loaded.model.weights.layers[0].up.values, w0 = model.weights.layers[0].up.values
+        let w = loaded.model.weights.layers[0][.up].values, w0 = model.weights.layers[0][.up].values
         for i in 0..<w.count { #expect(abs(w[i] - w0[i]) <= abs(w0[i]) * 0.0005 + 1e-7) }
         #expect(try maxDifference(loaded.model, model) < 2e-3)
     }

@@ -1,0 +1,91 @@
+// The one table per architecture that maps a parameter to its name in Hugging Face checkpoints, GGUF
+// files and PEFT adapters (habit 17), with the two per-format conversions that go with the names:
+// llama.cpp's Q/K row permutation and Gemma's `1 + w` norm weights. Nothing else spells a tensor name.
+
+/// A parameter of the whole model.
+public enum ModelTensor: Sendable, Hashable, CustomStringConvertible {
+    case embedding, finalNorm, unembedding
+    /// llama.cpp's per-frequency RoPE divisors (Llama 3 scaling); GGUF only.
+    case ropeFrequencies
+    case block(layer: Int, BlockTensor)
+
+    public static func projection(layer: Int, _ p: Projection) -> ModelTensor { .block(layer: layer, p.blockTensor) }
+    public static func attentionNorm(layer: Int) -> ModelTensor { .block(layer: layer, .attentionNorm) }
+    public static func mlpNorm(layer: Int) -> ModelTensor { .block(layer: layer, .mlpNorm) }
+
+    public var description: String {
+        switch self {
+        case .embedding: return "embedding"
+        case .finalNorm: return "final norm"
+        case .unembedding: return "unembedding"
+        case .ropeFrequencies: return "rope frequencies"
+        case let .block(i, role): return "layer \(i) \(role)"
+        }
+    }
+}
+
+public struct TensorNames: Sendable {
+    public let architecture: Architecture
+    /// Block tensor → (Hugging Face suffix after `model.layers.{i}.`, GGUF suffix after `blk.{i}.`).
+    let blockNames: [BlockTensor: (huggingFace: String, gguf: String)]
+    /// llama.cpp's converter permutes Q/K rows for the archs it runs with interleaved RoPE (LLAMA_ROPE_TYPE_NORM);
+    /// the NeoX-style archs (Qwen, Gemma) keep Hugging Face's order.
+    public let ggufPermutesQK: Bool
+    /// Added to every norm weight read from safetensors (Gemma's RMSNorm multiplies by 1 + w; llama.cpp's
+    /// converter stores 1 + w in the GGUF already, so GGUF norms are read as they are).
+    public let safetensorsNormOffset: Float
+
+    public init(_ architecture: Architecture) {
+        self.architecture = architecture
+        var names: [BlockTensor: (String, String)] = [
+            .attentionNorm: ("input_layernorm.weight", "attn_norm.weight"),
+            .query: ("self_attn.q_proj.weight", "attn_q.weight"),
+            .key: ("self_attn.k_proj.weight", "attn_k.weight"),
+            .value: ("self_attn.v_proj.weight", "attn_v.weight"),
+            .output: ("self_attn.o_proj.weight", "attn_output.weight"),
+            .queryBias: ("self_attn.q_proj.bias", "attn_q.bias"),
+            .keyBias: ("self_attn.k_proj.bias", "attn_k.bias"),
+            .valueBias: ("self_attn.v_proj.bias", "attn_v.bias"),
+            .queryNorm: ("self_attn.q_norm.weight", "attn_q_norm.weight"),
+            .keyNorm: ("self_attn.k_norm.weight", "attn_k_norm.weight"),
+            .mlpNorm: ("post_attention_layernorm.weight", "ffn_norm.weight"),
+            .gate: ("mlp.gate_proj.weight", "ffn_gate.weight"),
+            .up: ("mlp.up_proj.weight", "ffn_up.weight"),
+            .down: ("mlp.down_proj.weight", "ffn_down.weight"),
+        ]
+        if architecture == .gemma3 {
+            // Gemma's post_attention_layernorm follows the attention; its MLP norm is pre_feedforward_layernorm.
+            names[.attentionOutputNorm] = ("post_attention_layernorm.weight", "post_attention_norm.weight")
+            names[.mlpNorm] = ("pre_feedforward_layernorm.weight", "ffn_norm.weight")
+            names[.mlpOutputNorm] = ("post_feedforward_layernorm.weight", "post_ffw_norm.weight")
+        }
+        blockNames = names
+        ggufPermutesQK = architecture == .llama || architecture == .mistral
+        safetensorsNormOffset = architecture == .gemma3 ? 1 : 0
+    }
+
+    public func huggingFace(_ t: ModelTensor) -> String? {
+        switch t {
+        case .embedding: return "model.embed_tokens.weight"
+        case .finalNorm: return "model.norm.weight"
+        case .unembedding: return "lm_head.weight"
+        case .ropeFrequencies: return nil
+        case let .block(i, role): return blockNames[role].map { "model.layers.\(i).\($0.huggingFace)" }
+        }
+    }
+
+    public func gguf(_ t: ModelTensor) -> String {
+        switch t {
+        case .embedding: return "token_embd.weight"
+        case .finalNorm: return "output_norm.weight"
+        case .unembedding: return "output.weight"
+        case .ropeFrequencies: return "rope_freqs.weight"
+        case let .block(i, role): return "blk.\(i).\(blockNames[role]?.gguf ?? "?")"
+        }
+    }
+
+    /// PEFT's module path of a projection (keys `base_model.model.<path>.lora_A.weight`).
+    public func peftModule(layer: Int, _ p: Projection) -> String {
+        "model.layers.\(layer).\(p.huggingFaceModule).\(p.huggingFaceName)"
+    }
+}
