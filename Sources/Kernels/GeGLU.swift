@@ -76,9 +76,19 @@ enum LaneLoop {
     }
 }
 
-extension GeGLU {
+/// The matrix-level forward and backward every gated activation shares (SwiGLU, GeGLU).
+public protocol GatedActivationKernel {
+    static func forward(gate: UnsafePointer<Float>, up: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>, count: Int)
+    static func backward(dh: UnsafePointer<Float>, gate: UnsafePointer<Float>, up: UnsafePointer<Float>,
+                         dGate: UnsafeMutablePointer<Float>, dUp: UnsafeMutablePointer<Float>, count: Int)
+}
+
+extension GeGLU: GatedActivationKernel {}
+
+extension GatedActivationKernel {
+    /// h = act(gate) ⊙ up; all three shaped alike ([N, F]).
     public static func forward(gate: Matrix, up: Matrix, into h: inout Matrix) {
-        precondition(gate.count == up.count && h.count == gate.count, "GeGLU: shape mismatch")
+        precondition(gate.count == up.count && h.count == gate.count, "\(Self.self): shape mismatch")
         gate.values.withUnsafeBufferPointer { gp in
             up.values.withUnsafeBufferPointer { up in
                 h.values.withUnsafeMutableBufferPointer { hp in forward(gate: gp.baseAddress!, up: up.baseAddress!, hp.baseAddress!, count: gate.count) }
@@ -88,7 +98,7 @@ extension GeGLU {
 
     public static func backward(dh: Matrix, gate: Matrix, up: Matrix, dGate: inout Matrix, dUp: inout Matrix) {
         precondition(dh.count == gate.count && gate.count == up.count && dGate.count == gate.count && dUp.count == gate.count,
-                     "GeGLU: shape mismatch")
+                     "\(Self.self): shape mismatch")
         dh.values.withUnsafeBufferPointer { dhp in
             gate.values.withUnsafeBufferPointer { gp in
                 up.values.withUnsafeBufferPointer { upp in

@@ -54,30 +54,4 @@ public enum SwiGLU {
     }
 }
 
-extension SwiGLU {
-    public static func forward(gate: Matrix, up: Matrix, into h: inout Matrix) {
-        precondition(gate.count == up.count && h.count == gate.count, "SwiGLU: shape mismatch")
-        gate.values.withUnsafeBufferPointer { gp in
-            up.values.withUnsafeBufferPointer { up in
-                h.values.withUnsafeMutableBufferPointer { hp in forward(gate: gp.baseAddress!, up: up.baseAddress!, hp.baseAddress!, count: gate.count) }
-            }
-        }
-    }
-
-    public static func backward(dh: Matrix, gate: Matrix, up: Matrix, dGate: inout Matrix, dUp: inout Matrix) {
-        precondition(dh.count == gate.count && gate.count == up.count && dGate.count == gate.count && dUp.count == gate.count,
-                     "SwiGLU: shape mismatch")
-        dh.values.withUnsafeBufferPointer { dhp in
-            gate.values.withUnsafeBufferPointer { gp in
-                up.values.withUnsafeBufferPointer { upp in
-                    dGate.values.withUnsafeMutableBufferPointer { dgp in
-                        dUp.values.withUnsafeMutableBufferPointer { dup in
-                            backward(dh: dhp.baseAddress!, gate: gp.baseAddress!, up: upp.baseAddress!,
-                                     dGate: dgp.baseAddress!, dUp: dup.baseAddress!, count: gate.count)
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
+extension SwiGLU: GatedActivationKernel {}

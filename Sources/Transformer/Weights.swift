@@ -19,18 +19,7 @@ public enum BlockTensor: Hashable, Sendable, CaseIterable, CustomStringConvertib
     case mlpOutputNorm
 
     /// The projection this is the weight of, if any.
-    public var projection: Projection? {
-        switch self {
-        case .query: return .query
-        case .key: return .key
-        case .value: return .value
-        case .output: return .output
-        case .gate: return .gate
-        case .up: return .up
-        case .down: return .down
-        default: return nil
-        }
-    }
+    public var projection: Projection? { Projection.allCases.first { $0.blockTensor == self } }
 
     public var isNorm: Bool {
         switch self {
