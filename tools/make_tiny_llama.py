@@ -95,17 +95,21 @@ def classic_config(folder, scaled):
     return config
 
 
-def save_folder(model, name, data, specials, scaled):
-    folder = os.path.join(FIXTURES, name)
+def save_model_folder(model, folder, data, specials):
+    """config.json as transformers writes it, model.safetensors and the tiny tokenizer's files."""
     os.makedirs(folder, exist_ok=True)
     model.save_pretrained(folder, safe_serialization=True)
     gen = os.path.join(folder, "generation_config.json")
     if os.path.exists(gen):
         os.remove(gen)  # not needed to load the model; one file less to explain
-    config = classic_config(folder, scaled)
     write_tokenizer(folder, data, specials)
     PreTrainedTokenizerFast.from_pretrained(folder)  # must load as a Hugging Face tokenizer
-    return folder, config
+
+
+def save_folder(model, name, data, specials, scaled):
+    folder = os.path.join(FIXTURES, name)
+    save_model_folder(model, folder, data, specials)
+    return folder, classic_config(folder, scaled)
 
 
 # --- GGUF -----------------------------------------------------------------------------------
