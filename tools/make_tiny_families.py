@@ -38,7 +38,8 @@ back from the written files. Into Tests/TransformerTests/Fixtures/families/:
                 "config": {the values the forward uses}, "layer_types": [...], "layers": ["embed", "L0", ...],
                 "prompts": [{"ids", "text", "last_logprobs": [V], "hidden_l2": [[T floats] per layer entry],
                              "final_normed_l2": [T], "greedy_ids": [8 ids]}],
-                "gguf_reading": {how transformers reads the GGUF back, and what it gives}}]}
+                "gguf_reading": {how transformers reads the GGUF back, and what it gives},
+                "checks": {measured facts, e.g. that attn_logit_softcapping changes nothing in Gemma 3}}]}
   last_logprobs = log_softmax of the last position's logits (natural log, full vocabulary, after
   final_logit_softcapping when the config has it). hidden_l2[k][t] is the L2 norm of the residual stream at
   position t: "embed" is the embedding output (after Gemma's sqrt(D) scale), "Lk" the output of block k
@@ -424,6 +425,13 @@ def main():
             print(f"{name}_v4 (transformers-4 config.json) vs v5: max |logprob diff| {diff:.1e}")
             assert diff == 0.0, diff
             folders.append(os.path.relpath(v4, OUT))
+        checks = {}
+        if name == "tiny_gemma3":
+            # Gemma 3 has no attention soft-cap: transformers keeps the config value but never applies it.
+            capped = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, attn_implementation="eager",
+                                                          attn_logit_softcapping=0.5).eval()
+            checks["logprob_change_with_attn_logit_softcapping_0.5"] = worst(last_logprobs(capped, prompts), raw)
+            assert checks["logprob_change_with_attn_logit_softcapping_0.5"] == 0.0
         file = name + ".gguf"
         display = {"tiny_mistral": "Tiny Mistral"}.get(name, name.replace("_", " "))
         write_gguf(os.path.join(OUT, file), loaded, family, v5, tok, data, display)
@@ -440,7 +448,7 @@ def main():
             "config": effective_config(cfg, family),
             "layer_types": getattr(cfg, "layer_types", None) or ["full_attention"] * cfg.num_hidden_layers,
             "layers": ["embed"] + [f"L{k}" for k in range(cfg.num_hidden_layers)],
-            "prompts": entries, "gguf_reading": reading,
+            "prompts": entries, "gguf_reading": reading, "checks": checks,
         })
 
     write_json(os.path.join(OUT, "tiny_families_reference.json"), {
