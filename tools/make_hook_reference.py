@@ -43,8 +43,9 @@ TEXT_A = "7 * 8 = 56 and 3 + 4 = 7"
 TEXT_B = "9 * 6 = 54 and 2 + 5 = 7"
 MODELS = [
     # name, folder, patches [(layer, position)], steering [(layer, seed, norm)], head ablation [(layer, head)].
-    # For Gemma, position 4 is 14 tokens before the last, outside the window of 8: only the global block 5
-    # carries it to the last position; position 15 is inside the window.
+    # For Gemma, position 4 is 14 tokens before the last, outside the window of 8: the patch reaches the last
+    # position only through later blocks (windows chained across blocks, and the global block 5); position 15
+    # is inside the window.
     ("tiny_llama_hf", "tiny_llama_hf", [(0, 4), (1, 18), (0, 15)], [(0, 11, 3.0)], [(1, 2), (0, 0)]),
     ("tiny_gemma3", "families/tiny_gemma3", [(1, 4), (5, 18), (3, 15)], [(2, 12, 4.0)], [(5, 1), (0, 0)]),
 ]
