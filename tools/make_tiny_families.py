@@ -72,7 +72,7 @@ gguf-py/gguf/{constants,tensor_mapping}.py, src/llama-model.cpp, src/models/gemm
   attention.sliding_window (unless sliding_window_pattern == 1), final_logit_softcapping (only if set);
   it asserts attn_logit_softcapping is None. It writes NO query_pre_attn_scalar, NO layer pattern, no
   embedding scale. llama.cpp itself hard-codes for gemma3: swa pattern 6 (layer il is full iff il % 6 == 5),
-  local rope base 1e4 (whatever the file says), attention scale 1/sqrt(key_length) except the 62-layer 27B
+  local rope base 1e4 (set after the keys are read, in the sources read), attention scale 1/sqrt(key_length) except the 62-layer 27B
   (1/sqrt(n_embd/n_head) = 168^-0.5), embedding scale sqrtf(n_embd) in float32.
 - How transformers 5.24 reads these GGUFs back (integrations/ggml.py, modeling_gguf_pytorch_utils.py): it
   un-permutes llama Q/K, subtracts 1 from gemma norms, maps rope.freq_base -> rope_theta, key_length ->
