@@ -36,7 +36,7 @@ import torch
 import transformers
 
 from reference_model import (DEFAULT_MODEL, DIGITS, ROOT, encode, final_summary, load_model, load_tokenizer,
-                             rounded, write_json)
+                             rounded, run_with_residuals, write_json)
 
 LLAMA_OUT = os.path.join(ROOT, "Tests", "TransformerTests", "Fixtures", "smollm2_reference.json")
 LENS_OUT = os.path.join(ROOT, "Tests", "IntrospectionTests", "Fixtures", "lens_reference.json")
@@ -79,31 +79,6 @@ def fixed_ids(tokenizer, vocab_size):
         ids += [encode(tokenizer, word)[0], encode(tokenizer, " " + word)[0]]
     ids += [100, 1000, 5000, 12345, 20000, 30000, 40000, vocab_size - 1]
     return sorted(set(ids))
-
-
-@torch.no_grad()
-def run_with_residuals(model, ids):
-    """One forward pass; returns logits [T, V] and the residual stream [embed, L0..L{n-1}] as [T, D]
-    each (pre-norm, from hooks on every block), plus transformers' own hidden_states for a check."""
-    captured = []
-
-    def hook(_module, _inputs, output):
-        captured.append((output[0] if isinstance(output, tuple) else output)[0].clone())
-
-    handles = [layer.register_forward_hook(hook) for layer in model.model.layers]
-    try:
-        out = model(torch.tensor([ids]), output_hidden_states=True, use_cache=False)
-    finally:
-        for h in handles:
-            h.remove()
-    hidden = [h[0] for h in out.hidden_states]
-    n = len(model.model.layers)
-    assert len(captured) == n and len(hidden) == n + 1
-    # transformers' hidden_states: [embed, L0, ..., L{n-2}, FinalNorm(L{n-1})]: check that reading.
-    for k in range(n - 1):
-        assert torch.equal(hidden[k + 1], captured[k]), k
-    assert torch.allclose(hidden[n], model.model.norm(captured[n - 1]), atol=1e-5)
-    return out.logits[0], [hidden[0]] + captured, hidden[n]
 
 
 def lens_logprobs(model, residual):

@@ -30,7 +30,7 @@ import gguf
 import numpy as np
 import torch
 import transformers
-from transformers import AutoModelForCausalLM, ModelConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from reference_model import ROOT, rounded, write_json
 from tokenizer_reference import train_tiny
@@ -67,7 +67,7 @@ def write_tokenizer(folder, data, specials):
 def random_model(vocab, scaled, seed):
     """Weights large enough that the logits differ clearly from position to position (the default
     init of std 0.02 gives nearly uniform outputs, which would hide mistakes)."""
-    config = ModelConfig(vocab_size=vocab, rope_theta=10000.0, tie_word_embeddings=not scaled,
+    config = LlamaConfig(vocab_size=vocab, rope_theta=10000.0, tie_word_embeddings=not scaled,
                          rope_scaling=dict(LLAMA3_SCALING) if scaled else None, **SHAPES)
     model = LlamaForCausalLM(config).float().eval()
     g = torch.Generator().manual_seed(seed)
@@ -95,17 +95,21 @@ def classic_config(folder, scaled):
     return config
 
 
-def save_folder(model, name, data, specials, scaled):
-    folder = os.path.join(FIXTURES, name)
+def save_model_folder(model, folder, data, specials):
+    """config.json as transformers writes it, model.safetensors and the tiny tokenizer's files."""
     os.makedirs(folder, exist_ok=True)
     model.save_pretrained(folder, safe_serialization=True)
     gen = os.path.join(folder, "generation_config.json")
     if os.path.exists(gen):
         os.remove(gen)  # not needed to load the model; one file less to explain
-    config = classic_config(folder, scaled)
     write_tokenizer(folder, data, specials)
     PreTrainedTokenizerFast.from_pretrained(folder)  # must load as a Hugging Face tokenizer
-    return folder, config
+
+
+def save_folder(model, name, data, specials, scaled):
+    folder = os.path.join(FIXTURES, name)
+    save_model_folder(model, folder, data, specials)
+    return folder, classic_config(folder, scaled)
 
 
 # --- GGUF -----------------------------------------------------------------------------------
@@ -159,7 +163,21 @@ def write_gguf(path, model, tok, data, f16):
     w.add_layer_norm_rms_eps(cfg.rms_norm_eps)
     w.add_vocab_size(cfg.vocab_size)
     w.add_file_type(gguf.LlamaFileType.MOSTLY_F16 if f16 else gguf.LlamaFileType.ALL_F32)
+    add_tiny_vocab(w, tok, data, cfg.bos_token_id, cfg.eos_token_id)
 
+    for name, array in gguf_tensors(model):
+        # As llama.cpp's converter does: 1-D tensors (the norms) stay F32 in an F16 file.
+        w.add_tensor(name, array.astype(np.float16) if f16 and array.ndim == 2 else array)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    print(f"wrote {os.path.relpath(path, ROOT)} ({os.path.getsize(path)} bytes)")
+
+
+def add_tiny_vocab(w, tok, data, bos, eos):
+    """The tiny tokenizer as tokenizer.ggml.* keys (gpt2 model, SmolLM2's `smollm` split rule, no BOS);
+    make_tiny_families.py writes the same vocabulary into its GGUF files."""
     vocab = tok.get_vocab(with_added_tokens=True)
     tokens = [None] * len(vocab)
     for t, i in vocab.items():
@@ -172,18 +190,9 @@ def write_gguf(path, model, tok, data, f16):
     w.add_token_list(tokens)
     w.add_token_types(types)
     w.add_token_merges([" ".join(m) if isinstance(m, list) else m for m in data["model"]["merges"]])
-    w.add_bos_token_id(cfg.bos_token_id)
-    w.add_eos_token_id(cfg.eos_token_id)
+    w.add_bos_token_id(bos)
+    w.add_eos_token_id(eos)
     w.add_add_bos_token(False)
-
-    for name, array in gguf_tensors(model):
-        # As llama.cpp's converter does: 1-D tensors (the norms) stay F32 in an F16 file.
-        w.add_tensor(name, array.astype(np.float16) if f16 and array.ndim == 2 else array)
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
-    print(f"wrote {os.path.relpath(path, ROOT)} ({os.path.getsize(path)} bytes)")
 
 
 # --- references -----------------------------------------------------------------------------

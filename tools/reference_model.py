@@ -61,3 +61,33 @@ def final_summary(last_logits, fixed_ids, top=20):
         f"top{top}": [[int(i), float(f"{float(v):.{DIGITS}g}")] for v, i in zip(best.values, best.indices)],
         "fixed_logits": rounded(last_logits[fixed_ids], DIGITS),
     }
+
+
+def block_output(output):
+    """A decoder layer's hidden states, whether the layer returns a tuple (transformers 4) or a tensor (5)."""
+    return output[0] if isinstance(output, tuple) else output
+
+
+@torch.no_grad()
+def run_with_residuals(model, ids):
+    """One forward pass; returns logits [T, V] and the residual stream [embed, L0..L{n-1}] as [T, D]
+    each (pre-norm, from hooks on every block), plus transformers' own hidden_states for a check."""
+    captured = []
+
+    def hook(_module, _inputs, output):
+        captured.append(block_output(output)[0].clone())
+
+    handles = [layer.register_forward_hook(hook) for layer in model.model.layers]
+    try:
+        out = model(torch.tensor([ids]), output_hidden_states=True, use_cache=False)
+    finally:
+        for h in handles:
+            h.remove()
+    hidden = [h[0] for h in out.hidden_states]
+    n = len(model.model.layers)
+    assert len(captured) == n and len(hidden) == n + 1
+    # transformers' hidden_states: [embed, L0, ..., L{n-2}, FinalNorm(L{n-1})]: check that reading.
+    for k in range(n - 1):
+        assert torch.equal(hidden[k + 1], captured[k]), k
+    assert torch.allclose(hidden[n], model.model.norm(captured[n - 1]), atol=1e-5)
+    return out.logits[0], [hidden[0]] + captured, hidden[n]
