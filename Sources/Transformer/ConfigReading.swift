@@ -140,17 +140,26 @@ extension ModelConfig {
         let window = file.int(p + "attention.sliding_window")
         switch arch {
         case .gemma3:
-            // The GGUF carries neither the sliding/global pattern, nor the local RoPE base, nor
-            // query_pre_attn_scalar. Lazarus takes transformers' Gemma 3 defaults for the first two (every
-            // sixth layer global, local base 1e4) and llama.cpp's rule for the scale: 1/√head_dim, except
-            // for the 62-block (27B) model, whose scalar is hidden/heads.
+            // The GGUF carries neither the sliding/global pattern nor query_pre_attn_scalar, and older files
+            // not the local RoPE base. Lazarus takes what transformers and llama.cpp both take: every sixth
+            // layer global, local base 1e4, and the scalar where the two agree (below).
             guard let window, window > 0 else {
                 throw fail(p + "attention.sliding_window", "missing: a Gemma 3 GGUF needs its sliding window (512 in the released models); the file is incomplete")
             }
             config.layerKinds = (0..<layers).map { ($0 + 1) % 6 == 0 ? .global : .sliding }
             config.slidingWindow = window
-            config.localRopeTheta = 10_000
-            let scalar = layers == 62 ? Double(hidden) / Double(heads) : Double(headDim)
+            // Newer converters write the local base; the released 270M file does not.
+            config.localRopeTheta = file.double(p + "rope.freq_base_swa") ?? 10_000
+            // transformers' default scalar is 256 and llama.cpp's is head_dim (hidden/heads for the 62-block 27B):
+            // they agree only at head_dim 256, and the 27B's shape is known. Anything else cannot be read right.
+            let scalar: Double
+            if headDim == 256 {
+                scalar = 256
+            } else if layers == 62 && hidden == 5376 && heads == 32 {
+                scalar = Double(hidden) / Double(heads)
+            } else {
+                throw fail(p + "attention.key_length", "is \(headDim); a Gemma 3 GGUF does not store query_pre_attn_scalar, which is known only for head_dim 256 (and the 27B model) — load this model from its Hugging Face folder, whose config.json gives it")
+            }
             config.attentionScale = Float(1 / scalar.squareRoot())
             config.embeddingScale = Float(Double(hidden).squareRoot())
             config.finalLogitSoftcap = file.double(p + "final_logit_softcapping").map { Float($0) }
