@@ -8,7 +8,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "lazarus", targets: ["LazarusCLI"]),
-        .library(name: "Lazarus", targets: ["Experiments", "Training", "Introspection", "Transformer", "Tokenizer", "ModelFiles", "Kernels"]),
+        .library(name: "Lazarus", targets: ["Experiments", "Training", "Introspection", "Optimization", "Datasets", "Transformer", "Tokenizer", "ModelFiles", "Kernels"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -21,24 +21,31 @@ let package = Package(
         // Its tests check internal stages (byte alphabet, scalar classes, the two merge loops) in release too.
         .target(name: "Tokenizer", swiftSettings: [.unsafeFlags(["-enable-testing"])]),
         .target(name: "Transformer", dependencies: ["Kernels", "ModelFiles", "Tokenizer"]),
-        .target(name: "Introspection", dependencies: ["Transformer", "Tokenizer", "Kernels"]),
-        .target(name: "Training", dependencies: ["Transformer", "Kernels", "ModelFiles", "Tokenizer"]),
-        .target(name: "Experiments", dependencies: ["Training", "Introspection", "Transformer", "Tokenizer", "ModelFiles", "Kernels", "Yams"]),
-        .target(name: "Benchmarks", dependencies: ["Training", "Introspection", "Transformer", "Kernels"]),
+        // Losses and optimisers below both Training and Introspection (LoRA, probes and lenses share them).
+        .target(name: "Optimization", dependencies: ["Kernels"]),
+        // Task data the experiments and the tests draw from (the arithmetic problems).
+        .target(name: "Datasets", dependencies: ["Kernels"]),
+        .target(name: "Introspection", dependencies: ["Transformer", "Optimization", "Tokenizer", "Kernels"]),
+        .target(name: "Training", dependencies: ["Transformer", "Optimization", "Kernels", "ModelFiles", "Tokenizer"]),
+        .target(name: "Experiments", dependencies: ["Training", "Introspection", "Optimization", "Datasets", "Transformer", "Tokenizer", "ModelFiles", "Kernels", "Yams"]),
+        .target(name: "Benchmarks", dependencies: ["Training", "Introspection", "Optimization", "Transformer", "Kernels"]),
         .executableTarget(
             name: "LazarusCLI",
             dependencies: [
-                "Experiments", "Benchmarks", "Training", "Introspection", "Transformer", "Tokenizer", "ModelFiles", "Kernels",
+                "Experiments", "Benchmarks", "Training", "Introspection", "Optimization", "Transformer", "Tokenizer", "ModelFiles", "Kernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+        // What the test targets share: the default model, finite differences, seeded inputs.
+        .target(name: "LazarusTestSupport", dependencies: ["Transformer", "Kernels"], path: "Tests/TestSupport"),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "LazarusTestSupport"]),
+        .testTarget(name: "OptimizationTests", dependencies: ["Optimization", "Kernels", "LazarusTestSupport"]),
         .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "ModelFiles", "Tokenizer", "Kernels"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "IntrospectionTests", dependencies: ["Introspection", "Experiments", "Training", "Transformer", "Tokenizer", "Kernels"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Experiments", "Transformer", "Kernels", "ModelFiles", "Tokenizer"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Training", "Transformer", "Kernels"]),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "LazarusTestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "ModelFiles", "Tokenizer", "Kernels", "LazarusTestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "IntrospectionTests", dependencies: ["Introspection", "Datasets", "Training", "Transformer", "Tokenizer", "Kernels", "LazarusTestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Optimization", "Datasets", "Transformer", "Kernels", "ModelFiles", "Tokenizer", "LazarusTestSupport"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Datasets", "Training", "Transformer", "Kernels"]),
         // Runs the built `lazarus` executable as a child process (kills, signals, error lines).
         .testTarget(name: "LazarusCLITests", dependencies: ["Training", "Transformer", "ModelFiles"]),
     ],

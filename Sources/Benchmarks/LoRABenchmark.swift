@@ -4,6 +4,7 @@
 import Foundation
 import Transformer
 import Training
+import Optimization
 
 public enum LoRABenchmark {
     /// Four chain-of-thought texts cut to 16 tokens each: the batch tools/peer/bench_pytorch.py trains on,

@@ -6,6 +6,7 @@ import Foundation
 import Introspection
 import Transformer
 import Training
+import Datasets
 
 public struct SeedTestPrompt: Codable, Sendable, Equatable {
     public var input: String

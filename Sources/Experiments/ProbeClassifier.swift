@@ -5,6 +5,7 @@ import Foundation
 import Introspection
 import Kernels
 import Transformer
+import Datasets
 
 public struct SeedProbePrompt: Codable, Sendable, Equatable {
     public var input: String

@@ -1,6 +1,7 @@
 // Writing the arithmetic data sets to disk in the layouts the trainer and a reader expect.
 import Foundation
 import ModelFiles
+import Datasets
 
 public enum TaskData {
     /// data/direct/{train,valid}.jsonl and data/cot/{train,valid}.jsonl as `{"text"}` records, plus

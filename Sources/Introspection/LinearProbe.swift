@@ -1,8 +1,9 @@
 // Linear probes: multinomial logistic regression on standardised hidden states with an L2 penalty,
-// trained by mini-batch Adam from a seed (the seed's probe_epochs / probe_lr / probe_batch_size), and the
+// trained by mini-batch Adam (the shared AdamW) from a seed (the seed's probe_epochs / probe_lr / probe_batch_size), and the
 // shuffled-label control that says how much of a probe's accuracy the representation, not the probe, earns.
 import Foundation
 import Kernels
+import Optimization
 
 public struct ProbeOptions: Sendable, Codable, Equatable {
     public var epochs: Int = 100
@@ -76,12 +77,13 @@ public struct LinearProbe: Sendable {
         let x = probe.standardise(features, rows: Array(rows))
         let y = rows.map { labels[$0] }
 
-        // Adam on mean cross-entropy + ½·l2·‖W‖².
-        var mW = Matrix(rows: classes, cols: d), vW = Matrix(rows: classes, cols: d)
-        var mB = [Double](repeating: 0, count: classes), vB = [Double](repeating: 0, count: classes)
+        // Adam (the shared AdamW with no decoupled decay) on mean cross-entropy + ½·l2·‖W‖²; the parameters
+        // are W then b in one flat layout, as the optimiser keeps them.
+        let weightCount = classes * d
+        var parameters = [Float](repeating: 0, count: weightCount + classes)
+        var state = AdamWState(parameterCount: parameters.count)
+        let settings = AdamWSettings(weightDecay: 0)
         var rng = SeededRandom(seed: options.seed)
-        let b1 = 0.9, b2 = 0.999, eps = 1e-8
-        var step = 0
         for _ in 0..<options.epochs {
             let order = rng.permutation(x.rows)
             var start = 0
@@ -91,34 +93,24 @@ public struct LinearProbe: Sendable {
                 let xb = Elementwise.gatherRows(x, batch)
                 var z = Matrix(rows: batch.count, cols: classes)
                 Matmul.linear(xb, probe.weights, into: &z)
-                // z becomes dL/dz = (softmax − onehot) / n.
                 for r in 0..<batch.count {
                     for k in 0..<classes { z.values[r * classes + k] += probe.bias[k] }
                 }
-                Softmax.rows(&z)
-                let inv = 1 / Float(batch.count)
-                var gB = [Double](repeating: 0, count: classes)
-                for r in 0..<batch.count {
-                    z.values[r * classes + y[batch[r]]] -= 1
-                    for k in 0..<classes { z.values[r * classes + k] *= inv; gB[k] += Double(z.values[r * classes + k]) }
-                }
+                // dL/dz = (softmax − onehot) / n.
+                let dz = CrossEntropy.lossAndGradient(logits: z, targets: batch.map { y[$0] }).dLogits
                 var gW = Matrix(rows: classes, cols: d)
-                Matmul.transposedProduct(z, xb, into: &gW)
-                step += 1
-                let c1 = 1 - pow(b1, Double(step)), c2 = 1 - pow(b2, Double(step))
-                let lr = options.learningRate
-                for i in 0..<(classes * d) {
-                    let g = Double(gW.values[i]) + options.l2 * Double(probe.weights.values[i])
-                    let m = b1 * Double(mW.values[i]) + (1 - b1) * g
-                    let v = b2 * Double(vW.values[i]) + (1 - b2) * g * g
-                    mW.values[i] = Float(m); vW.values[i] = Float(v)
-                    probe.weights.values[i] -= Float(lr * (m / c1) / ((v / c2).squareRoot() + eps))
-                }
+                Matmul.transposedProduct(dz, xb, into: &gW)
+                var gradients = gW.values
+                for i in 0..<weightCount { gradients[i] += Float(options.l2) * probe.weights.values[i] }
                 for k in 0..<classes {
-                    mB[k] = b1 * mB[k] + (1 - b1) * gB[k]
-                    vB[k] = b2 * vB[k] + (1 - b2) * gB[k] * gB[k]
-                    probe.bias[k] -= Float(lr * (mB[k] / c1) / ((vB[k] / c2).squareRoot() + eps))
+                    var gb: Float = 0
+                    for r in 0..<batch.count { gb += dz.values[r * classes + k] }
+                    gradients.append(gb)
                 }
+                AdamW.step(parameters: &parameters, gradients: gradients, state: &state,
+                           learningRate: Float(options.learningRate), settings: settings)
+                probe.weights.values = Array(parameters[0..<weightCount])
+                probe.bias = Array(parameters[weightCount...])
             }
         }
         return probe

@@ -6,6 +6,7 @@ import Dispatch
 import Foundation
 import Transformer
 import Training
+import Optimization
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

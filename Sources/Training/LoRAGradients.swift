@@ -3,6 +3,7 @@
 // the tests and the benchmark all call these two functions.
 import Kernels
 import Transformer
+import Optimization
 
 /// A training sequence: tokens, and for each t whether tokens[t] is a target predicted from position t−1.
 public struct TrainingExample: Sendable, Equatable, Codable {

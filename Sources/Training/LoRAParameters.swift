@@ -3,6 +3,7 @@
 // Not the adapters the forward pass reads: `adapters(from:)` builds those from a flat vector.
 import Kernels
 import Transformer
+import Optimization
 
 public struct LoRAParameterLayout: Sendable, Equatable {
     public struct Slot: Sendable, Equatable {

@@ -5,6 +5,7 @@ import Foundation
 import Kernels
 import Transformer
 import ModelFiles
+import Optimization
 
 public final class LoRATrainer {
     public let model: TransformerModel

@@ -6,6 +6,7 @@
 import Foundation
 import Transformer
 import ModelFiles
+import Optimization
 
 struct TrainerState: Codable, Equatable {
     static let currentFormat = 1

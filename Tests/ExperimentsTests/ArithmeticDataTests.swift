@@ -2,6 +2,7 @@
 import Experiments
 import Foundation
 import Testing
+import Datasets
 
 @Suite struct ArithmeticDataTests {
     @Test func sameSeedSameBytesOtherSeedOtherData() throws {

@@ -1,10 +1,11 @@
 // Probes on the default model and arithmetic prompts ("a op b ="): at `embed` the last token is " =" for
 // every prompt, so nothing there tells the operations apart and the probe must sit near chance; inside the
 // network attention has carried the operator to the last position and a probe must find it.
-import Experiments
+import Datasets
 import Introspection
 import Transformer
 import Testing
+import LazarusTestSupport
 
 @Suite struct DefaultModelProbeTests {
     /// 40 distinct held-out problems per operation, in the seed's ranges, as the experiments draw them.

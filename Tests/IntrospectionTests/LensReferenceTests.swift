@@ -6,6 +6,7 @@ import Introspection
 import Kernels
 import Transformer
 import Testing
+import LazarusTestSupport
 
 struct LensReference: Decodable {
     struct Target: Decodable {

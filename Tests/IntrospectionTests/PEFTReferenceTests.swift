@@ -6,6 +6,7 @@ import Kernels
 import Transformer
 import Testing
 import Training
+import LazarusTestSupport
 
 struct PEFTReference: Decodable {
     struct Final: Decodable {

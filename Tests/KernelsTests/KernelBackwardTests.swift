@@ -2,6 +2,7 @@
 import Foundation
 import Testing
 import Kernels
+import LazarusTestSupport
 
 @Suite struct KernelBackwardTests {
     @Test func rmsNormBackward() {

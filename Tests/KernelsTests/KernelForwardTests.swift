@@ -2,6 +2,7 @@
 import Foundation
 import Testing
 import Kernels
+import LazarusTestSupport
 
 @Suite struct MatmulTests {
     @Test func linearMatchesReferenceLoop() {

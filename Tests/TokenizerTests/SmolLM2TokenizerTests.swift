@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+import LazarusTestSupport
 @testable import Tokenizer
 
 private let modelMissing: Comment = "SmolLM2 GGUF not found: set LAZARUS_DEFAULT_MODEL or put \(SmolLM2.fileName) in models/"
@@ -153,17 +154,4 @@ final class FailureCounter: @unchecked Sendable {
     private var value = 0
     func add() { lock.lock(); value += 1; lock.unlock() }
     var count: Int { lock.lock(); defer { lock.unlock() }; return value }
-}
-
-/// A small deterministic generator for test inputs.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

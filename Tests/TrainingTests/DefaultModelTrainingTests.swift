@@ -1,6 +1,6 @@
 // A short LoRA run on the default model with chain-of-thought arithmetic texts must clearly lower the loss,
 // on the training batches and on held-out texts the run never saw.
-import Experiments
+import Datasets
 import Foundation
 import Transformer
 import Testing

@@ -4,7 +4,9 @@
 import Kernels
 import Transformer
 import Testing
+import Optimization
 import Training
+import LazarusTestSupport
 
 @Suite struct GradientTests {
     @Test func crossEntropyBackwardMatchesFiniteDifferences() {

@@ -1,6 +1,7 @@
 // AdamW, clipping and the learning-rate schedule against values worked out by hand.
 import Foundation
 import Testing
+import Optimization
 import Training
 
 @Suite struct OptimiserTests {

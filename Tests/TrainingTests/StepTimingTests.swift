@@ -5,6 +5,7 @@ import Foundation
 import Kernels
 import Transformer
 import Testing
+import Optimization
 import Training
 
 @Suite struct StepTimingTests {

@@ -5,6 +5,7 @@ import Foundation
 import Kernels
 import Transformer
 import Testing
+import LazarusTestSupport
 
 struct SmolLM2Reference: Decodable {
     struct Final: Decodable {
@@ -41,11 +42,6 @@ struct SmolLM2Reference: Decodable {
     }
 }
 
-/// The default model, loaded once for every suite that needs it.
-enum DefaultModel {
-    static let loaded: Result<LoadedModel, Error> = Result { try ModelLoader.load("default") }
-    static func get() throws -> LoadedModel { try loaded.get() }
-}
 
 @Suite struct ReferenceModelTests {
     @Test func finalLogitsMatchTransformers() throws {

@@ -134,4 +134,9 @@ public struct ProbeRecord: Codable, Sendable, Equatable {
     public var prompt: String
     public var task: String
     public var result: Int
+    public init(prompt: String, task: String, result: Int) {
+        self.prompt = prompt
+        self.task = task
+        self.result = result
+    }
 }
