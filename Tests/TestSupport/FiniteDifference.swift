@@ -1,6 +1,7 @@
 // Central finite differences and the comparison every gradient test uses, plus seeded inputs:
 // one copy for every test target (they had two).
 import Foundation
+import Kernels
 
 /// ∂f/∂x_i ≈ (f(x + h e_i) − f(x − h e_i)) / 2h for the indices asked for (all when nil);
 /// f evaluated in Float, differences taken in Double.
@@ -29,18 +30,8 @@ public func relativeError(_ a: [Double], _ b: [Double], floor: Double = 1e-3) ->
     return maxDiff / scale
 }
 
-/// A seeded generator so that test inputs are the same on every run and platform.
-public struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The library's seeded SplitMix64, under the name the tests know it by: test inputs are the same on every run and platform.
+public typealias SplitMix64 = SeededRandom
 
 public func randomValues(_ n: Int, seed: UInt64, range: ClosedRange<Float> = -1...1) -> [Float] {
     var g = SplitMix64(seed: seed)
