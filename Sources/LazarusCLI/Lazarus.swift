@@ -11,10 +11,7 @@ struct Lazarus: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lazarus",
         abstract: "Interpretability experiments on small Llama-family models, on the CPU.",
-        discussion: """
-            A text or prompt that starts with '-' goes after '--', which ends the options: \
-            lazarus tokenize default -- -273.15
-            """,
+        discussion: dashNote,
         subcommands: [ModelCommand.self, TokenizeCommand.self, GenerateCommand.self, IntrospectCommand.self,
                       TrainCommand.self, ExperimentCommand.self, BenchCommand.self])
 

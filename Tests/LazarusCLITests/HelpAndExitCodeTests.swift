@@ -100,5 +100,14 @@ import Testing
         struct Output: Decodable { var ids: [Int]; var pieces: [String] }
         let output = try JSONDecoder().decode(Output.self, from: Data(run.stdout.utf8))
         #expect(output.pieces.joined().contains("273"), "\(output.pieces)")
+        // An option's value that starts with '-' is attached with '='.
+        let lens = try LazarusProcess.run(["introspect", "logit-lens", "--model", tiny, "--prompts=-1+2", "--layers", "L0", "--json"])
+        #expect(lens.status == 0 && lens.stdout.contains("\"-1+2\""), "\(lens.stderr)")
+        // The help says so, on the commands that take a text and at the root.
+        for path in [["tokenize"], ["generate"], []] {
+            let help = try LazarusProcess.run(path + ["--help"]).stdout
+            #expect(help.contains("after '--': lazarus tokenize default -- -273.15"), "\(path) help does not mention '--': \(help)")
+        }
+        #expect(try LazarusProcess.run(["introspect", "logit-lens", "--help"]).stdout.contains("--prompts=-1+2"))
     }
 }
