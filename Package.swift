@@ -21,7 +21,7 @@ let package = Package(
         // Its tests check internal stages (byte alphabet, scalar classes, the two merge loops) in release too.
         .target(name: "Tokenizer", swiftSettings: [.unsafeFlags(["-enable-testing"])]),
         .target(name: "Transformer", dependencies: ["Kernels", "ModelFiles", "Tokenizer"]),
-        .target(name: "Introspection", dependencies: ["Transformer", "Tokenizer", "Kernels"]),
+        .target(name: "Introspection", dependencies: ["Transformer", "Tokenizer", "ModelFiles", "Kernels"]),
         .target(name: "Training", dependencies: ["Transformer", "Kernels", "ModelFiles", "Tokenizer"]),
         .target(name: "Experiments", dependencies: ["Training", "Introspection", "Transformer", "Tokenizer", "ModelFiles", "Kernels", "Yams"]),
         .target(name: "Benchmarks", dependencies: ["Training", "Introspection", "Transformer", "Kernels"]),
@@ -36,7 +36,7 @@ let package = Package(
         .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "ModelFiles", "Tokenizer", "Kernels"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "IntrospectionTests", dependencies: ["Introspection", "Experiments", "Training", "Transformer", "Tokenizer", "Kernels"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "IntrospectionTests", dependencies: ["Introspection", "Experiments", "Training", "Transformer", "Tokenizer", "ModelFiles", "Kernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Experiments", "Transformer", "Kernels", "ModelFiles", "Tokenizer"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Training", "Transformer", "Kernels"]),
         // Runs the built `lazarus` executable as a child process (kills, signals, error lines).

@@ -1,4 +1,4 @@
-// `lazarus introspect logit-lens | probe`: where a model represents a task, read through the vocabulary
+// `lazarus introspect logit-lens | probe` (and hidden-states, in its own file): where a model represents a task, read through the vocabulary
 // (the logit lens) or by a linear probe, at every layer from one batched pass over the prompts.
 import ArgumentParser
 import Foundation
@@ -7,8 +7,8 @@ import Kernels
 import Transformer
 
 struct IntrospectCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "introspect", abstract: "Logit lens and linear probes per layer.",
-                                                    subcommands: [LogitLensCommand.self, ProbeCommand.self])
+    static let configuration = CommandConfiguration(commandName: "introspect", abstract: "Logit lens, linear probes and the residual stream itself, per layer.",
+                                                    subcommands: [LogitLensCommand.self, ProbeCommand.self, HiddenStatesCommand.self])
 }
 
 struct LogitLensCommand: ParsableCommand {

@@ -36,7 +36,7 @@ import Testing
         let paths = try Self.allCommandPaths()
         // The discovery itself must not come up short: these are the commands the README promises.
         let expected: [[String]] = [[], ["model"], ["model", "info"], ["tokenize"], ["generate"], ["introspect"],
-                                    ["introspect", "logit-lens"], ["introspect", "probe"],
+                                    ["introspect", "logit-lens"], ["introspect", "probe"], ["introspect", "hidden-states"],
                                     ["train"], ["train", "lora"], ["experiment"], ["experiment", "list"], ["experiment", "run"],
                                     ["experiment", "show"], ["bench"]]
         for path in expected { #expect(paths.contains(path), "help does not list \(path.joined(separator: " "))") }
