@@ -89,6 +89,11 @@ import Testing
             let results = root.appendingPathComponent("\(name)/results")
             let run = try #require(try FileManager.default.contentsOfDirectory(atPath: results.path).first)
             try Self.expectConforms(Data(contentsOf: results.appendingPathComponent("\(run)/results.json")), to: "\(name).results")
+            // Nothing the run writes beside its numbers names this machine's folders.
+            for file in ["results.json", "log.txt", "report.md"] {
+                let text = try String(contentsOf: results.appendingPathComponent("\(run)/\(file)"), encoding: .utf8)
+                #expect(!text.contains(root.path), "\(name)/\(file) holds the path \(root.path)")
+            }
         }
         // The committed flagship run, written by the runner on the default model.
         let flagship = LazarusProcess.packageRoot.appendingPathComponent("docs/results/cot_vocab_alignment/results.json")
