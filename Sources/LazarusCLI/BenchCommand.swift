@@ -1,4 +1,4 @@
-// `lazarus bench`: the performance figures of SPEC §8 on this machine (medians after a warm-up).
+// `lazarus bench`: the performance figures of docs/SPEC.md §8 on this machine (medians after a warm-up).
 import ArgumentParser
 import Benchmarks
 import Foundation
