@@ -267,15 +267,18 @@ struct CoTReport {
     // MARK: plots
 
     func plots() -> [(String, String)] {
-        func depthChart(_ title: String, _ y: String, _ value: (LayerRow) -> Double, extra: [ChartSeries] = []) -> String {
+        func depthChart(_ title: String, _ y: String, _ value: (LayerRow) -> Double, extra: [ChartSeries] = [],
+                        probabilities: Bool = false) -> String {
             var chart = SVGLineChart(title: title, xLabel: "layer (embed = -1)", yLabel: y,
                                      series: stages.map { s in ChartSeries(name: self.title(s), points: s.layers.map { (Double($0.index), value($0)) }) } + extra,
                                      yRange: 0...1)
             for l in stages.first?.layers ?? [] { chart.xTickLabels[Double(l.index)] = l.name }
+            // Task-word probabilities run from ~1e-14 in early layers to ~1 at the last: only a log axis shows both.
+            if probabilities { chart.yScale = .probability(for: chart.series.flatMap { $0.points.map(\.y) }) }
             return chart.render()
         }
         var out: [(String, String)] = []
-        out.append(("alignment_by_depth.svg", depthChart("Vocabulary alignment by depth (mean task-word probability)", "probability", { $0.meanTaskProb })))
+        out.append(("alignment_by_depth.svg", depthChart("Vocabulary alignment by depth (mean task-word probability)", "probability", { $0.meanTaskProb }, probabilities: true)))
         out.append(("lens_accuracy_by_depth.svg", depthChart("Logit-lens task accuracy by depth", "accuracy", { $0.lensTaskAccuracy })))
         let controls = stages.map { s in ChartSeries(name: "\(title(s)) control", points: s.layers.map { (Double($0.index), $0.probeControlAccuracy) }) }
         out.append(("probe_accuracy_by_depth.svg", depthChart("Linear-probe accuracy by depth", "accuracy", { $0.probeAccuracy }, extra: controls)))
