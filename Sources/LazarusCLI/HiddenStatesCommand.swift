@@ -23,7 +23,8 @@ struct HiddenStatesCommand: ParsableCommand {
     @OptionGroup var layers: LayerOption
     @Option(help: "last: one row per prompt (its last token); all: one row per token.") var positions: HiddenStatePositions = .last
     @OptionGroup var adapter: AdapterOption
-    @Option(help: "The .safetensors file to write (atomically: a temporary file, then a rename).") var output: String
+    @Option(help: ArgumentHelp("The .safetensors file to write (atomically: a temporary file, then a rename).", valueName: "file"))
+    var output: String
 
     func run() throws {
         let promptList = try PromptArgument.parse(prompts)

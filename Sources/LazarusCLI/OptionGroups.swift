@@ -16,7 +16,7 @@ let dashNote = "A text that starts with '-' goes after '--': lazarus tokenize de
 
 /// `--model M` (default: the default model).
 struct ModelOption: ParsableArguments {
-    @Option(help: ArgumentHelp(modelHelp)) var model = "default"
+    @Option(help: ArgumentHelp(modelHelp, valueName: "model")) var model = "default"
 
     func load() throws -> LoadedModel { try ModelLoader.load(model) }
 }
@@ -30,7 +30,8 @@ struct ModelArgument: ParsableArguments {
 
 /// `--adapter DIR`: a PEFT-format LoRA folder, checked against the model it is applied to.
 struct AdapterOption: ParsableArguments {
-    @Option(help: "A LoRA adapter folder (PEFT format: adapter_config.json, adapter_model.safetensors).") var adapter: String?
+    @Option(help: ArgumentHelp("A LoRA adapter folder (PEFT format: adapter_config.json, adapter_model.safetensors).", valueName: "dir"))
+    var adapter: String?
 
     func load(for loaded: LoadedModel) throws -> LoRAAdapters? {
         guard let adapter else { return nil }
@@ -56,7 +57,7 @@ struct JSONFlag: ParsableArguments {
 
 /// `--output F.json` and `--json`: a report written to a file, printed as JSON, or both.
 struct ReportOutput: ParsableArguments {
-    @Option(help: "Also write the JSON report to this file.") var output: String?
+    @Option(help: ArgumentHelp("Also write the JSON report to this file.", valueName: "file")) var output: String?
     @OptionGroup var format: JSONFlag
     var json: Bool { format.json }
 

@@ -20,6 +20,23 @@ import Testing
         #expect(AxisScale.probability(for: [1e-6, 0.01]) == .logarithmic(lowest: -6, highest: -2))
     }
 
+    @Test func theFlagshipsAlignmentPlotGetsALogAxis() throws {
+        // The committed full run: the values the alignment-by-depth plot draws.
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/results/cot_vocab_alignment/results.json")
+        let results = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        let stages = try #require(results["stages"] as? [String: [String: Any]])
+        let values = stages.values.flatMap { ($0["layers"] as? [[String: Any]] ?? []).compactMap { $0["mean_task_prob"] as? Double } }
+        #expect(values.count == 3 * 31)
+        guard case let .logarithmic(lowest, highest) = AxisScale.probability(for: values) else {
+            Issue.record("a linear axis for values from \(values.min() ?? 0) to \(values.max() ?? 0)"); return
+        }
+        #expect(lowest <= -14 && highest == 0, "\(lowest)…\(highest)")
+        // Its accuracies (0…1, many exactly 0 or 1) keep the linear axis.
+        let accuracies = stages.values.flatMap { ($0["layers"] as? [[String: Any]] ?? []).compactMap { $0["lens_task_accuracy"] as? Double } }
+        #expect(AxisScale.probability(for: accuracies) == .linear)
+    }
+
     @Test func logAxisPlacesValuesByTheirLogarithm() throws {
         let scale = AxisScale.logarithmic(lowest: -14, highest: 0)
         #expect(try #require(scale.logFraction(1e-7)) == 0.5)
