@@ -25,7 +25,7 @@ let package = Package(
         .target(name: "Optimization", dependencies: ["Kernels"]),
         // Task data the experiments and the tests draw from (the arithmetic problems).
         .target(name: "Datasets", dependencies: ["Kernels"]),
-        .target(name: "Introspection", dependencies: ["Transformer", "Optimization", "Tokenizer", "Kernels"]),
+        .target(name: "Introspection", dependencies: ["Transformer", "Optimization", "Tokenizer", "ModelFiles", "Kernels"]),
         .target(name: "Training", dependencies: ["Transformer", "Optimization", "Kernels", "ModelFiles", "Tokenizer"]),
         .target(name: "Experiments", dependencies: ["Training", "Introspection", "Optimization", "Datasets", "Transformer", "Tokenizer", "ModelFiles", "Kernels", "Yams"]),
         .target(name: "Benchmarks", dependencies: ["Training", "Introspection", "Optimization", "Transformer", "Kernels"]),
@@ -43,7 +43,7 @@ let package = Package(
         .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "LazarusTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "ModelFiles", "Tokenizer", "Kernels", "LazarusTestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "IntrospectionTests", dependencies: ["Introspection", "Datasets", "Training", "Transformer", "Tokenizer", "Kernels", "LazarusTestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "IntrospectionTests", dependencies: ["Introspection", "Datasets", "Training", "Transformer", "Tokenizer", "ModelFiles", "Kernels", "LazarusTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Optimization", "Datasets", "Transformer", "Kernels", "ModelFiles", "Tokenizer", "LazarusTestSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Datasets", "Training", "Transformer", "Kernels"]),
         // Runs the built `lazarus` executable as a child process (kills, signals, error lines).

@@ -28,7 +28,7 @@ Tests/IntrospectionTests/Fixtures/lens_reference.json:
    "metrics": {"mean_task_prob": [...per layer], "lens_task_accuracy": [...], "top1_rate": [...]}}
   logprobs are log_softmax(lm_head(final_norm(h_l[last]))) over the full vocabulary (natural log):
   log-probabilities, because many of these probabilities are far below 1e-30 and would compare badly
-  as probabilities. A word's probability is the larger of its forms'; metrics follow SPEC §5.
+  as probabilities. A word's probability is the larger of its forms'; metrics follow docs/SPEC.md §5.
 """
 import os
 
@@ -42,7 +42,7 @@ LLAMA_OUT = os.path.join(ROOT, "Tests", "TransformerTests", "Fixtures", "smollm2
 LENS_OUT = os.path.join(ROOT, "Tests", "IntrospectionTests", "Fixtures", "lens_reference.json")
 
 # No prompt has two or more spaces before a digit: there transformers' own GGUF tokenizer would
-# differ from SmolLM2's (SPEC §3); the ids below come from the real one anyway and are recorded.
+# differ from SmolLM2's (docs/SPEC.md §3); the ids below come from the real one anyway and are recorded.
 PROMPTS = [
     "7 * 8 =",
     "23 + 45 =",
@@ -174,7 +174,7 @@ def lens_reference(model, tokenizer, layers):
         "notes": ("logprobs[word][layer] = [lp(first token of word), lp(first token of ' ' + word)] with "
                   "lp = log_softmax(lm_head(final_norm(h_layer[last]))), natural log, full vocabulary, float32; "
                   "h_layer pre-norm ('embed' = embedding output, 'Lk' = output of block k). A word's probability "
-                  "is the max over its forms. top1 = [argmax id, its logprob]. metrics as SPEC §5 over these "
+                  "is the max over its forms. top1 = [argmax id, its logprob]. metrics as docs/SPEC.md §5 over these "
                   "prompts, from probabilities (exp of the logprobs)."),
         "targets": targets,
         "prompts": prompts,

@@ -1,4 +1,4 @@
-// `lazarus bench`: the performance figures of SPEC §8, each the median of repetitions after a warm-up.
+// `lazarus bench`: the performance figures of docs/SPEC.md §8, each the median of repetitions after a warm-up.
 // The same five workloads run under PyTorch + PEFT in tools/peer/, so the two can be compared as ratios.
 import Foundation
 import Introspection

@@ -1,7 +1,7 @@
-// The arithmetic problems of the seed experiments, from our own seeded generator so the same seed gives
+// The arithmetic problems of the original experiments, from our own seeded generator so the same seed gives
 // byte-identical data on every platform: multiply a, b in 2…12; add and subtract a, b in 1…50 with a ≥ b for
 // subtract. Direct text "a op b = r", chain-of-thought text "a op b = opname: r".
-// Validation and test problems are held out of training as whole problems (the seed's validation set was a
+// Validation and test problems are held out of training as whole problems (the original experiment's validation set was a
 // slice of its training set, so it measured memorisation).
 import Foundation
 import Kernels
@@ -17,7 +17,7 @@ public enum ArithmeticOperation: String, CaseIterable, Codable, Sendable {
         }
     }
 
-    /// Every problem of this operation in the seed's ranges, in a fixed order.
+    /// Every problem of this operation in the original experiment's ranges, in a fixed order.
     public var universe: [ArithmeticProblem] {
         switch self {
         case .multiply:
@@ -49,10 +49,10 @@ public struct ArithmeticProblem: Codable, Hashable, Sendable {
         }
     }
 
-    /// "7 * 8 =" — where the training text continues (`aligned`), or with the seed's trailing space (`seed`).
+    /// "7 * 8 =" — where the training text continues (`aligned`), or with the original experiment's trailing space (`original`).
     public func prompt(style: PromptStyle) -> String {
         let base = "\(a) \(operation.symbol) \(b) ="
-        return style == .seed ? base + " " : base
+        return style == .original ? base + " " : base
     }
 
     public var directText: String { "\(a) \(operation.symbol) \(b) = \(result)" }
@@ -62,12 +62,22 @@ public struct ArithmeticProblem: Codable, Hashable, Sendable {
 public enum PromptStyle: String, Codable, Sendable {
     /// The prompt ends where the training text continues: "7 * 8 =".
     case aligned
-    /// The seed's prompts, with a trailing space: "7 * 8 = ".
-    case seed
+    /// The original experiment's prompts, with a trailing space: "7 * 8 = ".
+    case original
+
+    /// `seed`, this style's name before "seed" was kept for random seeds, still reads as `original`.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let name = try container.decode(String.self)
+        guard let style = PromptStyle(rawValue: name == "seed" ? "original" : name) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(name)' is not a prompt style: use aligned or original")
+        }
+        self = style
+    }
 }
 
 public struct ArithmeticDataset: Sendable, Equatable {
-    /// Training problems, drawn with repetition from the training pool (as the seed samples).
+    /// Training problems, drawn with repetition from the training pool (as the original experiment samples them).
     public var train: [ArithmeticProblem]
     /// Distinct held-out problems for the validation loss.
     public var valid: [ArithmeticProblem]
@@ -129,7 +139,7 @@ public struct TextRecord: Codable, Sendable, Equatable {
     public init(text: String) { self.text = text }
 }
 
-/// `{"prompt", "task", "result"}`: the record format of probe data (the seed's probe_classifier files).
+/// `{"prompt", "task", "result"}`: the record format of probe data (the original experiment's probe_classifier files).
 public struct ProbeRecord: Codable, Sendable, Equatable {
     public var prompt: String
     public var task: String

@@ -16,7 +16,7 @@ struct CoTReport {
     func title(_ s: StageResult) -> String { Self.stageTitles[s.name] ?? s.name }
     func stage(_ name: String) -> StageResult? { stages.first { $0.name == name } }
 
-    /// The seed's check layers: Int(p × n_layers).
+    /// The original experiment's check layers: Int(p × n_layers).
     var checkLayers: [(pct: Double, index: Int)] {
         parameters.checkLayersPct.map { ($0, LayerSelection.index(fraction: $0, layerCount: config.layerCount)) }
     }
@@ -25,7 +25,7 @@ struct CoTReport {
 
     func row(_ s: StageResult, _ index: Int) -> LayerRow? { s.layers.first { $0.index == index } }
 
-    /// Largest mean task probability over the check layers (the seed's "Max Vocab Alignment").
+    /// Largest mean task probability over the check layers (the original experiment's "Max Vocab Alignment").
     func maxAlignment(_ s: StageResult) -> (value: Double, layer: String) {
         var best = (value: -1.0, layer: "-")
         for (_, i) in checkLayers { if let r = row(s, i), r.meanTaskProb > best.value { best = (r.meanTaskProb, r.name) } }
@@ -93,7 +93,7 @@ struct CoTReport {
             var sentence = "Against \(title(ref)): CoT training raised the lens task accuracy beyond the 95% intervals at \(above.count) of \(intermediate.count) intermediate layers"
             sentence += above.isEmpty ? "" : " (\(above.prefix(12).joined(separator: ", "))\(above.count > 12 ? ", …" : ""))"
             sentence += below.isEmpty ? "" : ", and lowered it at \(below.count)"
-            sentence += String(format: "; max vocabulary alignment over the seed's layers is %.3g%% (%@) vs %.3g%% (%@).", cm.value * 100, cm.layer, rm.value * 100, rm.layer)
+            sentence += String(format: "; max vocabulary alignment over the original experiment's layers is %.3g%% (%@) vs %.3g%% (%@).", cm.value * 100, cm.layer, rm.value * 100, rm.layer)
             out.append(sentence)
         }
         // Where, in depth, the CoT model's operation word becomes readable through the vocabulary.
@@ -131,12 +131,12 @@ struct CoTReport {
     struct SummaryRow: Codable {
         var stage: String
         var accuracy: Proportion
-        var accuracySeedPrompts: Proportion
+        var accuracyReferencePrompts: Proportion
         var maxVocabAlignment: Double
         var maxVocabAlignmentLayer: String
         enum CodingKeys: String, CodingKey {
             case stage, accuracy
-            case accuracySeedPrompts = "accuracy_seed_prompts"
+            case accuracyReferencePrompts = "accuracy_seed_prompts"
             case maxVocabAlignment = "max_vocab_alignment"
             case maxVocabAlignmentLayer = "max_vocab_alignment_layer"
         }
@@ -174,7 +174,7 @@ struct CoTReport {
     var summaryTable: [SummaryRow] {
         stages.map { s in
             let m = maxAlignment(s)
-            return SummaryRow(stage: s.name, accuracy: s.accuracyHeldout, accuracySeedPrompts: s.accuracySeedPrompts,
+            return SummaryRow(stage: s.name, accuracy: s.accuracyHeldout, accuracyReferencePrompts: s.accuracyReferencePrompts,
                               maxVocabAlignment: m.value, maxVocabAlignmentLayer: m.layer)
         }
     }
@@ -208,18 +208,18 @@ struct CoTReport {
         md += "\(parameters.lora.targets.joined(separator: ", ")), \(parameters.maxSteps) steps, batch \(parameters.batchSize), lr \(parameters.learningRate).\n"
         md += String(format: "Wall time: %.1f min on %d cores.\n\n", wallSeconds / 60, ProcessInfo.processInfo.activeProcessorCount)
 
-        md += "## Summary\n\n| Stage | Accuracy (held-out, 95% CI) | Seed prompts | Max Vocab Alignment |\n|---|---|---|---|\n"
+        md += "## Summary\n\n| Stage | Accuracy (held-out, 95% CI) | Reference prompts | Max Vocab Alignment |\n|---|---|---|---|\n"
         for r in summaryTable {
             let s = stage(r.stage)!
             md += "| \(title(s)) | \(pct(r.accuracy.value)) [\(pct(r.accuracy.low))–\(pct(r.accuracy.high))] (n=\(r.accuracy.n)) | "
-            md += "\(r.accuracySeedPrompts.successes)/\(r.accuracySeedPrompts.n) | \(prob(r.maxVocabAlignment)) (\(r.maxVocabAlignmentLayer)) |\n"
+            md += "\(r.accuracyReferencePrompts.successes)/\(r.accuracyReferencePrompts.n) | \(prob(r.maxVocabAlignment)) (\(r.maxVocabAlignmentLayer)) |\n"
         }
-        md += "\nMax Vocab Alignment is the largest mean probability of the prompt's own operation word over the seed's layers "
+        md += "\nMax Vocab Alignment is the largest mean probability of the prompt's own operation word over the original experiment's layers "
         md += "(first token of \"word\" and \" word\", the larger).\n\n"
 
         md += "## Conclusions\n\n" + conclusions.map { "- \($0)" }.joined(separator: "\n") + "\n\n"
 
-        md += "## Per-layer vocabulary alignment (the seed's layers)\n\n| Layer | " + stages.map(title).joined(separator: " | ") + " |\n"
+        md += "## Per-layer vocabulary alignment (the original experiment's layers)\n\n| Layer | " + stages.map(title).joined(separator: " | ") + " |\n"
         md += "|---|" + stages.map { _ in "---|" }.joined() + "\n"
         for (p, i) in checkLayers {
             md += "| L\(i) (\(Int((p * 100).rounded()))%) | " + stages.map { s in row(s, i).map { prob($0.meanTaskProb) } ?? "–" }.joined(separator: " | ") + " |\n"
@@ -245,11 +245,11 @@ struct CoTReport {
             md += "\(t.trainLoss.last.map { String(format: "%.3f", $0.loss) } ?? "–") | \(t.validLoss.last.map { String(format: "%.3f", $0.loss) } ?? "–") | "
             md += String(format: "%.0f |\n", t.tokensPerSecond)
         }
-        md += "\n## Seed prompts\n\n| Prompt | Expected | " + stages.map(title).joined(separator: " | ") + " |\n|---|---|" + stages.map { _ in "---|" }.joined() + "\n"
+        md += "\n## Reference prompts (the original experiment's nine)\n\n| Prompt | Expected | " + stages.map(title).joined(separator: " | ") + " |\n|---|---|" + stages.map { _ in "---|" }.joined() + "\n"
         for (i, tp) in parameters.testPrompts.enumerated() {
             md += "| `\(CoTVocabAlignment.styled(tp.input, parameters.promptStyle))` | \(tp.expected) | " + stages.map { s in
-                guard i < s.seedPromptOutcomes.count else { return "–" }
-                let o = s.seedPromptOutcomes[i]
+                guard i < s.referencePromptOutcomes.count else { return "–" }
+                let o = s.referencePromptOutcomes[i]
                 let shown = o.generated.replacingOccurrences(of: "\n", with: "⏎").replacingOccurrences(of: "|", with: "\\|")
                 return "\(o.correct ? "✓" : "✗") `\(shown.prefix(28))`"
             }.joined(separator: " | ") + " |\n"
@@ -267,15 +267,18 @@ struct CoTReport {
     // MARK: plots
 
     func plots() -> [(String, String)] {
-        func depthChart(_ title: String, _ y: String, _ value: (LayerRow) -> Double, extra: [ChartSeries] = []) -> String {
+        func depthChart(_ title: String, _ y: String, _ value: (LayerRow) -> Double, extra: [ChartSeries] = [],
+                        probabilities: Bool = false) -> String {
             var chart = SVGLineChart(title: title, xLabel: "layer (embed = -1)", yLabel: y,
                                      series: stages.map { s in ChartSeries(name: self.title(s), points: s.layers.map { (Double($0.index), value($0)) }) } + extra,
                                      yRange: 0...1)
             for l in stages.first?.layers ?? [] { chart.xTickLabels[Double(l.index)] = l.name }
+            // Task-word probabilities run from ~1e-14 in early layers to ~1 at the last: only a log axis shows both.
+            if probabilities { chart.yScale = .probability(for: chart.series.flatMap { $0.points.map(\.y) }) }
             return chart.render()
         }
         var out: [(String, String)] = []
-        out.append(("alignment_by_depth.svg", depthChart("Vocabulary alignment by depth (mean task-word probability)", "probability", { $0.meanTaskProb })))
+        out.append(("alignment_by_depth.svg", depthChart("Vocabulary alignment by depth (mean task-word probability)", "probability", { $0.meanTaskProb }, probabilities: true)))
         out.append(("lens_accuracy_by_depth.svg", depthChart("Logit-lens task accuracy by depth", "accuracy", { $0.lensTaskAccuracy })))
         let controls = stages.map { s in ChartSeries(name: "\(title(s)) control", points: s.layers.map { (Double($0.index), $0.probeControlAccuracy) }) }
         out.append(("probe_accuracy_by_depth.svg", depthChart("Linear-probe accuracy by depth", "accuracy", { $0.probeAccuracy }, extra: controls)))

@@ -8,7 +8,7 @@ import Transformer
 import Training
 import Datasets
 
-public struct SeedTestPrompt: Codable, Sendable, Equatable {
+public struct ReferencePrompt: Codable, Sendable, Equatable {
     public var input: String
     public var expected: String
     public var task: String
@@ -26,7 +26,7 @@ public enum CoTVocabAlignment: Experiment {
         public var learningRate: Double
         public var lora: LoRAParameters
         public var checkLayersPct: [Double]
-        public var testPrompts: [SeedTestPrompt]
+        public var testPrompts: [ReferencePrompt]
         public var evalSamples: Int
         public var validSamples: Int
         public var promptStyle: PromptStyle
@@ -43,8 +43,8 @@ public enum CoTVocabAlignment: Experiment {
         }
     }
 
-    /// The seed's nine test prompts (from its config.yaml).
-    public static let seedTestPrompts: [SeedTestPrompt] = [
+    /// The original experiment's nine test prompts (from its config.yaml).
+    public static let referencePrompts: [ReferencePrompt] = [
         .init(input: "7 * 8 = ", expected: "56", task: "multiply"), .init(input: "12 * 5 = ", expected: "60", task: "multiply"),
         .init(input: "9 * 9 = ", expected: "81", task: "multiply"), .init(input: "23 + 45 = ", expected: "68", task: "add"),
         .init(input: "17 + 38 = ", expected: "55", task: "add"), .init(input: "55 + 27 = ", expected: "82", task: "add"),
@@ -55,16 +55,16 @@ public enum CoTVocabAlignment: Experiment {
     public static let defaultParameters = Parameters(
         numSamples: 3000, seed: 42, maxSteps: 500, batchSize: 4, learningRate: 0.0002,
         lora: LoRAParameters(rank: 16, alpha: 32, targets: ["q_proj", "k_proj", "v_proj", "o_proj"]),
-        checkLayersPct: [0.25, 0.5, 0.55, 0.75, 0.85, 0.95], testPrompts: seedTestPrompts,
+        checkLayersPct: [0.25, 0.5, 0.55, 0.75, 0.85, 0.95], testPrompts: referencePrompts,
         evalSamples: 300, validSamples: 60, promptStyle: .aligned, maxNewTokens: 20,
         probeEpochs: 100, probeLr: 0.01, probeBatchSize: 32)
 
     static let tasks = ArithmeticOperation.allCases.map(\.rawValue)
 
-    /// The prompt a seed test prompt becomes under the chosen style (the seed's prompts end with a space).
+    /// The prompt a reference prompt becomes under the chosen style (the original experiment's prompts end with a space).
     static func styled(_ input: String, _ style: PromptStyle) -> String {
         let trimmed = input.trimmingCharacters(in: .whitespaces)
-        return style == .seed ? trimmed + " " : trimmed
+        return style == .original ? trimmed + " " : trimmed
     }
 
     public static func run(parameters p: Parameters, config: ExperimentConfig, context: ExperimentContext) throws -> [URL] {
@@ -79,7 +79,7 @@ public enum CoTVocabAlignment: Experiment {
         context.log("loading model \(config.model)")
         let loaded = try ModelLoader.load(config.model)
         let modelKey = ModelIdentity(loaded)
-        let seedPrompts = p.testPrompts.map { TaskPrompt(prompt: styled($0.input, p.promptStyle), task: $0.task, expected: Int($0.expected) ?? Int.min) }
+        let referencePrompts = p.testPrompts.map { TaskPrompt(prompt: styled($0.input, p.promptStyle), task: $0.task, expected: Int($0.expected) ?? Int.min) }
         let heldout = data.test.map { TaskPrompt(prompt: $0.prompt(style: p.promptStyle), task: $0.operation.rawValue, expected: $0.result) }
         let probeOptions = ProbeOptions(epochs: p.probeEpochs, learningRate: p.probeLr, batchSize: p.probeBatchSize, seed: UInt64(p.seed))
 
@@ -103,15 +103,15 @@ public enum CoTVocabAlignment: Experiment {
                                        testPrompts: p.testPrompts, probe: probeOptions)
             let result = try context.stage("\(stage)-evaluation", key: evalKey) { () -> StageResult in
                 let start = Date()
-                let seed = try TaskEvaluation.accuracy(loaded, adapters: adapters, prompts: seedPrompts, maxTokens: p.maxNewTokens)
+                let reference = try TaskEvaluation.accuracy(loaded, adapters: adapters, prompts: referencePrompts, maxTokens: p.maxNewTokens)
                 let held = try TaskEvaluation.accuracy(loaded, adapters: adapters, prompts: heldout, maxTokens: p.maxNewTokens) {
                     context.progress("\(stage): generation", $0)
                 }
-                context.log(String(format: "%@: held-out accuracy %.1f%% (n=%d), seed prompts %d/%d", stage,
-                                   held.overall.value * 100, held.overall.n, seed.overall.successes, seed.overall.n))
+                context.log(String(format: "%@: held-out accuracy %.1f%% (n=%d), reference prompts %d/%d", stage,
+                                   held.overall.value * 100, held.overall.n, reference.overall.successes, reference.overall.n))
                 let layers = try TaskEvaluation.layers(loaded, adapters: adapters, prompts: heldout, tasks: tasks, probeOptions: probeOptions)
-                return StageResult(name: stage, accuracySeedPrompts: seed.overall, accuracyHeldout: held.overall, accuracyByTask: held.byTask,
-                                   seedPromptOutcomes: seed.outcomes, heldoutExamples: Array(held.outcomes.prefix(12)), layers: layers,
+                return StageResult(name: stage, accuracyReferencePrompts: reference.overall, accuracyHeldout: held.overall, accuracyByTask: held.byTask,
+                                   referencePromptOutcomes: reference.outcomes, heldoutExamples: Array(held.outcomes.prefix(12)), layers: layers,
                                    training: training, evaluationSeconds: Date().timeIntervalSince(start))
             }
             var withTraining = result
@@ -177,7 +177,7 @@ struct EvalStageKey: Codable {
     var promptStyle: PromptStyle
     var evalSamples: Int
     var maxNewTokens: Int
-    var testPrompts: [SeedTestPrompt]
+    var testPrompts: [ReferencePrompt]
     var probe: ProbeOptions
     var version = 2
 }

@@ -1,4 +1,4 @@
-// An experiment's config.yaml: the seed's keys (name, description, model, parameters), with
+// An experiment's config.yaml: the original experiment's keys (name, description, model, parameters), with
 // `parameters` decoded into the experiment's typed Parameters. Unknown keys are errors that list the
 // valid ones; `--set parameters.key=value` overrides a value before decoding.
 import Foundation

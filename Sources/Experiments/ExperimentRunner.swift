@@ -60,7 +60,8 @@ public enum ExperimentRunner {
         _ = try context.write(snapshot, to: "config.yaml")
         context.log("experiment \(name), run \(runID)")
         _ = try experiment.decodeAndRun(config, context)
-        context.log("results in \(runFolder.path)")
+        // Relative to the experiment folder: a log that is committed must not carry this machine's paths.
+        context.log("results in results/\(runID)")
         return runFolder
     }
 }

@@ -1,13 +1,13 @@
 // probe_classifier, the flagship's companion: is the arithmetic task linearly decodable from the residual
 // stream, layer by layer (probe, with a shuffled-label control), and how does that compare with what the
-// logit lens reads at the same layers? Also classifies the nine seed prompts with each layer's probe.
+// logit lens reads at the same layers? Also classifies the nine reference prompts (the original experiment's) with each layer's probe.
 import Foundation
 import Introspection
 import Kernels
 import Transformer
 import Datasets
 
-public struct SeedProbePrompt: Codable, Sendable, Equatable {
+public struct ReferenceProbePrompt: Codable, Sendable, Equatable {
     public var input: String
     public var task: String
 }
@@ -23,7 +23,7 @@ public enum ProbeClassifier: Experiment {
         public var probeLr: Double
         public var probeBatchSize: Int
         public var probeLayersPct: [Double]
-        public var testPrompts: [SeedProbePrompt]
+        public var testPrompts: [ReferenceProbePrompt]
         public var promptStyle: PromptStyle
 
         enum CodingKeys: String, CodingKey {
@@ -36,7 +36,7 @@ public enum ProbeClassifier: Experiment {
     public static let defaultParameters = Parameters(
         numSamples: 2000, seed: 42, probeEpochs: 100, probeLr: 0.01, probeBatchSize: 32,
         probeLayersPct: [0.25, 0.35, 0.45, 0.55, 0.65, 0.75, 0.85, 0.95],
-        testPrompts: CoTVocabAlignment.seedTestPrompts.map { SeedProbePrompt(input: $0.input, task: $0.task) },
+        testPrompts: CoTVocabAlignment.referencePrompts.map { ReferenceProbePrompt(input: $0.input, task: $0.task) },
         promptStyle: .aligned)
 
     static let tasks = ArithmeticOperation.allCases.map(\.rawValue)
@@ -94,14 +94,14 @@ public enum ProbeClassifier: Experiment {
         let loaded = try ModelLoader.load(config.model)
         let options = ProbeOptions(epochs: p.probeEpochs, learningRate: p.probeLr, batchSize: p.probeBatchSize, seed: UInt64(p.seed))
         let key = ["model": ModelIdentity(loaded).path, "params": ConfigHash.of(p)]
-        // One batched pass over the records feeds the lens, the probe sweep and the seed-prompt classifiers.
+        // One batched pass over the records feeds the lens, the probe sweep and the reference-prompt classifiers.
         let labels = records.map { tasks.firstIndex(of: $0.task)! }
         let states = try HiddenStateCollector.collect(model: loaded.model, prompts: records.map { loaded.tokenizer.encode($0.prompt) })
         let layers = try context.stage("probe-sweep", key: key) {
             try TaskEvaluation.layers(loaded, states: states, labels: labels, tasks: tasks, probeOptions: options)
         }
 
-        // Classify the seed prompts with probes trained on the training split at the chosen layers.
+        // Classify the reference prompts with probes trained on the training split at the chosen layers.
         let probeLayerIndices = Array(Set(p.probeLayersPct.map { LayerSelection.index(fraction: $0, layerCount: loaded.model.config.layerCount) })).sorted()
         let split = ProbeSweep.split(labels: labels, options: options)
         let testStyled = p.testPrompts.map { CoTVocabAlignment.styled($0.input, p.promptStyle) }
@@ -150,7 +150,7 @@ public enum ProbeClassifier: Experiment {
         }
         let correct = classifications.reduce(0) { acc, c in acc + c.predictions.values.filter { $0 == c.task }.count }
         let total = classifications.reduce(0) { $0 + $1.predictions.count }
-        if total > 0 { out.append("The probes at the seed's layers classify the seed prompts correctly in \(correct) of \(total) cases.") }
+        if total > 0 { out.append("The probes at the original experiment's layers classify its reference prompts correctly in \(correct) of \(total) cases.") }
         return out
     }
 
@@ -163,7 +163,7 @@ public enum ProbeClassifier: Experiment {
         for l in r.layers {
             md += "| \(l.name) | \(pct(l.probeAccuracy)) | \(pct(l.probeControlAccuracy)) | \(String(format: "%.2f", l.probeSelectivity)) | \(pct(l.lensTaskAccuracy)) | \(String(format: "%.3f%%", l.meanTaskProb * 100)) |\n"
         }
-        md += "\n## Seed prompts, classified by the probe at each of the seed's layers\n\n| Prompt | Task | " + r.probeLayers.joined(separator: " | ") + " |\n|---|---|" + r.probeLayers.map { _ in "---|" }.joined() + "\n"
+        md += "\n## Reference prompts, classified by the probe at each of the original experiment's layers\n\n| Prompt | Task | " + r.probeLayers.joined(separator: " | ") + " |\n|---|---|" + r.probeLayers.map { _ in "---|" }.joined() + "\n"
         for c in r.testPrompts {
             md += "| `\(c.prompt)` | \(c.task) | " + r.probeLayers.map { l in c.predictions[l].map { $0 == c.task ? "✓ \($0)" : "✗ \($0)" } ?? "–" }.joined(separator: " | ") + " |\n"
         }

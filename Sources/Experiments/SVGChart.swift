@@ -1,6 +1,49 @@
-// A line chart written as SVG by hand: numbered axes, one polyline with markers per series, a legend.
-// Enough for depth curves and loss curves in a report, with no plotting dependency.
+// A line chart written as SVG by hand: numbered axes (linear, or logarithmic for probabilities that span
+// many decades), one polyline with markers per series, a legend. Enough for depth curves and loss curves in
+// a report, with no plotting dependency.
 import Foundation
+
+/// How values map to the vertical axis.
+public enum AxisScale: Sendable, Equatable {
+    /// Evenly spaced values over the chart's range.
+    case linear
+    /// Evenly spaced powers of ten from 10^lowest to 10^highest; values at or below 10^lowest (zeros
+    /// included, which a log axis cannot show) sit on the bottom edge.
+    case logarithmic(lowest: Int, highest: Int)
+
+    /// A probability axis: logarithmic when the positive values span more than three decades (a linear axis
+    /// would show all but the largest as 0), else linear. The log range is widened to whole decades.
+    public static func probability(for values: [Double]) -> AxisScale {
+        let positive = values.filter { $0.isFinite && $0 > 0 }
+        guard let low = positive.min(), let high = positive.max(), high / low > 1e3 else { return .linear }
+        let lowest = Int(floor(log10(low))), highest = Int(ceil(log10(high)))
+        return .logarithmic(lowest: lowest, highest: max(highest, lowest + 1))
+    }
+
+    /// Where a value sits on a logarithmic axis: 0 at the bottom edge, 1 at the top; nil on a linear axis.
+    public func logFraction(_ value: Double) -> Double? {
+        guard case let .logarithmic(lowest, highest) = self else { return nil }
+        guard value > 0 else { return 0 }
+        return min(1, max(0, (log10(value) - Double(lowest)) / Double(highest - lowest)))
+    }
+
+    /// The decades that get a tick: every one up to eight, else every second or third so that at most
+    /// about eight labels share the axis, always including the top.
+    public static func logTicks(lowest: Int, highest: Int) -> [Int] {
+        let span = highest - lowest
+        let step = span <= 8 ? 1 : Int((Double(span) / 8).rounded(.up))
+        return stride(from: highest, through: lowest, by: -step).reversed()
+    }
+
+    /// 10^exponent as a reader writes it: 1000, 1, 0.1, 0.01, then 1e-3, 1e-4, … (and 1e4 upwards).
+    public static func powerOfTenLabel(_ exponent: Int) -> String {
+        switch exponent {
+        case 0...3: return String(Int(pow(10, Double(exponent))))
+        case -2...(-1): return "0." + String(repeating: "0", count: -exponent - 1) + "1"
+        default: return "1e\(exponent)"
+        }
+    }
+}
 
 public struct ChartSeries: Sendable {
     public var name: String
@@ -16,8 +59,9 @@ public struct SVGLineChart: Sendable {
     public var xLabel: String
     public var yLabel: String
     public var series: [ChartSeries]
-    /// Fixed y range (e.g. 0…1 for probabilities); nil fits the data.
+    /// Fixed y range (e.g. 0…1 for probabilities); nil fits the data. Linear axes only.
     public var yRange: ClosedRange<Double>?
+    public var yScale: AxisScale = .linear
     public var width: Double = 720
     public var height: Double = 420
     /// Optional tick labels for x values (e.g. layer names).
@@ -46,7 +90,10 @@ public struct SVGLineChart: Sendable {
         if yRange == nil { let pad = (yMax - yMin) * 0.05; yMin -= pad; yMax += pad }
         if xs.isEmpty { xMin = 0; xMax = 1 }
         func px(_ x: Double) -> Double { left + (x - xMin) / (xMax - xMin) * plotW }
-        func py(_ y: Double) -> Double { top + (1 - (y - yMin) / (yMax - yMin)) * plotH }
+        func py(_ y: Double) -> Double {
+            if let fraction = yScale.logFraction(y) { return top + (1 - fraction) * plotH }
+            return top + (1 - (y - yMin) / (yMax - yMin)) * plotH
+        }
         func f(_ v: Double) -> String { String(format: "%.1f", v) }
         func esc(_ s: String) -> String {
             s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
@@ -55,10 +102,15 @@ public struct SVGLineChart: Sendable {
         out += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
         out += "<text x=\"\(f(width / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">\(esc(title))</text>\n"
         // Grid and ticks.
-        for i in 0...5 {
-            let y = yMin + Double(i) / 5 * (yMax - yMin)
+        let yTicks: [(value: Double, label: String)]
+        if case let .logarithmic(lowest, highest) = yScale {
+            yTicks = AxisScale.logTicks(lowest: lowest, highest: highest).map { (pow(10, Double($0)), AxisScale.powerOfTenLabel($0)) }
+        } else {
+            yTicks = (0...5).map { i in let y = yMin + Double(i) / 5 * (yMax - yMin); return (y, Self.tick(y)) }
+        }
+        for (y, label) in yTicks {
             out += "<line x1=\"\(f(left))\" y1=\"\(f(py(y)))\" x2=\"\(f(left + plotW))\" y2=\"\(f(py(y)))\" stroke=\"#e5e5e5\"/>\n"
-            out += "<text x=\"\(f(left - 6))\" y=\"\(f(py(y) + 4))\" text-anchor=\"end\">\(Self.tick(y))</text>\n"
+            out += "<text x=\"\(f(left - 6))\" y=\"\(f(py(y) + 4))\" text-anchor=\"end\">\(label)</text>\n"
         }
         let xTicks: [Double]
         if !xTickLabels.isEmpty {

@@ -63,10 +63,10 @@ public struct TrainingSummary: Codable, Sendable, Equatable {
 
 public struct StageResult: Codable, Sendable, Equatable {
     public var name: String
-    public var accuracySeedPrompts: Proportion
+    public var accuracyReferencePrompts: Proportion
     public var accuracyHeldout: Proportion
     public var accuracyByTask: [String: Proportion]
-    public var seedPromptOutcomes: [PromptOutcome]
+    public var referencePromptOutcomes: [PromptOutcome]
     /// The first few held-out outcomes, as examples for a reader.
     public var heldoutExamples: [PromptOutcome]
     public var layers: [LayerRow]
@@ -75,10 +75,10 @@ public struct StageResult: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case name
-        case accuracySeedPrompts = "accuracy_seed_prompts"
+        case accuracyReferencePrompts = "accuracy_seed_prompts"
         case accuracyHeldout = "accuracy_heldout"
         case accuracyByTask = "accuracy_by_task"
-        case seedPromptOutcomes = "seed_prompt_outcomes"
+        case referencePromptOutcomes = "seed_prompt_outcomes"
         case heldoutExamples = "heldout_examples"
         case layers, training
         case evaluationSeconds = "evaluation_s"

@@ -34,20 +34,30 @@ public enum HiddenStateCollector {
         let layerCount = c.layerCount + 1
         var states = (0..<layerCount).map { _ in Matrix(rows: prompts.count, cols: c.hiddenSize) }
         var logits = Matrix(rows: prompts.count, cols: c.vocabularySize)
-        var start = 0
-        while start < prompts.count {
-            var end = start + 1, tokens = prompts[start].count
-            while end < prompts.count && end - start < max(1, batchSize) && tokens + prompts[end].count <= tokenBudget {
-                tokens += prompts[end].count
-                end += 1
-            }
-            let result = try model.forward(Array(prompts[start..<end]), adapters: adapters, capture: .lastToken, logits: .lastToken)
+        for batch in batches(prompts.map(\.count), batchSize: batchSize, tokenBudget: tokenBudget) {
+            let result = try model.forward(Array(prompts[batch]), adapters: adapters, capture: .lastToken, logits: .lastToken)
             for l in 0..<layerCount {
-                Elementwise.copyRows(result.hidden[l], from: 0, count: end - start, into: &states[l].values, at: start)
+                Elementwise.copyRows(result.hidden[l], from: 0, count: batch.count, into: &states[l].values, at: batch.lowerBound)
             }
-            Elementwise.copyRows(result.logits, from: 0, count: end - start, into: &logits.values, at: start)
-            start = end
+            Elementwise.copyRows(result.logits, from: 0, count: batch.count, into: &logits.values, at: batch.lowerBound)
         }
         return PromptHiddenStates(layerIndices: Array(-1..<c.layerCount), states: states, finalLogits: logits)
+    }
+
+    /// Consecutive prompt ranges of at most `batchSize` prompts and `tokenBudget` tokens each; a prompt longer
+    /// than the budget is a batch alone.
+    public static func batches(_ lengths: [Int], batchSize: Int = 256, tokenBudget: Int = 1024) -> [Range<Int>] {
+        var out: [Range<Int>] = []
+        var start = 0
+        while start < lengths.count {
+            var end = start + 1, tokens = lengths[start]
+            while end < lengths.count && end - start < max(1, batchSize) && tokens + lengths[end] <= tokenBudget {
+                tokens += lengths[end]
+                end += 1
+            }
+            out.append(start..<end)
+            start = end
+        }
+        return out
     }
 }

@@ -1,5 +1,5 @@
 // Which residual-stream layers a command looks at: "all", indices ("4,8", "embed"), or fractions of
-// depth ("0.25,0.5", index = Int(p × n_layers) as the seed's check_layers_pct does).
+// depth ("0.25,0.5", index = Int(p × n_layers) as the original experiment's check_layers_pct does).
 
 public enum LayerSelection {
     /// Layer indices, -1 meaning `embed`, k meaning `Lk`, sorted and without repeats.
@@ -26,7 +26,7 @@ public enum LayerSelection {
         return Array(Set(out)).sorted()
     }
 
-    /// The seed's rule: Int(p × n_layers), clamped to the last block.
+    /// The original experiment's rule: Int(p × n_layers), clamped to the last block.
     public static func index(fraction p: Double, layerCount: Int) -> Int {
         min(layerCount - 1, max(0, Int(p * Double(layerCount))))
     }

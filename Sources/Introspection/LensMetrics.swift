@@ -1,4 +1,4 @@
-// Per-layer task metrics read through the logit lens over a labelled prompt set (SPEC §5):
+// Per-layer task metrics read through the logit lens over a labelled prompt set (docs/SPEC.md §5):
 // mean_task_prob, lens_task_accuracy and top1_rate.
 import Kernels
 import Transformer

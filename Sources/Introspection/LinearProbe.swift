@@ -1,5 +1,5 @@
 // Linear probes: multinomial logistic regression on standardised hidden states with an L2 penalty,
-// trained by mini-batch Adam (the shared AdamW) from a seed (the seed's probe_epochs / probe_lr / probe_batch_size), and the
+// trained by mini-batch Adam (the shared AdamW) from a seed (the original experiment's probe_epochs / probe_lr / probe_batch_size), and the
 // shuffled-label control that says how much of a probe's accuracy the representation, not the probe, earns.
 import Foundation
 import Kernels

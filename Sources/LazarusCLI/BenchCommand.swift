@@ -1,4 +1,4 @@
-// `lazarus bench`: the performance figures of SPEC §8 on this machine (medians after a warm-up).
+// `lazarus bench`: the performance figures of docs/SPEC.md §8 on this machine (medians after a warm-up).
 import ArgumentParser
 import Benchmarks
 import Foundation
@@ -6,25 +6,23 @@ import Transformer
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "bench", abstract: "sgemm, prefill, decode, lens sweep and LoRA step figures.")
-    @Option(help: "A .gguf file, a Hugging Face folder, or 'default'.") var model = "default"
+    @OptionGroup var model: ModelOption
     @Flag(help: "Fewer repetitions (a quick look, not for the record).") var quick = false
-    @Option(help: "Write the JSON figures here.") var output: String?
-    @Flag(help: "Print JSON instead of a table.") var json = false
+    @OptionGroup var output: ReportOutput
     @Option(help: "Run only these workloads, comma-separated (sgemm, prefill, decode, lens, lora); the others read 0.")
     var only: String?
 
     func run() throws {
         let progress = TerminalProgress()
         let loadStart = Date()
-        let m = try ModelLoader.load(model)
+        let m = try model.load()
         let loadSeconds = Date().timeIntervalSince(loadStart)
         let selected = only.map { Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) } ?? Benchmark.workloads
         guard selected.isSubset(of: Benchmark.workloads) else {
             throw ValidationError("--only takes \(Benchmark.workloads.sorted().joined(separator: ", "))")
         }
         let figures = try Benchmark.run(m, modelName: m.name, quick: quick, loadSeconds: loadSeconds, only: selected) { progress.status("bench: \($0)") }
-        if let output { try JSONOutput.write(figures, to: output) }
-        if json { return try JSONOutput.print(figures) }
+        if try output.emit(figures) { return }
         let rows: [(String, String)] = [
             ("sgemm 1024³", String(format: "%.1f GFLOP/s", figures.sgemmGflops1024)),
             ("sgemm 2048³", String(format: "%.1f GFLOP/s", figures.sgemmGflops2048)),
@@ -37,6 +35,6 @@ struct BenchCommand: ParsableCommand {
         ]
         print("model \(figures.model), \(figures.threads) threads")
         for (k, v) in rows { print(k.padding(toLength: 26, withPad: " ", startingAt: 0) + v) }
-        if let output { print("wrote \(output)") }
+        output.printWrote()
     }
 }

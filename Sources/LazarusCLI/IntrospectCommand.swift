@@ -1,4 +1,4 @@
-// `lazarus introspect logit-lens | probe`: where a model represents a task, read through the vocabulary
+// `lazarus introspect logit-lens | probe` (and hidden-states, in its own file): where a model represents a task, read through the vocabulary
 // (the logit lens) or by a linear probe, at every layer from one batched pass over the prompts.
 import ArgumentParser
 import Foundation
@@ -7,37 +7,35 @@ import Kernels
 import Transformer
 
 struct IntrospectCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "introspect", abstract: "Logit lens and linear probes per layer.",
-                                                    subcommands: [LogitLensCommand.self, ProbeCommand.self])
+    static let configuration = CommandConfiguration(commandName: "introspect", abstract: "Logit lens, linear probes and the residual stream itself, per layer.",
+                                                    subcommands: [LogitLensCommand.self, ProbeCommand.self, HiddenStatesCommand.self])
 }
 
 struct LogitLensCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "logit-lens",
         abstract: "Per prompt and layer: the top tokens and each target word's probability through the unembedding.")
-    @Option(help: "A .gguf file, a Hugging Face folder, or 'default'.") var model = "default"
-    @Option(help: "Prompts separated by '|', or @FILE with one prompt per line.") var prompts: String
+    @OptionGroup var model: ModelOption
+    @Option(help: ArgumentHelp(promptsHelp)) var prompts: String
     @Option(help: "A target word (repeatable); measured by the first token of 'word' and ' word'.") var targets: [String] = []
-    @Option(help: "all, indices (embed,4,L8) or fractions of depth (0.25,0.5).") var layers = "all"
-    @Option(help: "A LoRA adapter folder (PEFT format).") var adapter: String?
+    @OptionGroup var layers: LayerOption
+    @OptionGroup var adapter: AdapterOption
     @Option(help: "Top tokens per layer.") var topK = 5
-    @Option(help: "Write the JSON report here.") var output: String?
-    @Flag(help: "Print the JSON report instead of a table.") var json = false
+    @OptionGroup var output: ReportOutput
 
     func run() throws {
         let promptList = try PromptArgument.parse(prompts)
-        let m = try ModelLoader.load(model)
-        let adapters = try adapter.map { try AdapterLoading.load($0, for: m) }
-        let layerList = try LayerSelection.parse(layers, layerCount: m.model.config.layerCount)
+        let m = try model.load()
+        let adapters = try adapter.load(for: m)
+        let layerList = try layers.resolve(layerCount: m.model.config.layerCount)
         let report = try LogitLensSweep.run(model: m.model, tokenizer: m.tokenizer, prompts: promptList, targets: targets,
                                             layers: layerList, topK: max(1, topK), adapters: adapters, modelName: m.source.path)
-        if let output { try JSONOutput.write(report, to: output) }
-        if json { return try JSONOutput.print(report) }
+        if try output.emit(report) { return }
         printTable(report, tokenizerNote: targets.map { w in
             let ids = report.prompts.first?.layers.first?.targets[w]?.tokenIds ?? []
             return "\(w) → " + ids.map { "\($0) \(m.tokenizer.piece($0).debugDescription)" }.joined(separator: ", ")
         })
-        if let output { print("wrote \(output)") }
+        output.printWrote()
     }
 
     /// Four decimals, or scientific notation below 0.001 so that small probabilities stay visible.
@@ -67,16 +65,15 @@ struct ProbeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "probe",
         abstract: "Per-layer linear-probe accuracy (logistic regression, stratified 80/20) with a shuffled-label control.")
-    @Option(help: "A .gguf file, a Hugging Face folder, or 'default'.") var model = "default"
+    @OptionGroup var model: ModelOption
     @Option(help: "JSONL of {\"prompt\": …, LABEL: …} records.") var data: String
     @Option(help: "The label field of each record.") var label = "task"
-    @Option(help: "all, indices (embed,4,L8) or fractions of depth (0.25,0.5).") var layers = "all"
-    @Option(help: "A LoRA adapter folder (PEFT format).") var adapter: String?
+    @OptionGroup var layers: LayerOption
+    @OptionGroup var adapter: AdapterOption
     @Option(help: "Probe training epochs.") var epochs = 100
     @Option(help: "Probe learning rate (Adam).") var learningRate = 0.01
     @Option(help: "Split and initialisation seed.") var seed: UInt64 = 42
-    @Option(help: "Write the JSON report here.") var output: String?
-    @Flag(help: "Print the JSON report instead of a table.") var json = false
+    @OptionGroup var output: ReportOutput
 
     struct Report: Encodable {
         var model: String
@@ -88,9 +85,9 @@ struct ProbeCommand: ParsableCommand {
 
     func run() throws {
         let set = try LabelledPrompts.load(URL(fileURLWithPath: data), labelField: label)
-        let m = try ModelLoader.load(model)
-        let adapters = try adapter.map { try AdapterLoading.load($0, for: m) }
-        let layerList = try LayerSelection.parse(layers, layerCount: m.model.config.layerCount)
+        let m = try model.load()
+        let adapters = try adapter.load(for: m)
+        let layerList = try layers.resolve(layerCount: m.model.config.layerCount)
         let classes = set.classes
         let labels = set.labels.map { classes.firstIndex(of: $0)! }
         let progress = TerminalProgress()
@@ -105,17 +102,19 @@ struct ProbeCommand: ParsableCommand {
         progress.finish()
         let split = ProbeSweep.split(labels: labels, options: options)
         let report = Report(model: m.source.path, layers: results, labels: classes, n_train: split.train.count, n_test: split.test.count)
-        if let output { try JSONOutput.write(report, to: output) }
-        if json { return try JSONOutput.print(report) }
+        if try output.emit(report) { return }
         print("\(set.prompts.count) prompts, labels \(classes.joined(separator: ", ")) (chance \(String(format: "%.3f", 1 / Double(max(1, classes.count))))); train \(report.n_train), test \(report.n_test)")
         print("layer  test_acc  control  selectivity")
         for r in results {
             print(r.name.padding(toLength: 7, withPad: " ", startingAt: 0)
                   + String(format: "%-10.3f%-9.3f%.3f", r.testAccuracy, r.controlAccuracy, r.selectivity))
         }
-        if let output { print("wrote \(output)") }
+        output.printWrote()
     }
 }
+
+/// The help of every `--prompts`.
+let promptsHelp = "Prompts separated by '|', or @FILE with one prompt per line; one that starts with '-' as --prompts=-1+2."
 
 /// `"a|b|c"` or `@file` (one prompt per line, blank lines skipped).
 enum PromptArgument {

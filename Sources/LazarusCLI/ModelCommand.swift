@@ -8,8 +8,8 @@ struct ModelCommand: ParsableCommand {
 
     struct Info: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Architecture, widths, heads, vocabulary, tensor types, tokenizer.")
-        @Argument(help: "A .gguf file, a Hugging Face folder, or 'default'.") var model: String
-        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var model: ModelArgument
+        @OptionGroup var format: JSONFlag
 
         struct Report: Encodable {
             var name: String, source: String, format: String, architecture: String
@@ -21,7 +21,7 @@ struct ModelCommand: ParsableCommand {
 
         func run() throws {
             let start = Date()
-            let m = try ModelLoader.load(model)
+            let m = try model.load()
             let c = m.model.config
             let perLayer = 2 * c.hiddenSize + Projection.allCases.reduce(0) { $0 + $1.shape(c)[0] * $1.shape(c)[1] }
             let params = c.vocabularySize * c.hiddenSize * (c.tiedEmbeddings ? 1 : 2) + c.layerCount * perLayer + c.hiddenSize
@@ -33,7 +33,7 @@ struct ModelCommand: ParsableCommand {
                            tensor_types: m.tensorTypeCounts, tokenizer: "byte-level BPE (\(m.tokenizer.preTokenizerKind.rawValue) pre-tokenizer)",
                            tokenizer_vocab: m.tokenizer.vocabularySize, bos_token_id: m.tokenizer.bosTokenId, eos_token_id: m.tokenizer.eosTokenId,
                            adds_bos: m.tokenizer.addsBosToken, parameters: params, load_seconds: Date().timeIntervalSince(start))
-            if json { return try JSONOutput.print(r) }
+            if format.json { return try JSONOutput.print(r) }
             func piece(_ id: Int?) -> String { id.map { "\($0) \(m.tokenizer.piece($0).debugDescription)" } ?? "none" }
             let lines = [
                 ("model", "\(r.name) (\(r.format), \(r.source))"),

@@ -4,18 +4,19 @@ import Foundation
 import Transformer
 
 struct TokenizeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "tokenize", abstract: "Token ids and pieces of a text.")
-    @Argument(help: "A .gguf file, a Hugging Face folder, or 'default'.") var model: String
-    @Argument(help: "The text to tokenize.") var text: String
-    @Flag(help: "Print JSON: {\"ids\", \"pieces\"}.") var json = false
+    static let configuration = CommandConfiguration(commandName: "tokenize", abstract: "Token ids and pieces of a text.",
+                                                    discussion: dashNote)
+    @OptionGroup var model: ModelArgument
+    @Argument(help: "The text to tokenize (after '--' if it starts with '-').") var text: String
+    @OptionGroup var format: JSONFlag
 
     struct Output: Encodable { var ids: [Int]; var pieces: [String] }
 
     func run() throws {
-        let m = try ModelLoader.load(model)
+        let m = try model.load()
         let ids = m.tokenizer.encode(text)
         let pieces = ids.map { m.tokenizer.piece($0) }
-        if json { return try JSONOutput.print(Output(ids: ids, pieces: pieces)) }
+        if format.json { return try JSONOutput.print(Output(ids: ids, pieces: pieces)) }
         print("\(ids.count) tokens")
         for (id, p) in zip(ids, pieces) { print(String(id).padding(toLength: 8, withPad: " ", startingAt: 0) + p.debugDescription) }
     }

@@ -22,7 +22,7 @@ struct LoRACommand: ParsableCommand {
             Ctrl-C stops after the current step and saves a checkpoint that --resume continues from.
             """)
 
-    @Option(help: "A .gguf file, a Hugging Face model folder, or 'default'.") var model = "default"
+    @OptionGroup var model: ModelOption
     @Option(help: "Folder with train.jsonl and valid.jsonl.") var data: String
     @Option(help: "LoRA rank r.") var rank = 16
     @Option(help: "LoRA alpha (the update is scaled by alpha/r).") var alpha: Float = 32
@@ -59,7 +59,7 @@ struct LoRACommand: ParsableCommand {
     func validate() throws {
         do {
             try settings.validate()
-            try options(baseModel: model).validate()
+            try options(baseModel: model.model).validate()
         } catch let error as TrainingError {
             throw ValidationError(error.description)
         }
@@ -68,8 +68,8 @@ struct LoRACommand: ParsableCommand {
     func run() throws {
         let terminal = isatty(STDERR_FILENO) == 1
         func status(_ line: String) { if terminal { FileHandle.standardError.write(Data(line.utf8)) } }
-        status("loading \(model)…\n")
-        let loaded = try ModelLoader.load(model)
+        status("loading \(model.model)…\n")
+        let loaded = try model.load()
         let (train, valid) = try TrainingData.load(folder: URL(fileURLWithPath: data), tokenizer: loaded.tokenizer, maskPrompt: maskPrompt)
         if evalEvery != nil && valid.isEmpty {
             FileHandle.standardError.write(Data("lazarus: note: \(data)/valid.jsonl is missing or empty; no validation loss\n".utf8))

@@ -32,7 +32,7 @@ import Datasets
         #expect(small.test.count == 30 && small.valid.count == 6)
     }
 
-    @Test func problemsStayInTheSeedsRanges() {
+    @Test func problemsStayInTheOriginalRanges() {
         let d = ArithmeticDataset.make(trainSamples: 2000, validSamples: 30, testSamples: 90, seed: 1)
         for p in d.train + d.test + d.valid {
             switch p.operation {
@@ -51,7 +51,7 @@ import Datasets
         #expect(p.directText == "7 * 8 = 56")
         #expect(p.chainOfThoughtText == "7 * 8 = multiply: 56")
         #expect(p.prompt(style: .aligned) == "7 * 8 =")
-        #expect(p.prompt(style: .seed) == "7 * 8 = ")
+        #expect(p.prompt(style: .original) == "7 * 8 = ")
         #expect(ArithmeticProblem(operation: .subtract, a: 50, b: 8).chainOfThoughtText == "50 - 8 = subtract: 42")
     }
 

@@ -28,10 +28,15 @@ import Testing
 
     @Test func overridesKeepTheirTypes() throws {
         let config = try ExperimentConfig.parse(yaml, source: "config.yaml",
-                                                overrides: ["parameters.max_steps=50", "parameters.lora.alpha=8", "parameters.prompt_style=seed",
+                                                overrides: ["parameters.max_steps=50", "parameters.lora.alpha=8", "parameters.prompt_style=original",
                                                             "parameters.check_layers_pct=[0.5, 0.75]"])
         let p = try config.decodeParameters(CoTVocabAlignment.Parameters.self, defaults: CoTVocabAlignment.defaultParameters)
-        #expect(p.maxSteps == 50 && p.lora.alpha == 8 && p.lora.rank == 8 && p.promptStyle == .seed && p.checkLayersPct == [0.5, 0.75])
+        #expect(p.maxSteps == 50 && p.lora.alpha == 8 && p.lora.rank == 8 && p.promptStyle == .original && p.checkLayersPct == [0.5, 0.75])
+        // The style's old name still reads; a name it never had does not.
+        let old = try ExperimentConfig.parse(yaml, source: "config.yaml", overrides: ["parameters.prompt_style=seed"])
+        #expect(try old.decodeParameters(CoTVocabAlignment.Parameters.self, defaults: CoTVocabAlignment.defaultParameters).promptStyle == .original)
+        let bad = try ExperimentConfig.parse(yaml, source: "config.yaml", overrides: ["parameters.prompt_style=trailing"])
+        #expect(throws: (any Error).self) { try bad.decodeParameters(CoTVocabAlignment.Parameters.self, defaults: CoTVocabAlignment.defaultParameters) }
     }
 
     @Test func unknownKeyIsAnErrorListingValidKeys() throws {

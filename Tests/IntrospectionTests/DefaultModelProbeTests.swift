@@ -8,7 +8,7 @@ import Testing
 import LazarusTestSupport
 
 @Suite struct DefaultModelProbeTests {
-    /// 40 distinct held-out problems per operation, in the seed's ranges, as the experiments draw them.
+    /// 40 distinct held-out problems per operation, in the original experiment's ranges, as the experiments draw them.
     static func prompts() -> (texts: [String], labels: [Int]) {
         let problems = ArithmeticDataset.make(trainSamples: 0, validSamples: 0, testSamples: 120, seed: 5).test
         return (problems.map { $0.prompt(style: .aligned) }, problems.map { ArithmeticOperation.allCases.firstIndex(of: $0.operation)! })

@@ -1,6 +1,6 @@
 // The logit lens on the default model against transformers (lens_reference.json, tools/make_llama_reference.py):
 // target-word probabilities and log-probabilities at embed, L0 … L29, the token ids used, the arg-max, and the
-// SPEC §5 metrics; and the lens at the last layer against the model's own next-token distribution.
+// docs/SPEC.md §5 metrics; and the lens at the last layer against the model's own next-token distribution.
 import Foundation
 import Introspection
 import Kernels

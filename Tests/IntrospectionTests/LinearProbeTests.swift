@@ -69,7 +69,7 @@ import Testing
         #expect(try LayerSelection.parse("all", layerCount: 4) == [-1, 0, 1, 2, 3])
         #expect(try LayerSelection.parse("4,8", layerCount: 30) == [4, 8])
         #expect(try LayerSelection.parse("embed,L3", layerCount: 30) == [-1, 3])
-        // The seed's rule: int(p × n_layers): 0.25 × 30 = 7.5 → 7; 0.95 × 30 = 28.5 → 28.
+        // The original experiment's rule: int(p × n_layers): 0.25 × 30 = 7.5 → 7; 0.95 × 30 = 28.5 → 28.
         #expect(try LayerSelection.parse("0.25,0.95", layerCount: 30) == [7, 28])
         #expect(throws: IntrospectionError.self) { try LayerSelection.parse("30", layerCount: 30) }
         #expect(throws: IntrospectionError.self) { try LayerSelection.parse("1.5", layerCount: 30) }

@@ -1,6 +1,6 @@
 // LoRA adapters across Lazarus and Hugging Face PEFT, both ways (tools/peft_reference.py wrote the logits):
 // an adapter PEFT saved, loaded by Lazarus; and an adapter Lazarus trained and saved, loaded by PEFT
-// (tools/make_lazarus_adapter.sh). Either way the adapted final logits agree within 1e-3 (SPEC §3, §6).
+// (tools/make_lazarus_adapter.sh). Either way the adapted final logits agree within 1e-3 (docs/SPEC.md §3, §6).
 import Foundation
 import Kernels
 import Transformer

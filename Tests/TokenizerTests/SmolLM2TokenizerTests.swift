@@ -59,7 +59,7 @@ struct SmolLM2TokenizerTests {
         #expect(reference.cases.filter { $0.decoded != nil && $0.decoded != $0.text }.count <= 3)
     }
 
-    @Test("the facts of SPEC §3", .enabled(if: SmolLM2.isAvailable, modelMissing))
+    @Test("the facts of docs/SPEC.md §3", .enabled(if: SmolLM2.isAvailable, modelMissing))
     func specFacts() throws {
         let tokenizer = try #require(SmolLM2.smollm)
         let ids = tokenizer.encode("34 + 19 =")

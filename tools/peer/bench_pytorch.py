@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The PyTorch + PEFT side of SPEC §8: the same work as `lazarus bench`, timed on this machine.
+"""The PyTorch + PEFT side of docs/SPEC.md §8: the same work as `lazarus bench`, timed on this machine.
 
 Dev-only (the dev venv: /opt/lazarus-dev-venv/bin/python tools/peer/bench_pytorch.py [--out FILE]).
 Prints one JSON object. Two threads, float32, the default model from its GGUF (dequantised by

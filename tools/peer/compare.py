@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Lazarus against PyTorch + transformers + PEFT on this machine: writes docs/performance.md (SPEC §8).
+"""Lazarus against PyTorch + transformers + PEFT on this machine: writes docs/performance.md (docs/SPEC.md §8).
 
 Dev-only, python3 standard library. Runs `lazarus bench --json` (or reads --lazarus FILE) and reads the
 PyTorch figures from --pytorch FILE, else tools/peer/pytorch_results.json, else runs
@@ -107,7 +107,7 @@ def main():
     out = [
         "# Performance: Lazarus and PyTorch side by side",
         "",
-        "Written by `tools/peer/compare.py` (SPEC §8). Ratios are Lazarus ÷ PyTorch of each figure as printed:",
+        "Written by `tools/peer/compare.py` (docs/SPEC.md §8). Ratios are Lazarus ÷ PyTorch of each figure as printed:",
         "for speeds higher is better, for seconds lower is better. Both sides use 2 threads and float32 and",
         "run the same work (the prompt texts differ, their shapes do not).",
         "",
