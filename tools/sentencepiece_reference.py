@@ -172,7 +172,9 @@ def tiny_sentencepiece_references(corpus):
         cases = []
         for text in texts:
             ids = loaded.encode(text, add_special_tokens=True).ids
-            cases.append({"text": text, "ids": ids, "decoded": loaded.decode(ids, skip_special_tokens=False)})
+            # Without BOS too: the decoders drop the prefix "▁" only from the first token.
+            cases.append({"text": text, "ids": ids, "decoded": loaded.decode(ids, skip_special_tokens=False),
+                          "decoded_without_bos": loaded.decode(ids[1:], skip_special_tokens=False)})
         out["tokenizers"][shape] = {
             "vocabulary_size": loaded.get_vocab_size(with_added_tokens=True),
             "bos_token_id": loaded.token_to_id("<s>"), "eos_token_id": loaded.token_to_id("</s>"),

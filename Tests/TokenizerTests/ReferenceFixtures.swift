@@ -119,6 +119,7 @@ struct SentencePieceReference: Decodable {
         let text: String
         let ids: [Int]
         let decoded: String
+        let decoded_without_bos: String?
         let llama_cpp_agrees: Bool?
     }
 
