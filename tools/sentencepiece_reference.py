@@ -55,8 +55,11 @@ def gemma_corpus():
         "٣٤ + ١٩", "x½²Ⅻ",
         # code
         "def f(x):\n    return x + 1\n", "if (a && b) {\n\tc();\n}", "    indented\n        more", "# comment\r\n",
+        # long stretches: one word to Gemma's tokenizer, merged by the heap loop
+        "The quick brown fox jumps over the lazy dog, 12 times; naïve café 😀.\n" * 60,
+        "supercalifragilisticexpialidocious" * 20, "ab" * 200, "9" * 500,
     ]
-    corpus = extra + [t for t in hand_written_corpus() if len(t) < 400] + random_corpus(60)
+    corpus = extra + [t for t in hand_written_corpus() if len(t) < 1000] + random_corpus(60)
     seen, out = set(), []
     for text in corpus:
         if text not in seen:

@@ -46,6 +46,26 @@ struct SentencePieceTests {
         #expect(tokenizer.kindDescription.hasPrefix("SentencePiece-style BPE"))
     }
 
+    @Test("Gemma 3 encodes 3000 prompts and a 100 KB text quickly", .enabled(if: Gemma3.isAvailable, gemmaMissing))
+    func gemmaSpeed() throws {
+        let tokenizer = try #require(Gemma3.tokenizer)
+        var generator = SplitMix64(seed: 42)
+        let prompts = (0..<3000).map { _ in "\(generator.next() % 50 + 1) * \(generator.next() % 50 + 1) = multiply: \(generator.next() % 2500)" }
+        // A stretch between special tokens is one word to Gemma's tokenizer, merged whole.
+        let long = String(repeating: "The quick brown fox jumps over the lazy dog, 12 times; naïve café 😀.\n", count: 1_400)
+        let clock = ContinuousClock()
+        var total = 0
+        let short = clock.measure { for prompt in prompts { total += tokenizer.encode(prompt).count } }
+        var longCount = 0
+        let whole = clock.measure { longCount = tokenizer.encode(long).count }
+        print("Gemma 3: 3000 prompts in \(short), \(long.utf8.count) bytes (\(longCount) tokens) in \(whole)")
+        #expect(total > 3000 * 8)
+        #expect(longCount > 1_400 * 10)
+        // Generous bounds for a busy 2-core machine; the printed figures are what to read.
+        #expect(short < .seconds(2), "3000 prompts took \(short)")
+        #expect(whole < .seconds(5), "100 KB took \(whole)")
+    }
+
     // MARK: tiny tokenizer.json files
 
     @Test("tiny SentencePiece-style tokenizer.json files give the reference ids", arguments: ["metaspace", "gemma_style", "prepend"])
