@@ -37,6 +37,23 @@ struct SpecialTokenMatcher {
         isEmpty = byText.isEmpty
     }
 
+    /// The ids of `text`: `bos` first when given, each special token as its id, and each plain
+    /// stretch as `plain` encodes it (special tokens end on scalar boundaries, so a stretch is
+    /// valid UTF-8).
+    func encode(_ text: String, bos: Int?, plain: (_ bytes: [UInt8], _ stretch: Range<Int>, _ ids: inout [Int]) -> Void) -> [Int] {
+        var ids: [Int] = []
+        ids.reserveCapacity(text.utf8.count / 3 + 2)
+        if let bos { ids.append(bos) }
+        let bytes = Array(text.utf8)
+        for segment in segments(of: bytes) {
+            switch segment {
+            case .special(let id): ids.append(id)
+            case .text(let range): plain(bytes, range, &ids)
+            }
+        }
+        return ids
+    }
+
     /// Cuts `bytes` into plain stretches and special tokens, in order.
     func segments(of bytes: [UInt8]) -> [TextSegment] {
         if isEmpty { return bytes.isEmpty ? [] : [.text(0..<bytes.count)] }
