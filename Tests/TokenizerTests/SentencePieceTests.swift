@@ -4,6 +4,7 @@
 // transformers builds it, and the one-line errors for malformed vocabularies.
 
 import Foundation
+import LazarusTestSupport
 import Testing
 @testable import Tokenizer
 
