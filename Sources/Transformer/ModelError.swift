@@ -8,6 +8,8 @@ public enum ModelError: Error, CustomStringConvertible {
     case tokenOutOfRange(id: Int, vocabularySize: Int)
     case emptyInput(String)
     case contextOverflow(needed: Int, capacity: Int)
+    /// A prompt (plus the tokens to generate) longer than the model's context length.
+    case contextTooLong(what: String, promptTokens: Int, newTokens: Int, contextLength: Int)
 
     public var description: String {
         switch self {
@@ -18,6 +20,11 @@ public enum ModelError: Error, CustomStringConvertible {
         case let .tokenOutOfRange(id, v): return "token id \(id) is outside the vocabulary (0..<\(v))"
         case let .emptyInput(what): return "empty input: \(what)"
         case let .contextOverflow(needed, capacity): return "sequence needs \(needed) positions but the cache holds \(capacity)"
+        case let .contextTooLong(what, prompt, new, context):
+            if new > 0 {
+                return "\(what) has \(prompt) tokens; with \(new) new tokens that is \(prompt + new) positions, more than the model's context length of \(context); shorten the prompt or lower --max-tokens"
+            }
+            return "\(what) has \(prompt) tokens, more than the model's context length of \(context); shorten it"
         }
     }
 }
