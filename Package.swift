@@ -21,7 +21,7 @@ let package = Package(
         // Its tests check internal stages (byte alphabet, scalar classes, the two merge loops) in release too.
         .target(name: "Tokenizer", swiftSettings: [.unsafeFlags(["-enable-testing"])]),
         .target(name: "Transformer", dependencies: ["Kernels", "ModelFiles", "Tokenizer"]),
-        .target(name: "Introspection", dependencies: ["Transformer", "Tokenizer", "Kernels"]),
+        .target(name: "Introspection", dependencies: ["Transformer", "Tokenizer", "ModelFiles", "Kernels"]),
         .target(name: "Training", dependencies: ["Transformer", "Kernels", "ModelFiles", "Tokenizer"]),
         .target(name: "Experiments", dependencies: ["Training", "Introspection", "Transformer", "Tokenizer", "ModelFiles", "Kernels", "Yams"]),
         .target(name: "Benchmarks", dependencies: ["Training", "Introspection", "Transformer", "Kernels"]),

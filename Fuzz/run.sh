@@ -13,7 +13,8 @@ runs="${2:-20000}"
 case "$target" in
     gguf|safetensors|hf_config) sources=("$root"/Sources/ModelFiles/*.swift) ;;
     tokenizer_json|tokenizer_roundtrip) sources=("$root"/Sources/Tokenizer/*.swift) ;;
-    jsonl) sources=("$root"/Sources/Introspection/LabelledPrompts.swift "$root"/Sources/Introspection/IntrospectionError.swift) ;;
+    jsonl) sources=("$root"/Sources/Introspection/LabelledPrompts.swift "$root"/Sources/Introspection/IntrospectionError.swift
+                    "$root"/Sources/ModelFiles/UTF8Check.swift "$root"/Sources/ModelFiles/ModelFileError.swift) ;;
     experiment_config) sources=("$root"/Sources/Experiments/ExperimentConfig.swift "$root"/Sources/Experiments/ExperimentError.swift) ;;
     *) echo "unknown fuzz target '$target'" >&2; exit 2 ;;
 esac

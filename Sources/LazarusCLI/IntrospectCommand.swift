@@ -29,8 +29,11 @@ struct LogitLensCommand: ParsableCommand {
         let m = try ModelLoader.load(model)
         let adapters = try adapter.map { try AdapterLoading.load($0, for: m) }
         let layerList = try LayerSelection.parse(layers, layerCount: m.model.config.layerCount)
-        let report = try LogitLensSweep.run(model: m.model, tokenizer: m.tokenizer, prompts: promptList, targets: targets,
-                                            layers: layerList, topK: max(1, topK), adapters: adapters, modelName: m.source.path)
+        let tokens = promptList.reduce(0) { $0 + m.tokenizer.encode($1).count }
+        let report = try TerminalProgress().ticking("logit lens over \(promptList.count) prompts, \(tokens) tokens") {
+            try LogitLensSweep.run(model: m.model, tokenizer: m.tokenizer, prompts: promptList, targets: targets,
+                                   layers: layerList, topK: topK, adapters: adapters, modelName: m.source.path)
+        }
         if let output { try JSONOutput.write(report, to: output) }
         if json { return try JSONOutput.print(report) }
         printTable(report, tokenizerNote: targets.map { w in
@@ -94,8 +97,9 @@ struct ProbeCommand: ParsableCommand {
         let classes = set.classes
         let labels = set.labels.map { classes.firstIndex(of: $0)! }
         let progress = TerminalProgress()
-        progress.update("hidden states", fraction: 0, detail: "\(set.prompts.count) prompts", force: true)
-        var states = try HiddenStateCollector.collect(model: m.model, prompts: set.prompts.map { m.tokenizer.encode($0) }, adapters: adapters)
+        var states = try progress.ticking("hidden states of \(set.prompts.count) prompts") {
+            try HiddenStateCollector.collect(model: m.model, prompts: set.prompts.map { m.tokenizer.encode($0) }, adapters: adapters)
+        }
         let keep = layerList.compactMap { states.layerIndices.firstIndex(of: $0) }
         states = PromptHiddenStates(layerIndices: keep.map { states.layerIndices[$0] }, states: keep.map { states.states[$0] },
                                     finalLogits: states.finalLogits)
@@ -117,20 +121,7 @@ struct ProbeCommand: ParsableCommand {
     }
 }
 
-/// `"a|b|c"` or `@file` (one prompt per line, blank lines skipped).
+/// `"a|b|c"` or `@file`: parsed by the Introspection library.
 enum PromptArgument {
-    static func parse(_ text: String) throws -> [String] {
-        if text.hasPrefix("@") {
-            let path = String(text.dropFirst())
-            guard let data = FileManager.default.contents(atPath: path), let s = String(data: data, encoding: .utf8) else {
-                throw ValidationError("\(path): cannot be read as UTF-8 text (give one prompt per line)")
-            }
-            let lines = s.split(separator: "\n", omittingEmptySubsequences: true).map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
-            guard !lines.isEmpty else { throw ValidationError("\(path): holds no prompts") }
-            return lines
-        }
-        let items = text.split(separator: "|", omittingEmptySubsequences: true).map(String.init)
-        guard !items.isEmpty else { throw ValidationError("--prompts is empty: give \"a|b\" or @file") }
-        return items
-    }
+    static func parse(_ text: String) throws -> [String] { try PromptList.parse(text) }
 }
