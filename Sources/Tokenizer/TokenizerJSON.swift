@@ -25,7 +25,8 @@ extension BPETokenizer {
     /// EOS (and BOS when no template names one) come from `tokenizer_config.json` in the same
     /// folder, when it exists (`eos_token`, `bos_token`: a string or `{"content": …}`).
     public static func load(tokenizerJSON url: URL) throws -> BPETokenizer {
-        let name = url.lastPathComponent
+        // The whole path: a basename alone does not say which model folder's tokenizer.json is wrong.
+        let name = url.path
         let data = try readBounded(url, name: name)
         let file: TokenizerJSONFile
         do {
@@ -242,7 +243,7 @@ private struct TokenizerConfigFile {
     static func load(beside url: URL) throws -> TokenizerConfigFile? {
         let configURL = url.deletingLastPathComponent().appendingPathComponent("tokenizer_config.json")
         guard FileManager.default.fileExists(atPath: configURL.path) else { return nil }
-        let name = "tokenizer_config.json"
+        let name = configURL.path
         let data = try BPETokenizer.readBounded(configURL, name: name)
         let value: JSONValue
         do {
