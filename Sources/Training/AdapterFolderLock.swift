@@ -17,6 +17,10 @@ public final class AdapterFolderLock {
     /// Takes the lock, creating the folder; throws `TrainingError.folderInUse` naming the holder's pid.
     public init(folder: URL) throws {
         self.folder = folder
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), !isFolder.boolValue {
+            throw TrainingError.checkpoint(file: folder.path, reason: "is a file, not a folder; give a folder for the adapters and checkpoints")
+        }
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         } catch {

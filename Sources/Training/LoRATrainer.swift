@@ -32,6 +32,11 @@ public final class LoRATrainer {
         try options.validate()
         guard !train.isEmpty else { throw TrainingError.invalidSetting("no training examples") }
         guard !(resume && overwrite) else { throw TrainingError.invalidSetting("--resume and --overwrite contradict each other; give one") }
+        if resume, let folder = outputFolder, TrainingCheckpoint.savedStep(in: folder) == nil {
+            // Refused before the lock, which would create the folder: a mistyped path leaves nothing behind.
+            throw TrainingError.checkpoint(file: folder.appendingPathComponent(TrainingCheckpoint.optimizerFileName).path,
+                                           reason: "not found: --resume needs a folder written by an earlier `lazarus train lora` run")
+        }
         let lock = try outputFolder.map { try AdapterFolderLock(folder: $0) }
         defer { withExtendedLifetime(lock) {} }
         if let folder = outputFolder, !resume {

@@ -42,6 +42,17 @@ import Glibc
         #expect(line.count == 1 && line[0].hasPrefix("lazarus: \(optimizer): header length: the file is 5 bytes"), "\(line)")
         try saved["optimizer.safetensors"]!.write(to: URL(fileURLWithPath: optimizer))
 
+        // --resume on a folder that does not exist creates nothing; a file given as the folder is named as such.
+        let absent = folder.appendingPathComponent("absent")
+        try CLIExpect.error(CLIExpect.train(data, absent, ["--steps", "1", "--resume"]),
+                            "lazarus: \(absent.path)/optimizer.safetensors: not found: --resume needs a folder written by an earlier `lazarus train lora` run")
+        #expect(!FileManager.default.fileExists(atPath: absent.path))
+        let plainFile = folder.appendingPathComponent("plain")
+        try Data("x".utf8).write(to: plainFile)
+        try CLIExpect.error(CLIExpect.train(data, plainFile, ["--steps", "1"]),
+                            "lazarus: \(plainFile.path): is a file, not a folder; give a folder for the adapters and checkpoints")
+        #expect(try Data(contentsOf: plainFile) == Data("x".utf8))
+
         let replaced = try LazarusProcess.run(CLIExpect.train(data, out, ["--steps", "1", "--overwrite"]))
         #expect(replaced.status == 0, "\(replaced.stderr)")
         let state = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("trainer_state.json"))) as? [String: Any]
