@@ -73,9 +73,11 @@ enum JSONOutput {
         FileHandle.standardOutput.write(data)
     }
 
-    /// Writes a file atomically.
+    /// Writes a file atomically (in place for a device, a FIFO or /dev/stdout), ending in a newline like a text file.
     static func write<T: Encodable>(_ value: T, to path: String) throws {
-        try AtomicWrite.write(try encode(value), to: URL(fileURLWithPath: path))
+        var data = try encode(value)
+        data.append(0x0A)
+        try AtomicWrite.write(data, to: URL(fileURLWithPath: path))
     }
 }
 

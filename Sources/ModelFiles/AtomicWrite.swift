@@ -67,6 +67,16 @@ public enum AtomicWrite {
         guard kind != "socket" else {
             throw ModelFileError(file: path, reason: "is a socket, which cannot be written as a file; give the path of a regular file, a device or a FIFO")
         }
+        // The process's own stdout or stderr (/dev/stdout redirected to a file): write through that descriptor,
+        // sharing its offset, so the JSON and the lines printed around it follow each other instead of
+        // overwriting one another from offset 0.
+        if let own = ownDescriptor(for: path) {
+            fflush(nil)
+            if let failure = writeAll(data, to: own) {
+                throw ModelFileError(file: path, reason: "cannot write to this \(kind): \(failure)")
+            }
+            return
+        }
         // No O_CREAT: the file exists, and if it vanished meanwhile nothing is created in its place.
         var descriptor: Int32
         // O_APPEND: a regular file reached through /dev/stdout keeps what the process already wrote there.
@@ -81,6 +91,17 @@ public enum AtomicWrite {
         guard close(descriptor) == 0 else {
             throw ModelFileError(file: path, reason: "cannot close this \(kind): \(String(cString: strerror(errno)))")
         }
+    }
+
+    /// 1 or 2 when `path` is the same open file as this process's stdout or stderr.
+    private static func ownDescriptor(for path: String) -> Int32? {
+        var target = stat()
+        guard stat(path, &target) == 0 else { return nil }
+        for fd: Int32 in [1, 2] {
+            var info = stat()
+            if fstat(fd, &info) == 0, info.st_dev == target.st_dev, info.st_ino == target.st_ino { return fd }
+        }
+        return nil
     }
 
     /// Temporary file, fsync, rename over `url`, fsync of the folder.

@@ -49,4 +49,25 @@ import Glibc
         #expect(try LazarusProcess.run(CLIExpect.lens(["--output", regular.path])).status == 0)
         #expect((try JSONSerialization.jsonObject(with: Data(contentsOf: regular)) as? [String: Any])?["prompts"] != nil)
     }
+
+    /// `--output /dev/stdout > FILE`: the JSON goes through the process's own stdout, so the table printed
+    /// after it follows it in FILE (a second descriptor at offset 0 would overwrite it), and FILE is the same file.
+    @Test func outputToDevStdoutRedirectedToAFileKeepsBothAndTheFile() throws {
+        let folder = try temporaryFolder("stdout")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("out.txt")
+        try Data().write(to: file)
+        var before = stat()
+        _ = stat(file.path, &before)
+        let command = "exec \"$0\" introspect logit-lens --model \"$1\" --prompts ab --targets add --layers 1 --output /dev/stdout > \"$2\""
+        let (status, _) = try CLIExpect.wrapped("/bin/sh", ["-c", command, try LazarusProcess.executable().path, Self.tiny, file.path], standardError: true)
+        #expect(status == 0)
+        var after = stat()
+        _ = stat(file.path, &after)
+        #expect(before.st_ino == after.st_ino, "the redirected file was replaced")
+        let text = try String(contentsOf: file, encoding: .utf8)
+        let split = try #require(text.range(of: "}\ntarget tokens: "))
+        #expect((try JSONSerialization.jsonObject(with: Data(text[..<split.lowerBound].utf8 + [0x7D])) as? [String: Any])?["prompts"] != nil)
+        #expect(text.hasSuffix("wrote /dev/stdout\n"))
+    }
 }
