@@ -23,6 +23,13 @@ import Glibc
         try CLIExpect.error(["introspect", "logit-lens", "--model", Self.tiny, "--prompts", "@" + missing.path, "--targets", "add"],
                              "lazarus: \(missing.path):2: byte 2 (0xFF) is not UTF-8 text; save the prompt file (one prompt per line) as UTF-8")
 
+        // A probe that would train nothing is refused, not reported at chance level.
+        let probeData = folder.appendingPathComponent("probe.jsonl")
+        try Data((1...6).map { "{\"prompt\": \"\($0) + 1 =\", \"task\": \"add\"}\n{\"prompt\": \"\($0) * 2 =\", \"task\": \"multiply\"}\n" }.joined().utf8).write(to: probeData)
+        try CLIExpect.error(["introspect", "probe", "--model", Self.tiny, "--data", probeData.path, "--epochs", "0"], "lazarus: probe epochs must be positive, got 0")
+        try CLIExpect.error(["introspect", "probe", "--model", Self.tiny, "--data", probeData.path, "--learning-rate=-1"],
+                            "lazarus: the probe learning rate must be a positive number, got -1.0")
+
         // Line 8 of a JSONL file holds the bad byte.
         let data = folder.appendingPathComponent("data")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
