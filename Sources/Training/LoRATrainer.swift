@@ -32,10 +32,18 @@ public final class LoRATrainer {
         try options.validate()
         guard !train.isEmpty else { throw TrainingError.invalidSetting("no training examples") }
         guard !(resume && overwrite) else { throw TrainingError.invalidSetting("--resume and --overwrite contradict each other; give one") }
+        let layout = LoRAParameterLayout(config: model.config, settings: settings)
+        let trainSet = train.map(truncated)
+        let validSet = valid.map(truncated)
+        for (name, set) in [("training", trainSet), ("validation", validSet)] {
+            if let i = set.firstIndex(where: { $0.tokens.count > model.config.contextLength }) {
+                throw TrainingError.invalidSetting("\(name) example \(i + 1) has \(set[i].tokens.count) tokens, more than the model's context length of \(model.config.contextLength); lower --max-seq-length to \(model.config.contextLength)")
+            }
+        }
+        // Everything above is checked before the lock, which creates the folder, and before --overwrite
+        // removes anything: a refused run leaves the folder as it was, or absent.
         if resume, let folder = outputFolder, TrainingCheckpoint.savedStep(in: folder) == nil {
-            // Refused before the lock, which would create the folder: a mistyped path leaves nothing behind.
-            throw TrainingError.checkpoint(file: folder.appendingPathComponent(TrainingCheckpoint.optimizerFileName).path,
-                                           reason: "not found: --resume needs a folder written by an earlier `lazarus train lora` run")
+            throw TrainingCheckpoint.notFound(in: folder)
         }
         let lock = try outputFolder.map { try AdapterFolderLock(folder: $0) }
         defer { withExtendedLifetime(lock) {} }
@@ -46,14 +54,6 @@ public final class LoRATrainer {
                 }
             }
             if overwrite { TrainingCheckpoint.removeSavedFiles(in: folder) }
-        }
-        let layout = LoRAParameterLayout(config: model.config, settings: settings)
-        let trainSet = train.map(truncated)
-        let validSet = valid.map(truncated)
-        for (name, set) in [("training", trainSet), ("validation", validSet)] {
-            if let i = set.firstIndex(where: { $0.tokens.count > model.config.contextLength }) {
-                throw TrainingError.invalidSetting("\(name) example \(i + 1) has \(set[i].tokens.count) tokens, more than the model's context length of \(model.config.contextLength); lower --max-seq-length to \(model.config.contextLength)")
-            }
         }
         let schedule = LearningRateSchedule(peak: options.learningRate, warmupSteps: options.warmupSteps,
                                             cosineDecay: options.cosineDecay, totalSteps: options.steps)

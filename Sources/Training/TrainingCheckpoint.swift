@@ -64,6 +64,11 @@ public enum TrainingCheckpoint {
         return .some((try? SafetensorsFile(contentsOf: url))?.metadata["lazarus_step"].flatMap(Int.init))
     }
 
+    static func notFound(in folder: URL) -> TrainingError {
+        .checkpoint(file: folder.appendingPathComponent(optimizerFileName).path,
+                    reason: "not found: --resume needs a folder written by an earlier `lazarus train lora` run")
+    }
+
     /// Removes what a run saves (checkpoint, adapters, metrics), for a run that replaces it.
     static func removeSavedFiles(in folder: URL) {
         for name in [optimizerFileName, stateFileName, metricsFileName, PEFTAdapterFiles.weightsFileName, PEFTAdapterFiles.configFileName] {
@@ -77,9 +82,7 @@ public enum TrainingCheckpoint {
         -> (parameters: [Float], optimizer: AdamWState, state: TrainerState) {
         let url = folder.appendingPathComponent(optimizerFileName)
         func fail(_ why: String) -> TrainingError { .checkpoint(file: url.path, reason: why) }
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw fail("not found: --resume needs a folder written by an earlier `lazarus train lora` run")
-        }
+        guard FileManager.default.fileExists(atPath: url.path) else { throw notFound(in: folder) }
         let file: SafetensorsFile
         do { file = try SafetensorsFile(contentsOf: url) } catch let error as ModelFileError {
             throw fail((error.field.map { "\($0): " } ?? "") + error.reason)

@@ -42,6 +42,14 @@ import Glibc
         #expect(line.count == 1 && line[0].hasPrefix("lazarus: \(optimizer): header length: the file is 5 bytes"), "\(line)")
         try saved["optimizer.safetensors"]!.write(to: URL(fileURLWithPath: optimizer))
 
+        // An example longer than the model's context is refused before --overwrite removes anything.
+        let long = folder.appendingPathComponent("long")
+        try FileManager.default.createDirectory(at: long, withIntermediateDirectories: true)
+        try Data("{\"text\": \"\(String(repeating: "a", count: 100))\"}\n".utf8).write(to: long.appendingPathComponent("train.jsonl"))
+        try CLIExpect.error(CLIExpect.train(long, out, ["--steps", "1", "--overwrite"]),
+                            "lazarus: training example 1 has 101 tokens, more than the model's context length of 64; lower --max-seq-length to 64")
+        #expect(snapshot(out) == saved)
+
         // --resume on a folder that does not exist creates nothing; a file given as the folder is named as such.
         let absent = folder.appendingPathComponent("absent")
         try CLIExpect.error(CLIExpect.train(data, absent, ["--steps", "1", "--resume"]),
