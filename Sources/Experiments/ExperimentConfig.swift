@@ -79,7 +79,20 @@ public struct ExperimentConfig: Sendable {
               let data = try? JSONSerialization.data(withJSONObject: merged, options: [.sortedKeys]) else {
             throw ExperimentError.badValue(file: source, key: "parameters", reason: "holds a value that is not a number, string, boolean, list or mapping")
         }
-        do { return try JSONDecoder().decode(P.self, from: data) } catch let DecodingError.typeMismatch(_, ctx) {
+        do { return try JSONDecoder().decode(P.self, from: data) } catch let error as DecodingError {
+            // Foundation reports some mismatches (2.5 for an integer) with no key at all: find the key whose
+            // value, put back to its default, makes the parameters decode, and name it.
+            if Self.codingPath(of: error)?.isEmpty ?? true, let (key, value, fallback) = Self.culprit(plain, defaults: defaultTree, type: P.self) {
+                let expected = Self.isWholeNumber(fallback) && !Self.isWholeNumber(value) ? "a whole number" : "a value like \(Self.shown(fallback))"
+                throw ExperimentError.badValue(file: source, key: key, reason: "has the wrong type: \(Self.shown(value)) is not \(expected)")
+            }
+            try rethrowDecoding(error)
+        }
+    }
+
+    /// The decoding error as one naming its key (Foundation's coding path), for the cases that carry one.
+    private func rethrowDecoding(_ error: DecodingError) throws -> Never {
+        do { throw error } catch let DecodingError.typeMismatch(_, ctx) {
             throw ExperimentError.badValue(file: source, key: Self.path(ctx.codingPath), reason: "has the wrong type (\(ctx.debugDescription))")
         } catch let DecodingError.valueNotFound(_, ctx) {
             throw ExperimentError.badValue(file: source, key: Self.path(ctx.codingPath), reason: "must not be null")
@@ -87,7 +100,60 @@ public struct ExperimentConfig: Sendable {
             throw ExperimentError.badValue(file: source, key: Self.path(ctx.codingPath), reason: ctx.debugDescription)
         } catch let DecodingError.keyNotFound(key, ctx) {
             throw ExperimentError.badValue(file: source, key: Self.path(ctx.codingPath + [key]), reason: "is required")
+        } catch {
+            throw ExperimentError.badValue(file: source, key: "parameters", reason: "\(error)")
         }
+    }
+
+    /// The first key (sorted, depth first) of `input` whose value alone stops `type` from decoding:
+    /// `(parameters.key, its value, the default's value)`.
+    static func culprit<P: Decodable>(_ input: [String: Any], defaults: [String: Any], type: P.Type) -> (String, Any, Any)? {
+        func decodes(_ tree: [String: Any]) -> Bool {
+            let merged = merge(tree, over: defaults)
+            guard JSONSerialization.isValidJSONObject(merged), let data = try? JSONSerialization.data(withJSONObject: merged) else { return false }
+            return (try? JSONDecoder().decode(P.self, from: data)) != nil
+        }
+        func search(_ node: [String: Any], _ defaultNode: [String: Any], path: [String], rebuild: ([String: Any]) -> [String: Any]) -> (String, Any, Any)? {
+            for key in node.keys.sorted() {
+                guard let value = node[key], let fallback = defaultNode[key] else { continue }
+                if let child = value as? [String: Any], let defaultChild = fallback as? [String: Any] {
+                    let found = search(child, defaultChild, path: path + [key]) { replaced in
+                        var copy = node
+                        copy[key] = replaced
+                        return rebuild(copy)
+                    }
+                    if let found { return found }
+                    continue
+                }
+                var copy = node
+                copy[key] = fallback
+                if decodes(rebuild(copy)) { return ((["parameters"] + path + [key]).joined(separator: "."), value, fallback) }
+            }
+            return nil
+        }
+        return search(input, defaults, path: []) { $0 }
+    }
+
+    static func codingPath(of error: DecodingError) -> [CodingKey]? {
+        switch error {
+        case let .typeMismatch(_, ctx), let .valueNotFound(_, ctx), let .dataCorrupted(ctx): return ctx.codingPath
+        case let .keyNotFound(key, ctx): return ctx.codingPath + [key]
+        @unknown default: return nil
+        }
+    }
+
+    static func isWholeNumber(_ v: Any) -> Bool {
+        let number: Double?
+        if type(of: v) == Bool.self { number = nil }
+        else if let i = v as? Int { number = Double(i) }
+        else if let d = v as? Double { number = d }
+        else { number = (v as? NSNumber)?.doubleValue }
+        return number.map { $0.rounded() == $0 } ?? false
+    }
+
+    static func shown(_ v: Any) -> String {
+        if let s = v as? String { return s.debugDescription }
+        return "\(v)"
     }
 
     static func path(_ keys: [CodingKey]) -> String {

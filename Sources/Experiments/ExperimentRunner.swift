@@ -34,7 +34,7 @@ public enum ExperimentRunner {
         guard config.name == name else {
             throw ExperimentError.badValue(file: url.path, key: "name", reason: "is '\(config.name)' but the folder is '\(name)'")
         }
-        _ = try experiment.resolvedParameters(config)
+        try experiment.validate(config)
         return (experiment, config)
     }
 

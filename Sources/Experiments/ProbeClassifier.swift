@@ -2,6 +2,7 @@
 // stream, layer by layer (probe, with a shuffled-label control), and how does that compare with what the
 // logit lens reads at the same layers? Also classifies the nine reference prompts (the original experiment's) with each layer's probe.
 import Foundation
+import ModelFiles
 import Introspection
 import Kernels
 import Transformer
@@ -79,16 +80,23 @@ public enum ProbeClassifier: Experiment {
         }
     }
 
-    public static func run(parameters p: Parameters, config: ExperimentConfig, context: ExperimentContext) throws -> [URL] {
-        guard p.numSamples >= 30 else { throw ExperimentError.badValue(file: config.source, key: "parameters.num_samples", reason: "must be at least 30") }
+    public static func validate(_ p: Parameters, source: String) throws {
+        func bad(_ key: String, _ why: String) -> ExperimentError { .badValue(file: source, key: "parameters.\(key)", reason: why) }
+        guard p.numSamples >= 30 else { throw bad("num_samples", "must be at least 30") }
+        guard p.probeEpochs > 0 else { throw bad("probe_epochs", "must be positive") }
+        guard p.probeLr.isFinite, p.probeLr > 0 else { throw bad("probe_lr", "must be a positive number") }
+        guard p.probeBatchSize > 0 else { throw bad("probe_batch_size", "must be positive") }
         for t in p.testPrompts where !tasks.contains(t.task) {
-            throw ExperimentError.badValue(file: config.source, key: "parameters.test_prompts", reason: "task '\(t.task)' is not one of \(tasks.joined(separator: ", "))")
+            throw bad("test_prompts", "task '\(t.task)' is not one of \(tasks.joined(separator: ", "))")
         }
+    }
+
+    public static func run(parameters p: Parameters, config: ExperimentConfig, context: ExperimentContext) throws -> [URL] {
+        try validate(p, source: config.source)
         let start = Date()
         let problems = Self.problems(count: p.numSamples, seed: UInt64(p.seed))
         let records = problems.map { ProbeRecord(prompt: $0.prompt(style: p.promptStyle), task: $0.operation.rawValue, result: $0.result) }
-        try FileManager.default.createDirectory(at: context.dataFolder, withIntermediateDirectories: true)
-        _ = try JSONLines.encode(records).write(to: context.dataFolder.appendingPathComponent("probe.jsonl"), options: .atomic)
+        try AtomicWrite.write(try JSONLines.encode(records), to: context.dataFolder.appendingPathComponent("probe.jsonl"))
         context.log("data: \(records.count) distinct problems (\(tasks.map { t in "\(records.filter { $0.task == t }.count) \(t)" }.joined(separator: ", ")))")
 
         let loaded = try ModelLoader.load(config.model)

@@ -54,7 +54,8 @@ enum StageTraining {
                 context.log(String(format: "%@: step %d/%d, validation loss %.4f, %.0f tokens/s", stage, p.step, s.steps, valid, p.tokensPerSecond))
             }
         }
-        let summary = TrainingSummary(steps: outcome.stepsRun,
+        // Steps of the whole run, the interrupted part included: the adapters are the result of all of them.
+        let summary = TrainingSummary(steps: outcome.finalStep,
                                       trainLoss: outcome.trainLosses, validLoss: outcome.validLosses,
                                       tokensPerSecond: outcome.tokensPerSecond, seconds: Date().timeIntervalSince(start))
         // The trainer's final checkpoint already holds the adapters in PEFT form; the summary, written last, marks the stage done.

@@ -57,7 +57,7 @@ public enum TaskEvaluation {
     /// The same from hidden states already collected (labels[p] indexes `tasks`).
     public static func layers(_ loaded: LoadedModel, states: PromptHiddenStates, labels: [Int], tasks: [String],
                               probeOptions: ProbeOptions) throws -> [LayerRow] {
-        let vocabulary = TaskVocabulary(taskNames: tasks, words: tasks.map { [LensTargetWord(word: $0, tokenizer: loaded.tokenizer)] })
+        let vocabulary = TaskVocabulary(taskNames: tasks, words: try tasks.map { [try LensTargetWord(word: $0, tokenizer: loaded.tokenizer)] })
         let lens = LensMetrics.measure(model: loaded.model, states: states, labels: labels, vocabulary: vocabulary)
         let probes = try ProbeSweep.run(states: states, labels: labels, classes: tasks.count, options: probeOptions)
         return LayerRow.combine(lens: lens, probes: probes)

@@ -31,6 +31,7 @@ public enum HiddenStateCollector {
                                batchSize: Int = 256, tokenBudget: Int = 1024) throws -> PromptHiddenStates {
         guard !prompts.isEmpty else { throw IntrospectionError.notEnoughData("no prompts") }
         let c = model.config
+        for (i, p) in prompts.enumerated() { try c.checkContext(promptTokens: p.count, what: "prompt \(i + 1)") }
         let layerCount = c.layerCount + 1
         var states = (0..<layerCount).map { _ in Matrix(rows: prompts.count, cols: c.hiddenSize) }
         var logits = Matrix(rows: prompts.count, cols: c.vocabularySize)

@@ -1,6 +1,10 @@
 // Prompts with a label, read from a JSONL file of objects (`{"prompt": …, "task": …}`, the label field
 // chosen by the caller). A malformed line is an error naming the file, the line and the fix.
 import Foundation
+// The jsonl fuzz target compiles this file together with ModelFiles' sources, as one module.
+#if canImport(ModelFiles)
+import ModelFiles
+#endif
 
 public struct LabelledPrompts: Sendable {
     public var prompts: [String]
@@ -14,17 +18,15 @@ public struct LabelledPrompts: Sendable {
     }
 
     public static func load(_ url: URL, promptField: String = "prompt", labelField: String) throws -> LabelledPrompts {
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw IntrospectionError.badInput("\(url.path): cannot be read")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw IntrospectionError.badInput("\(url.path): is not UTF-8 text")
+        let lines: [TextLines.Line]
+        do { lines = try TextLines.read(url, kind: "JSONL file") } catch let error as ModelFileError {
+            throw IntrospectionError.badInput(error.description)
         }
         var prompts: [String] = [], labels: [String] = []
-        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
+        for line in lines {
+            let trimmed = line.text.trimmingCharacters(in: .whitespacesAndNewlines)
             if trimmed.isEmpty { continue }
-            let place = "\(url.lastPathComponent):\(i + 1)"
+            let place = "\(url.path):\(line.number)"
             guard let object = (try? JSONSerialization.jsonObject(with: Data(trimmed.utf8))) as? [String: Any] else {
                 throw IntrospectionError.badInput("\(place): not a JSON object (each line must be one object like {\"\(promptField)\": \"7 * 8 =\", \"\(labelField)\": \"multiply\"})")
             }

@@ -5,7 +5,10 @@ public enum LayerSelection {
     /// Layer indices, -1 meaning `embed`, k meaning `Lk`, sorted and without repeats.
     public static func parse(_ text: String, layerCount: Int) throws -> [Int] {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        if trimmed.isEmpty || trimmed == "all" { return Array(-1..<layerCount) }
+        guard !trimmed.isEmpty else {
+            throw IntrospectionError.badLayer("is empty: use all, embed, an index like 4 or L4, or a fraction like 0.5")
+        }
+        if trimmed == "all" { return Array(-1..<layerCount) }
         var out: [Int] = []
         for raw in trimmed.split(separator: ",") {
             let item = raw.trimmingCharacters(in: .whitespaces)

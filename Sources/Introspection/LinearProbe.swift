@@ -23,6 +23,16 @@ public struct ProbeOptions: Sendable, Codable, Equatable {
         self.testFraction = testFraction
         self.seed = seed
     }
+
+    /// Refuses settings that would train nothing (0 epochs reads chance-level accuracy as a result) or diverge.
+    public func validate() throws {
+        func bad(_ why: String) -> IntrospectionError { .badInput(why) }
+        guard epochs > 0 else { throw bad("probe epochs must be positive, got \(epochs)") }
+        guard learningRate.isFinite, learningRate > 0 else { throw bad("the probe learning rate must be a positive number, got \(learningRate)") }
+        guard batchSize > 0 else { throw bad("the probe batch size must be positive, got \(batchSize)") }
+        guard l2.isFinite, l2 >= 0 else { throw bad("the probe L2 penalty must be 0 or more, got \(l2)") }
+        guard testFraction > 0, testFraction < 1 else { throw bad("the probe test fraction must be in (0, 1), got \(testFraction)") }
+    }
 }
 
 public struct LinearProbe: Sendable {
@@ -141,6 +151,7 @@ public enum ProbeSweep {
 
     /// A probe and its control at every layer of `states`, on one stratified split.
     public static func run(states: PromptHiddenStates, labels: [Int], classes: Int, options: ProbeOptions) throws -> [ProbeLayerResult] {
+        try options.validate()
         guard labels.count == states.finalLogits.rows else { throw IntrospectionError.badInput("one label per prompt is needed") }
         guard Set(labels).count >= 2 else { throw IntrospectionError.notEnoughData("a probe needs at least two classes, found \(Set(labels).count)") }
         let split = split(labels: labels, options: options)

@@ -12,15 +12,34 @@ public struct LensTargetWord: Sendable, Codable, Equatable {
     /// The first token of each form, without repeats; never BOS.
     public var tokenIds: [Int]
 
-    public init(word: String, tokenizer: any TextTokenizer) {
+    /// Throws for an empty word. A word that is a special token written out ("<|im_end|>") is measured by
+    /// that token's own id alone; a form whose first token is only whitespace (" " before a special token or a
+    /// digit, on tokenizers that keep such a space apart) is left out, since it would measure the space.
+    public init(word: String, tokenizer: any TextTokenizer) throws {
         self.word = word
         let bare = word.trimmingCharacters(in: .whitespaces)
+        guard !bare.isEmpty else {
+            throw IntrospectionError.badInput("target \(word.debugDescription) is empty: a lens target is a word, e.g. --targets add")
+        }
+        func firstToken(_ form: String) -> Int? {
+            var encoded = tokenizer.encode(form)
+            if tokenizer.addsBosToken, let bos = tokenizer.bosTokenId, encoded.first == bos { encoded.removeFirst() }
+            return encoded.first
+        }
+        if let id = firstToken(bare), tokenizer.specialTokenIds.contains(id) {
+            forms = [bare]
+            tokenIds = [id]
+            return
+        }
         forms = [bare, " " + bare]
         var ids: [Int] = []
         for form in forms {
-            var encoded = tokenizer.encode(form)
-            if tokenizer.addsBosToken, let bos = tokenizer.bosTokenId, encoded.first == bos { encoded.removeFirst() }
-            if let first = encoded.first, !ids.contains(first) { ids.append(first) }
+            guard let first = firstToken(form), !ids.contains(first) else { continue }
+            if tokenizer.piece(first).allSatisfy(\.isWhitespace) { continue }
+            ids.append(first)
+        }
+        guard !ids.isEmpty else {
+            throw IntrospectionError.badInput("target \(word.debugDescription) has no token of its own in this tokenizer: each form begins with whitespace")
         }
         tokenIds = ids
     }

@@ -47,10 +47,12 @@ public enum LogitLensSweep {
     public static func run(model: TransformerModel, tokenizer: any TextTokenizer, prompts: [String], targets: [String], layers: [Int],
                            topK: Int = 5, adapters: LoRAAdapters? = nil, modelName: String) throws -> LensReport {
         guard !prompts.isEmpty else { throw IntrospectionError.badInput("no prompts given") }
+        try checkTopK(topK)
+        // Every argument is checked before the forward pass, which may take minutes on long prompts.
+        let words = try targets.map { try LensTargetWord(word: $0, tokenizer: tokenizer) }
         let ids = prompts.map { tokenizer.encode($0) }
         if let empty = ids.firstIndex(where: \.isEmpty) { throw IntrospectionError.badInput("prompt \(empty + 1) is empty") }
         let states = try HiddenStateCollector.collect(model: model, prompts: ids, adapters: adapters)
-        let words = targets.map { LensTargetWord(word: $0, tokenizer: tokenizer) }
         var readings = prompts.enumerated().map { i, p in
             LensPromptReading(prompt: p, tokenIds: ids[i], layers: [], finalTop: [])
         }
@@ -71,5 +73,10 @@ public enum LogitLensSweep {
             readings[r].finalTop = TopK.row(logProbs, r, k: topK).map { TokenLogProbability(id: $0.index, token: tokenizer.piece($0.index), logprob: Double($0.value)) }
         }
         return LensReport(model: modelName, prompts: readings)
+    }
+
+    /// The number of top tokens shown per layer: at least one (0 or -3 would otherwise quietly show one).
+    public static func checkTopK(_ k: Int) throws {
+        guard k >= 1 else { throw IntrospectionError.badInput("--top-k must be at least 1, got \(k)") }
     }
 }

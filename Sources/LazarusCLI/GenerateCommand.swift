@@ -24,8 +24,10 @@ struct GenerateCommand: ParsableCommand {
         let adapters = try adapter.load(for: m)
         let ids = m.tokenizer.encode(prompt)
         guard !ids.isEmpty else { throw ValidationError("the prompt is empty") }
-        let out = try m.model.generateGreedy(prompts: [ids], adapters: adapters,
-                                             options: GenerationOptions(maxTokens: maxTokens, stopTokens: m.stopTokens(atNewline: stopAtNewline)))[0]
+        let out = try TerminalProgress().ticking("generating after a \(ids.count)-token prompt") {
+            try m.model.generateGreedy(prompts: [ids], adapters: adapters,
+                                       options: GenerationOptions(maxTokens: maxTokens, stopTokens: m.stopTokens(atNewline: stopAtNewline)))[0]
+        }
         let text = m.tokenizer.decode(out)
         if format.json { return try JSONOutput.print(Output(prompt_ids: ids, generated_ids: out, text: text)) }
         print(prompt + text)

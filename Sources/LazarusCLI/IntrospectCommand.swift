@@ -28,8 +28,11 @@ struct LogitLensCommand: ParsableCommand {
         let m = try model.load()
         let adapters = try adapter.load(for: m)
         let layerList = try layers.resolve(layerCount: m.model.config.layerCount)
-        let report = try LogitLensSweep.run(model: m.model, tokenizer: m.tokenizer, prompts: promptList, targets: targets,
-                                            layers: layerList, topK: max(1, topK), adapters: adapters, modelName: m.source.path)
+        let tokens = promptList.reduce(0) { $0 + m.tokenizer.encode($1).count }
+        let report = try TerminalProgress().ticking("logit lens over \(promptList.count) prompts, \(tokens) tokens") {
+            try LogitLensSweep.run(model: m.model, tokenizer: m.tokenizer, prompts: promptList, targets: targets,
+                                   layers: layerList, topK: topK, adapters: adapters, modelName: m.source.path)
+        }
         if try output.emit(report) { return }
         printTable(report, tokenizerNote: targets.map { w in
             let ids = report.prompts.first?.layers.first?.targets[w]?.tokenIds ?? []
@@ -91,8 +94,9 @@ struct ProbeCommand: ParsableCommand {
         let classes = set.classes
         let labels = set.labels.map { classes.firstIndex(of: $0)! }
         let progress = TerminalProgress()
-        progress.update("hidden states", fraction: 0, detail: "\(set.prompts.count) prompts", force: true)
-        var states = try HiddenStateCollector.collect(model: m.model, prompts: set.prompts.map { m.tokenizer.encode($0) }, adapters: adapters)
+        var states = try progress.ticking("hidden states of \(set.prompts.count) prompts") {
+            try HiddenStateCollector.collect(model: m.model, prompts: set.prompts.map { m.tokenizer.encode($0) }, adapters: adapters)
+        }
         let keep = layerList.compactMap { states.layerIndices.firstIndex(of: $0) }
         states = PromptHiddenStates(layerIndices: keep.map { states.layerIndices[$0] }, states: keep.map { states.states[$0] },
                                     finalLogits: states.finalLogits)
@@ -116,20 +120,7 @@ struct ProbeCommand: ParsableCommand {
 /// The help of every `--prompts`.
 let promptsHelp = "Prompts separated by '|', or @FILE with one prompt per line; one that starts with '-' as --prompts=-1+2."
 
-/// `"a|b|c"` or `@file` (one prompt per line, blank lines skipped).
+/// `"a|b|c"` or `@file`: parsed by the Introspection library.
 enum PromptArgument {
-    static func parse(_ text: String) throws -> [String] {
-        if text.hasPrefix("@") {
-            let path = String(text.dropFirst())
-            guard let data = FileManager.default.contents(atPath: path), let s = String(data: data, encoding: .utf8) else {
-                throw ValidationError("\(path): cannot be read as UTF-8 text (give one prompt per line)")
-            }
-            let lines = s.split(separator: "\n", omittingEmptySubsequences: true).map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
-            guard !lines.isEmpty else { throw ValidationError("\(path): holds no prompts") }
-            return lines
-        }
-        let items = text.split(separator: "|", omittingEmptySubsequences: true).map(String.init)
-        guard !items.isEmpty else { throw ValidationError("--prompts is empty: give \"a|b\" or @file") }
-        return items
-    }
+    static func parse(_ text: String) throws -> [String] { try PromptList.parse(text) }
 }

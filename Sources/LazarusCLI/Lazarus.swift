@@ -17,6 +17,10 @@ struct Lazarus: ParsableCommand {
 
     static func main() {
         AllocatorPolicy.keepFreedMemory()
+        if let line = ArgumentEncoding.firstInvalid() {
+            FileHandle.standardError.write(Data("lazarus: \(line)\n".utf8))
+            Foundation.exit(64)
+        }
         var command: ParsableCommand
         do {
             command = try parseAsRoot()

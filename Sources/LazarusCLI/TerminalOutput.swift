@@ -11,7 +11,7 @@ final class TerminalProgress: @unchecked Sendable {
     init() { enabled = isatty(2) != 0 }
 
     /// Draws `label [#####.....] 42% detail`, at most ten times a second unless forced.
-    func update(_ label: String, fraction: Double, detail: String = "", force: Bool = false) {
+    func update(_ label: String, fraction: Double, detail: String = "", force: Bool = false, bar showBar: Bool = true) {
         guard enabled else { return }
         lock.lock()
         defer { lock.unlock() }
@@ -22,7 +22,7 @@ final class TerminalProgress: @unchecked Sendable {
         let width = 24
         let filled = Int(f * Double(width))
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        let line = "\(label) [\(bar)] \(Int(f * 100))% \(detail)"
+        let line = showBar ? "\(label) [\(bar)] \(Int(f * 100))% \(detail)" : "\(label): \(detail)"
         FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
     }
 
@@ -32,6 +32,25 @@ final class TerminalProgress: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         FileHandle.standardError.write(Data(("\r\u{1B}[K" + text + "\n").utf8))
+    }
+
+    /// Runs `work` while a line `label: 12s` counts the seconds, for one long step that reports nothing itself
+    /// (a forward pass over thousands of tokens); the line is cleared when it ends. Silent in a pipe.
+    func ticking<T>(_ label: String, _ work: () throws -> T) rethrows -> T {
+        guard enabled else { return try work() }
+        let start = Date()
+        update(label, fraction: 0, detail: formatDuration(0), force: true, bar: false)
+        let timer = DispatchSource.makeTimerSource(queue: .global())
+        timer.schedule(deadline: .now() + 1, repeating: 1)
+        timer.setEventHandler { [self] in
+            update(label, fraction: 0, detail: formatDuration(Date().timeIntervalSince(start)), force: true, bar: false)
+        }
+        timer.resume()
+        defer {
+            timer.cancel()
+            finish()
+        }
+        return try work()
     }
 
     func finish() {
@@ -54,9 +73,11 @@ enum JSONOutput {
         FileHandle.standardOutput.write(data)
     }
 
-    /// Writes a file atomically.
+    /// Writes a file atomically (in place for a device, a FIFO or /dev/stdout), ending in a newline like a text file.
     static func write<T: Encodable>(_ value: T, to path: String) throws {
-        try AtomicWrite.write(try encode(value), to: URL(fileURLWithPath: path))
+        var data = try encode(value)
+        data.append(0x0A)
+        try AtomicWrite.write(data, to: URL(fileURLWithPath: path))
     }
 }
 

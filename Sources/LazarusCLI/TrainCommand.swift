@@ -35,6 +35,7 @@ struct LoRACommand: ParsableCommand {
     @Flag(name: .customLong("mask-prompt"), help: "Count the loss on completions only.") var maskPrompt = false
     @Option(name: .customLong("adapter-path"), help: "Folder for the adapters, checkpoints and metrics.jsonl.") var adapterPath = "adapters"
     @Flag(help: "Continue from the checkpoint in --adapter-path.") var resume = false
+    @Flag(help: "Replace the checkpoint in --adapter-path (its adapters, optimizer state and metrics).") var overwrite = false
     @Option(name: .customLong("eval-every"), help: "Validation loss every N steps.") var evalEvery: Int?
     @Option(name: .customLong("save-every"), help: "Checkpoint every N steps.") var saveEvery: Int?
     @Option(name: .customLong("report-every"), help: "A metrics.jsonl line every N steps.") var reportEvery = 10
@@ -88,7 +89,7 @@ struct LoRACommand: ParsableCommand {
         interrupt.resume()
 
         var lastValid: Double?
-        let outcome = try trainer.run(train: train, valid: valid, resume: resume) { p in
+        let outcome = try trainer.run(train: train, valid: valid, resume: resume, overwrite: overwrite) { p in
             switch p.event {
             case .validation: lastValid = p.validLoss
             case .checkpoint: return

@@ -15,6 +15,8 @@ public final class GGUFFile: @unchecked Sendable {
     public let alignment: Int
     /// Where the data section starts in the file; tensor offsets are relative to it.
     public let dataOffset: Int
+    /// The file as errors name it: the path it was opened from, or the name given with its bytes.
+    public let name: String
 
     // Immutable after init, so sharing across threads is safe (hence @unchecked Sendable).
     private let bytes: Data
@@ -33,17 +35,18 @@ public final class GGUFFile: @unchecked Sendable {
 
     /// Reads (memory-maps) `url` and checks all of it; throws `ModelFileError` naming the problem.
     public convenience init(contentsOf url: URL) throws {
-        try self.init(data: try ModelFileData.read(url, kind: "GGUF file"), url: url)
+        try self.init(data: try ModelFileData.read(url, kind: "GGUF file"), url: url, name: url.path)
     }
 
     /// Parses bytes already in memory; `name` stands for the file in errors.
     public convenience init(data: Data, name: String) throws {
-        try self.init(data: data, url: URL(fileURLWithPath: name))
+        try self.init(data: data, url: URL(fileURLWithPath: name), name: name)
     }
 
-    private init(data: Data, url: URL) throws {
-        let layout = try data.withUnsafeBytes { try GGUFLayout.parse($0, file: url.lastPathComponent) }
+    private init(data: Data, url: URL, name: String) throws {
+        let layout = try data.withUnsafeBytes { try GGUFLayout.parse($0, file: name) }
         self.url = url
+        self.name = name
         self.bytes = data
         self.version = layout.version
         self.metadata = layout.metadata
@@ -67,7 +70,7 @@ public final class GGUFFile: @unchecked Sendable {
     /// The tensor's values as Float32, row-major per `rowMajorShape` (ggml's storage order already is).
     public func dequantizedTensor(named name: String) throws -> [Float] {
         guard let info = tensor(named: name) else {
-            throw ModelFileError(file: url.lastPathComponent, field: "tensor '\(name)'",
+            throw ModelFileError(file: self.name, field: "tensor '\(name)'",
                                  reason: "no such tensor in the file (it has \(tensors.count) tensors); the model is incomplete or of another architecture")
         }
         return try dequantizedTensor(info)
@@ -76,7 +79,7 @@ public final class GGUFFile: @unchecked Sendable {
     /// As `dequantizedTensor(named:)`, for an entry of `tensors`.
     public func dequantizedTensor(_ info: GGUFTensorInfo) throws -> [Float] {
         guard info.type.isSupported else {
-            throw ModelFileError(file: url.lastPathComponent, offset: dataOffset + info.offset, field: "tensor '\(info.name)'",
+            throw ModelFileError(file: self.name, offset: dataOffset + info.offset, field: "tensor '\(info.name)'",
                                  reason: "has type \(info.type.name), which Lazarus cannot dequantise (it reads \(GGMLType.supportedNames)); use a model file quantised to one of those")
         }
         let start = dataOffset + info.offset
@@ -233,8 +236,40 @@ struct GGUFLayout {
             throw ModelFileError(file: file, offset: dataOffset + tensors[b].offset, field: "tensor '\(tensors[b].name)'",
                                  reason: "its data overlaps that of tensor '\(tensors[a].name)'; the file is corrupt")
         }
+        try checkTiling(tensors, byOffset: byOffset, dataOffset: dataOffset, dataSize: dataSize, alignment: alignment, file: file)
         return GGUFLayout(version: Int(version), metadata: metadata, metadataKeys: keys, tensors: tensors,
                           alignment: alignment, dataOffset: dataOffset)
+    }
+
+    /// The tensors tile the data section as GGUF writers lay it out: the first at offset 0, each next one where
+    /// the one before ends rounded up to the alignment, and after the last only its padding. Each size comes
+    /// from the tensor's type and shape, so bytes that belong to no tensor mean a type, shape or offset was
+    /// changed: a Q4_1 tensor relabelled Q4_0 would otherwise load as different numbers without a word.
+    private static func checkTiling(_ tensors: [GGUFTensorInfo], byOffset: [Int], dataOffset: Int, dataSize: Int,
+                                    alignment: Int, file: String) throws {
+        func padded(_ end: Int) -> Int { (end + alignment - 1) / alignment * alignment }
+        func describe(_ t: GGUFTensorInfo) -> String { "\(t.type.name) \(t.dimensions), \(t.byteCount) bytes" }
+        var expected = 0
+        var previous: GGUFTensorInfo? = nil
+        for i in byOffset {
+            let t = tensors[i]
+            if t.offset != expected {
+                let gap = t.offset - expected
+                let reason: String
+                if let p = previous {
+                    reason = "tensor '\(p.name)' (\(describe(p))) is followed by \(gap) bytes that belong to no tensor before this one starts at offset \(t.offset) of the data section; a tensor's type or shape does not match its data — the file is corrupt"
+                } else {
+                    reason = "is the first tensor in the data section but starts at offset \(t.offset): \(gap) bytes before it belong to no tensor; the file is corrupt"
+                }
+                throw ModelFileError(file: file, offset: dataOffset + t.offset, field: "tensor '\(t.name)'", reason: reason)
+            }
+            expected = padded(t.offset + t.byteCount)
+            previous = t
+        }
+        if let last = previous, dataSize > expected {
+            throw ModelFileError(file: file, offset: dataOffset + last.offset, field: "tensor '\(last.name)'",
+                                 reason: "is the last tensor (\(describe(last))), but \(dataSize - expected) bytes follow it to the end of the file that belong to no tensor; its type or shape does not match its data, or the file is corrupt")
+        }
     }
 
     /// Smallest encoding of one value of a type, for checking an array's length against the bytes left.

@@ -72,7 +72,7 @@ public struct HFModelConfig: Sendable, Equatable {
     public var resolvedHeadDim: Int { headDim ?? hiddenSize / numAttentionHeads }
 
     public static func load(_ url: URL) throws -> HFModelConfig {
-        try decode(try ModelFileData.read(url, kind: "config.json"), name: url.lastPathComponent)
+        try decode(try ModelFileData.read(url, kind: "config.json"), name: url.path)
     }
 
     /// Decodes config.json bytes; `name` stands for the file in errors.

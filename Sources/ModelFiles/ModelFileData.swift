@@ -4,7 +4,7 @@ import Foundation
 
 enum ModelFileData {
     static func read(_ url: URL, kind: String) throws -> Data {
-        let name = url.lastPathComponent
+        let name = url.path
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else {
             throw ModelFileError(file: name, reason: "no such file at \(url.path); check the path")

@@ -3,7 +3,7 @@
 import Foundation
 
 public struct ModelFileError: Error, CustomStringConvertible, Equatable, Sendable {
-    /// The file's name (its last path component), as the user would recognise it.
+    /// The file's path as the user gave it (its folder too: "optimizer.safetensors" alone does not say which run).
     public var file: String
     /// Byte offset in the file where the bad field starts, when the reader knows it.
     public var offset: Int?

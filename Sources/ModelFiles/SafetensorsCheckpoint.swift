@@ -17,7 +17,7 @@ public struct SafetensorsCheckpoint: Sendable {
     public init(folder: URL) throws {
         self.folder = folder
         let manager = FileManager.default
-        let folderName = folder.lastPathComponent
+        let folderName = folder.path
         var isFolder: ObjCBool = false
         guard manager.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
             throw ModelFileError(file: folderName, reason: "no checkpoint folder at \(folder.path); give the folder that holds config.json and the .safetensors files")
@@ -53,7 +53,7 @@ public struct SafetensorsCheckpoint: Sendable {
     }
 
     private static func openSharded(folder: URL, index: URL) throws -> ([SafetensorsFile], [String: Int]) {
-        let name = index.lastPathComponent
+        let name = index.path
         let data = try ModelFileData.read(index, kind: "checkpoint index")
         let object = try JSONFields.object(data, file: name, what: "the index")
         guard let weightMap = object["weight_map"] as? [String: Any] else {
@@ -104,7 +104,7 @@ public struct SafetensorsCheckpoint: Sendable {
     /// The tensor's values as Float32 from whichever shard holds it.
     public func floatTensor(named name: String) throws -> [Float] {
         guard let shard = shardOf[name] else {
-            throw ModelFileError(file: folder.lastPathComponent, field: "tensor '\(name)'",
+            throw ModelFileError(file: folder.path, field: "tensor '\(name)'",
                                  reason: "no such tensor in the checkpoint (it has \(shardOf.count)); the checkpoint is incomplete or of another architecture")
         }
         return try files[shard].floatTensor(named: name)

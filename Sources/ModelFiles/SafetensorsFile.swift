@@ -16,6 +16,8 @@ public struct SafetensorsFile: @unchecked Sendable {
     static let maximumHeaderLength = 100 << 20
 
     public let url: URL
+    /// The file as errors name it: the path it was opened from, or the name given with its bytes.
+    public let name: String
     /// Tensor names in the order of their bytes in the file.
     public let tensorNames: [String]
     /// The header's `__metadata__` map (empty when absent).
@@ -27,17 +29,18 @@ public struct SafetensorsFile: @unchecked Sendable {
     private let dataStart: Int
 
     public init(contentsOf url: URL) throws {
-        try self.init(data: try ModelFileData.read(url, kind: "safetensors file"), url: url)
+        try self.init(data: try ModelFileData.read(url, kind: "safetensors file"), url: url, name: url.path)
     }
 
     /// Parses bytes already in memory; `name` stands for the file in errors.
     public init(data: Data, name: String) throws {
-        try self.init(data: data, url: URL(fileURLWithPath: name))
+        try self.init(data: data, url: URL(fileURLWithPath: name), name: name)
     }
 
-    private init(data: Data, url: URL) throws {
-        let file = url.lastPathComponent
+    private init(data: Data, url: URL, name: String) throws {
+        let file = name
         self.url = url
+        self.name = name
         self.bytes = data
         guard data.count >= 8 else {
             throw ModelFileError(file: file, offset: 0, field: "header length",
@@ -132,7 +135,7 @@ public struct SafetensorsFile: @unchecked Sendable {
 
     /// The tensor's values as Float32 (row-major, as stored), from F32, F16 or BF16.
     public func floatTensor(named name: String) throws -> [Float] {
-        let file = url.lastPathComponent
+        let file = self.name
         guard let entry = entries[name] else {
             throw ModelFileError(file: file, field: "tensor '\(name)'",
                                  reason: "no such tensor in the file (it has \(entries.count)); the checkpoint is incomplete or of another architecture")

@@ -42,7 +42,8 @@ extension BPETokenizer {
     }
 
     static func read(_ url: URL) throws -> (TokenizerJSONFile, TokenizerConfigFile?, String) {
-        let name = url.lastPathComponent
+        // The whole path: a basename alone does not say which model folder's tokenizer.json is wrong.
+        let name = url.path
         let data = try readBounded(url, name: name)
         let file: TokenizerJSONFile
         do {
@@ -280,7 +281,7 @@ struct TokenizerConfigFile {
     static func load(beside url: URL) throws -> TokenizerConfigFile? {
         let configURL = url.deletingLastPathComponent().appendingPathComponent("tokenizer_config.json")
         guard FileManager.default.fileExists(atPath: configURL.path) else { return nil }
-        let name = "tokenizer_config.json"
+        let name = configURL.path
         let data = try BPETokenizer.readBounded(configURL, name: name)
         let value: JSONValue
         do {

@@ -25,14 +25,37 @@ public final class LoRATrainer {
     /// The batch sampler's seed: derived from the run's seed so it is not the initialisation's stream.
     static func samplerSeed(_ seed: UInt64) -> UInt64 { seed ^ 0xDA7A_5EED_0B47_C4E5 }
 
-    public func run(train: [TrainingExample], valid: [TrainingExample], resume: Bool = false,
+    /// Trains, saving into `outputFolder` (locked for the run). A folder that already holds a checkpoint is
+    /// continued with `resume` or replaced with `overwrite`; with neither it is refused, never silently lost.
+    public func run(train: [TrainingExample], valid: [TrainingExample], resume: Bool = false, overwrite: Bool = false,
                     progress: (TrainingProgress) -> Void = { _ in }) throws -> TrainingOutcome {
         try settings.validate()
         try options.validate()
         guard !train.isEmpty else { throw TrainingError.invalidSetting("no training examples") }
+        guard !(resume && overwrite) else { throw TrainingError.invalidSetting("--resume and --overwrite contradict each other; give one") }
         let layout = LoRAParameterLayout(config: model.config, settings: settings)
         let trainSet = train.map(truncated)
         let validSet = valid.map(truncated)
+        for (name, set) in [("training", trainSet), ("validation", validSet)] {
+            if let i = set.firstIndex(where: { $0.tokens.count > model.config.contextLength }) {
+                throw TrainingError.invalidSetting("\(name) example \(i + 1) has \(set[i].tokens.count) tokens, more than the model's context length of \(model.config.contextLength); lower --max-seq-length to \(model.config.contextLength)")
+            }
+        }
+        // Everything above is checked before the lock, which creates the folder, and before --overwrite
+        // removes anything: a refused run leaves the folder as it was, or absent.
+        if resume, let folder = outputFolder, TrainingCheckpoint.savedStep(in: folder) == nil {
+            throw TrainingCheckpoint.notFound(in: folder)
+        }
+        let lock = try outputFolder.map { try AdapterFolderLock(folder: $0) }
+        defer { withExtendedLifetime(lock) {} }
+        if let folder = outputFolder, !resume {
+            if let step = TrainingCheckpoint.savedStep(in: folder) {
+                guard overwrite else {
+                    throw TrainingError.checkpoint(file: folder.path, reason: "holds a checkpoint of \(step.map { "\($0) steps" } ?? "an earlier run"); pass --resume to continue it or --overwrite to replace it")
+                }
+            }
+            if overwrite { TrainingCheckpoint.removeSavedFiles(in: folder) }
+        }
         let schedule = LearningRateSchedule(peak: options.learningRate, warmupSteps: options.warmupSteps,
                                             cosineDecay: options.cosineDecay, totalSteps: options.steps)
         let adamSettings = AdamWSettings(weightDecay: options.weightDecay)
@@ -43,14 +66,14 @@ public final class LoRATrainer {
         var state: TrainerState
         if resume {
             guard let folder = outputFolder else { throw TrainingError.invalidSetting("--resume needs an adapter folder") }
-            (parameters, optimizer, state) = try TrainingCheckpoint.load(folder: folder, layout: layout)
+            (parameters, optimizer, state) = try TrainingCheckpoint.load(folder: folder, layout: layout, baseModel: options.baseModel)
             guard state.sampler.order.count == trainSet.count else {
                 throw TrainingError.checkpoint(file: folder.path, reason: "was trained on \(state.sampler.order.count) examples, the data now has \(trainSet.count); resume with the same data")
             }
         } else {
             parameters = LoRAInitialisation.initialParameters(layout: layout, seed: options.seed)
             optimizer = AdamWState(parameterCount: layout.count)
-            state = TrainerState(step: 0, settings: settings, parameterCount: layout.count,
+            state = TrainerState(step: 0, settings: settings, baseModel: options.baseModel.isEmpty ? nil : options.baseModel, parameterCount: layout.count,
                                  sampler: BatchSampler(exampleCount: trainSet.count, seed: Self.samplerSeed(options.seed)),
                                  trainLosses: [], validLosses: [], metrics: [])
         }

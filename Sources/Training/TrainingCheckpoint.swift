@@ -13,6 +13,8 @@ struct TrainerState: Codable, Equatable {
     var format = TrainerState.currentFormat
     var step: Int
     var settings: LoRASettings
+    /// The model trained on (`TrainingOptions.baseModel`); absent in checkpoints written before it was kept.
+    var baseModel: String?
     var parameterCount: Int
     var sampler: BatchSampler
     var trainLosses: [LossPoint]
@@ -56,25 +58,35 @@ public enum TrainingCheckpoint {
         }
     }
 
-    static func load(folder: URL, layout: LoRAParameterLayout) throws
+    /// The step of the checkpoint in `folder`, if it holds one (nil inside when its step tag is unreadable).
+    static func savedStep(in folder: URL) -> Int?? {
+        let url = folder.appendingPathComponent(optimizerFileName)
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        return .some((try? SafetensorsFile(contentsOf: url))?.metadata["lazarus_step"].flatMap(Int.init))
+    }
+
+    static func notFound(in folder: URL) -> TrainingError {
+        .checkpoint(file: folder.appendingPathComponent(optimizerFileName).path,
+                    reason: "not found: --resume needs a folder written by an earlier `lazarus train lora` run")
+    }
+
+    /// Removes what a run saves (checkpoint, adapters, metrics), for a run that replaces it.
+    static func removeSavedFiles(in folder: URL) {
+        for name in [optimizerFileName, stateFileName, metricsFileName, PEFTAdapterFiles.weightsFileName, PEFTAdapterFiles.configFileName] {
+            try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
+        }
+    }
+
+    /// Reads the checkpoint for a run of `layout` on `baseModel`. The settings and the model are compared
+    /// before any tensor shape, so a mismatch is named as what the user changed (`rank 8, this run 16`).
+    static func load(folder: URL, layout: LoRAParameterLayout, baseModel: String? = nil) throws
         -> (parameters: [Float], optimizer: AdamWState, state: TrainerState) {
         let url = folder.appendingPathComponent(optimizerFileName)
         func fail(_ why: String) -> TrainingError { .checkpoint(file: url.path, reason: why) }
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw fail("not found: --resume needs a folder written by an earlier `lazarus train lora` run")
-        }
+        guard FileManager.default.fileExists(atPath: url.path) else { throw notFound(in: folder) }
         let file: SafetensorsFile
-        let parameters: [Float], m: [Float], v: [Float]
-        do {
-            file = try SafetensorsFile(contentsOf: url)
-            for name in [parametersTensor, "exp_avg", "exp_avg_sq"] where file.shape(of: name) != [layout.count] {
-                throw fail("\(name) must hold \(layout.count) values for this model and LoRA settings, found shape \(file.shape(of: name).map { "\($0)" } ?? "none")")
-            }
-            parameters = try file.floatTensor(named: parametersTensor)
-            m = try file.floatTensor(named: "exp_avg")
-            v = try file.floatTensor(named: "exp_avg_sq")
-        } catch let error as ModelFileError {
-            throw fail(error.description)
+        do { file = try SafetensorsFile(contentsOf: url) } catch let error as ModelFileError {
+            throw fail((error.field.map { "\($0): " } ?? "") + error.reason)
         }
         guard let stateText = file.metadata[stateMetadataKey] else { throw fail("holds no trainer state (metadata \"\(stateMetadataKey)\")") }
         let state: TrainerState
@@ -82,10 +94,33 @@ public enum TrainingCheckpoint {
             throw fail("its trainer state is not readable (\(error))")
         }
         guard state.format == TrainerState.currentFormat else { throw fail("trainer state format \(state.format), expected \(TrainerState.currentFormat)") }
-        guard state.settings == layout.settings else {
-            throw fail("was trained with rank \(state.settings.rank), alpha \(state.settings.alpha), targets \(state.settings.targets.map(\.rawValue)); resume with the same LoRA settings")
+        let saved = state.settings, now = layout.settings
+        func mismatch(_ what: String, _ was: String, _ is_: String, _ option: String) -> TrainingError {
+            fail("was trained with \(what) \(was), this run asks for \(is_); resume with \(option) \(was), or train anew with --overwrite")
         }
-        guard state.parameterCount == layout.count else { throw fail("holds \(state.parameterCount) parameters, this model needs \(layout.count)") }
+        guard saved.rank == now.rank else { throw mismatch("rank", "\(saved.rank)", "\(now.rank)", "--rank") }
+        guard saved.alpha == now.alpha else { throw mismatch("alpha", "\(saved.alpha)", "\(now.alpha)", "--alpha") }
+        guard saved.targets == now.targets else {
+            let names = { (t: [Projection]) in t.map(\.rawValue).joined(separator: ",") }
+            throw mismatch("targets", names(saved.targets), names(now.targets), "--targets")
+        }
+        if let was = state.baseModel, let model = baseModel, !was.isEmpty, !model.isEmpty, !sameModel(was, model) {
+            throw mismatch("the model", was, model, "--model")
+        }
+        guard state.parameterCount == layout.count else {
+            throw fail("holds \(state.parameterCount) LoRA parameters, this model needs \(layout.count) for the same settings: it was trained on a model of another shape")
+        }
+        let parameters: [Float], m: [Float], v: [Float]
+        do {
+            for name in [parametersTensor, "exp_avg", "exp_avg_sq"] where file.shape(of: name) != [layout.count] {
+                throw fail("\(name) must hold \(layout.count) values for this model and LoRA settings, found shape \(file.shape(of: name).map { "\($0)" } ?? "none")")
+            }
+            parameters = try file.floatTensor(named: parametersTensor)
+            m = try file.floatTensor(named: "exp_avg")
+            v = try file.floatTensor(named: "exp_avg_sq")
+        } catch let error as ModelFileError {
+            throw fail((error.field.map { "\($0): " } ?? "") + error.reason)
+        }
         guard file.metadata["lazarus_step"] == String(state.step), let adamStep = file.metadata["adamw_step"].flatMap(Int.init), adamStep >= 0 else {
             throw fail("its step tags do not match its trainer state (step \(state.step))")
         }
@@ -93,5 +128,11 @@ public enum TrainingCheckpoint {
             throw fail("holds values that are not finite")
         }
         return (parameters, AdamWState(m: m, v: v, step: adamStep), state)
+    }
+
+    /// Two spellings of one model file (a relative path, a symbolic link) are the same model.
+    static func sameModel(_ a: String, _ b: String) -> Bool {
+        a == b || URL(fileURLWithPath: a).resolvingSymlinksInPath().standardizedFileURL.path
+            == URL(fileURLWithPath: b).resolvingSymlinksInPath().standardizedFileURL.path
     }
 }

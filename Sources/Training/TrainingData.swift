@@ -8,6 +8,7 @@
 // boundary exact. As in mlx-lm, masking the prompt of a {"text"} file is an error, and a
 // {"messages"} (chat) record is refused with the conversion to use instead.
 import Foundation
+import ModelFiles
 import Tokenizer
 
 public enum TrainingData {
@@ -47,9 +48,11 @@ public enum TrainingData {
         do { data = try Data(contentsOf: fileURL) } catch {
             throw TrainingError.missingData(file: file, reason: "cannot be read: \(error.localizedDescription)")
         }
-        guard var text = String(data: data, encoding: .utf8) else {
-            throw TrainingError.malformedData(file: file, line: 1, reason: "the file is not UTF-8 text", fix: "save it as UTF-8 JSON Lines")
+        if let bad = UTF8Check.firstInvalid(in: data) {
+            throw TrainingError.malformedData(file: file, line: bad.line, reason: "byte \(bad.column) (0x\(String(bad.byte, radix: 16, uppercase: true))) is not UTF-8 text",
+                                              fix: "save the file as UTF-8 JSON Lines")
         }
+        var text = String(decoding: data, as: UTF8.self)
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }  // a UTF-8 byte-order mark some editors write
         var result: [TrainingExample] = []
         var firstKind: (kind: String, line: Int)? = nil

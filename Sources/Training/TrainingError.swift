@@ -9,6 +9,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case nonFiniteLoss(step: Int, loss: Double, keptCheckpointAt: String?)
     case adapterFile(file: String, field: String, reason: String)
     case checkpoint(file: String, reason: String)
+    /// Another run holds the folder's lock (its pid, when it could be read).
+    case folderInUse(folder: String, pid: Int?)
 
     public var description: String {
         switch self {
@@ -20,6 +22,9 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
             return "training stopped at step \(step): the loss is \(loss) (lower the learning rate or set a gradient clip norm)\(where_)"
         case let .adapterFile(file, field, reason): return "\(file): \(field): \(reason)"
         case let .checkpoint(file, reason): return "\(file): \(reason)"
+        case let .folderInUse(folder, pid):
+            let holder = pid.map { "another lazarus run (pid \($0))" } ?? "another lazarus run"
+            return "\(folder): is being written by \(holder); wait for it to finish or use another adapter folder"
         }
     }
 }

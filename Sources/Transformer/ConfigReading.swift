@@ -116,6 +116,8 @@ extension ModelConfig {
         let heads = try required("attention.head_count")
         guard heads > 0 else { throw fail(p + "attention.head_count", "must be positive") }
         let layers = try required("block_count")
+        // The blocks in the tensor table must be exactly those the metadata announces.
+        try file.checkBlockCount(layers, key: p + "block_count")
         let headDim = file.int(p + "attention.key_length") ?? file.int(p + "rope.dimension_count") ?? hidden / heads
         if let scaling = file.string(p + "rope.scaling.type"), scaling != "none" {
             throw fail(p + "rope.scaling.type", "'\(scaling)' is not implemented for GGUF files (Llama 3 scaling comes as rope_freqs.weight)")

@@ -19,6 +19,9 @@ extension TransformerModel {
         guard !prompts.isEmpty else { return [] }
         guard options.maxTokens > 0 else { return prompts.map { _ in [] } }
         let longest = prompts.map(\.count).max() ?? 0
+        for (i, p) in prompts.enumerated() {
+            try config.checkContext(promptTokens: p.count, newTokens: options.maxTokens, what: prompts.count == 1 ? "the prompt" : "prompt \(i + 1)")
+        }
         var cache: KVCache? = KVCache(config: config, sequences: prompts.count, capacity: longest + options.maxTokens)
         var outputs = Array(repeating: [Int](), count: prompts.count)
         var finished = Array(repeating: false, count: prompts.count)

@@ -10,6 +10,8 @@ public enum ModelError: Error, CustomStringConvertible {
     case contextOverflow(needed: Int, capacity: Int)
     case unusedTensor(file: String, name: String, count: Int, model: String)
     case invalidIntervention(String)
+    /// A prompt (plus the tokens to generate) longer than the model's context length.
+    case contextTooLong(what: String, promptTokens: Int, newTokens: Int, contextLength: Int)
 
     public var description: String {
         switch self {
@@ -23,6 +25,11 @@ public enum ModelError: Error, CustomStringConvertible {
         case let .unusedTensor(file, name, count, model):
             return "\(file): tensor '\(name)' (one of \(count) unused) is not part of the model its metadata describes (\(model)); the file's metadata or tensors are corrupt — re-download it"
         case let .invalidIntervention(why): return "intervention: \(why)"
+        case let .contextTooLong(what, prompt, new, context):
+            if new > 0 {
+                return "\(what) has \(prompt) tokens; with \(new) new tokens that is \(prompt + new) positions, more than the model's context length of \(context); shorten the prompt or lower --max-tokens"
+            }
+            return "\(what) has \(prompt) tokens, more than the model's context length of \(context); shorten it"
         }
     }
 }

@@ -39,8 +39,11 @@ import Testing
             #expect(message.hasPrefix(expected), "\(text.debugDescription): \(message)")
         }
         // Bytes that are not UTF-8 (a lone continuation byte, an overlong encoding) and a NUL inside a line.
-        #expect(try Self.message(Data([0x7B, 0x22, 0x80, 0x22, 0x7D, 0x0A])).hasPrefix("FILE: is not UTF-8 text"))
-        #expect(try Self.message(Data([0xC0, 0xAF])).hasPrefix("FILE: is not UTF-8 text"))
+        #expect(try Self.message(Data([0x7B, 0x22, 0x80, 0x22, 0x7D, 0x0A])) == "FILE:1: byte 3 (0x80) is not UTF-8 text; save the JSONL file as UTF-8")
+        #expect(try Self.message(Data([0xC0, 0xAF])) == "FILE:1: byte 1 (0xC0) is not UTF-8 text; save the JSONL file as UTF-8")
+        #expect(try Self.message(Data("{\"prompt\": \"a\", \"task\": \"x\"}\r\n{\"prompt\": \"\u{E9}\", \"task\": \"y\"}\n".utf8) + Data([0x7B, 0xFF])) == "FILE:3: byte 2 (0xFF) is not UTF-8 text; save the JSONL file as UTF-8")
+        // Lines ending in \r\n are lines too (a String split on "\n" would keep "\r\n" as one character).
+        #expect(try Self.message(Data("{\"prompt\": \"a\", \"task\": \"x\"}\r\n{\"prompt\": \"b\", \"task\": \"y\"}\r\n".utf8)) == "loaded 2")
         #expect(try Self.message(Data([0x7B, 0x00, 0x7D])).hasPrefix("FILE:1: not a JSON object"))
     }
 }

@@ -45,7 +45,7 @@ struct LensReference: Decodable {
         let m = try DefaultModel.get()
         let ref = try LensReference.load()
         for (word, target) in ref.targets {
-            let lens = LensTargetWord(word: word, tokenizer: m.tokenizer)
+            let lens = try LensTargetWord(word: word, tokenizer: m.tokenizer)
             #expect(lens.forms == target.forms, "\(word) forms")
             #expect(lens.tokenIds == target.first_token_ids, "\(word) token ids")
         }
@@ -108,7 +108,7 @@ struct LensReference: Decodable {
         let m = try DefaultModel.get()
         let ref = try LensReference.load()
         let words = ref.words
-        let vocabulary = TaskVocabulary(taskNames: words, words: words.map { [LensTargetWord(word: $0, tokenizer: m.tokenizer)] })
+        let vocabulary = TaskVocabulary(taskNames: words, words: try words.map { [try LensTargetWord(word: $0, tokenizer: m.tokenizer)] })
         let labels = try ref.prompts.map { p in try #require(words.firstIndex(of: p.task)) }
         let states = try HiddenStateCollector.collect(model: m.model, prompts: ref.prompts.map(\.ids))
         let metrics = LensMetrics.measure(model: m.model, states: states, labels: labels, vocabulary: vocabulary)

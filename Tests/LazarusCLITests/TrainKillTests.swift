@@ -30,7 +30,8 @@ import Training
     }
 
     static let resultNames: Set<String> = [PEFTAdapterFiles.weightsFileName, PEFTAdapterFiles.configFileName, TrainingCheckpoint.optimizerFileName,
-                                           TrainingCheckpoint.stateFileName, TrainingCheckpoint.metricsFileName]
+                                           TrainingCheckpoint.stateFileName, TrainingCheckpoint.metricsFileName,
+                                           AdapterFolderLock.fileName]  // the run's lock stays, holding the last pid
 
     static var config: ModelConfig {
         get throws { try ModelLoader.load(LazarusProcess.tinyModel.path).model.config }

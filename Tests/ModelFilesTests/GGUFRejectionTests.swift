@@ -106,16 +106,6 @@ struct GGUFRejectionTests {
         }
     }
 
-    /// A file with the given tensor-table entries (name, dims, type, offset) and `dataBytes` of data.
-    func tensorFile(_ entries: [(String, [UInt64], UInt32, UInt64)], dataBytes: Int) -> Data {
-        var raw = RawBytes()
-        raw.ggufHeader(tensors: UInt64(entries.count), metadata: 0)
-        for (name, dims, type, offset) in entries { raw.tensorInfo(name, dimensions: dims, type: type, offset: offset) }
-        raw.pad(to: 32)
-        raw.bytes([UInt8](repeating: 0x3C, count: dataBytes))
-        return raw.data
-    }
-
     @Test func hostileTensorTablesAreRejected() {
         expectRejection("t.gguf", "tensor 'a'", "runs past the end of the file", "truncated") {
             _ = try GGUFFile(data: tensorFile([("a", [16], 0, 0)], dataBytes: 60), name: "t.gguf")

@@ -108,16 +108,3 @@ struct ModelFileErrorTests {
         #expect(ModelFileError(file: "a", reason: "x\ny").description == "a: x y")
     }
 }
-
-struct AtomicWriteTests {
-    @Test func createsFoldersReplacesAndLeavesNoTemporaryFiles() throws {
-        let folder = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let url = folder.appendingPathComponent("a/b/results.json")
-        try AtomicWrite.write(Data("first".utf8), to: url)
-        try AtomicWrite.write(Data("second".utf8), to: url)
-        #expect(try Data(contentsOf: url) == Data("second".utf8))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent().path) == ["results.json"])
-        expectRejection("x") { try AtomicWrite.write(Data(), to: URL(fileURLWithPath: "/proc/no-such-dir/x")) }
-    }
-}

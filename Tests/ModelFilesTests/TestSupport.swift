@@ -70,6 +70,17 @@ struct RawBytes {
     }
 }
 
+/// A GGUF file of tensor-table entries (name, ggml dimensions, type code, offset) and no metadata, then
+/// `dataBytes` bytes of data: for tables that lie about where their tensors are.
+func tensorFile(_ entries: [(String, [UInt64], UInt32, UInt64)], dataBytes: Int) -> Data {
+    var raw = RawBytes()
+    raw.ggufHeader(tensors: UInt64(entries.count), metadata: 0)
+    for (name, dims, type, offset) in entries { raw.tensorInfo(name, dimensions: dims, type: type, offset: offset) }
+    raw.pad(to: 32)
+    raw.bytes([UInt8](repeating: 0x3C, count: dataBytes))
+    return raw.data
+}
+
 func floatsClose(_ a: [Float], _ b: [Float], tolerance: Float = 1e-6) -> Bool {
     a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= tolerance * max(1, abs($1)) }
 }

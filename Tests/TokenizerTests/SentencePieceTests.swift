@@ -226,7 +226,7 @@ struct SentencePieceTests {
             change(&json)
             try JSONSerialization.data(withJSONObject: json).write(to: file)
             let error = #expect(throws: TokenizerError.self, "\(field)") { try TokenizerJSON.load(file) }
-            #expect(error?.file == "tokenizer.json")
+            #expect(error?.file == file.path)
             #expect(error?.field == field, "\(error?.description ?? "no error")")
         }
     }

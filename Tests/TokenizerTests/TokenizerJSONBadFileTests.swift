@@ -43,7 +43,7 @@ import Tokenizer
             // Only the closing brace and what follows it may go without changing the JSON.
             if whole.prefix(cut).last == UInt8(ascii: "}") && whole.suffix(from: cut).allSatisfy({ $0 == 0x0A || $0 == 0x20 }) { continue }
             let error = try Self.rejection(whole.prefix(cut))
-            #expect(error?.file == "tokenizer.json", "cut at \(cut) of \(whole.count): \(error.map(\.description) ?? "loaded")")
+            #expect(error?.file.hasSuffix("/tokenizer.json") == true, "cut at \(cut) of \(whole.count): \(error.map(\.description) ?? "loaded")")
             #expect(error?.field.isEmpty == false)
         }
     }
@@ -62,7 +62,7 @@ import Tokenizer
         ]
         for (field, change) in cases {
             let error = try Self.rejection(Self.edited(change))
-            #expect(error?.file == "tokenizer.json")
+            #expect(error?.file.hasSuffix("/tokenizer.json") == true)
             #expect(error?.field.hasPrefix(field) == true, "expected \(field), got \(error.map(\.description) ?? "loaded")")
         }
     }
@@ -75,10 +75,10 @@ import Tokenizer
                 vocab["Ġzz"] = number
                 Self.setModel(&json, "vocab", vocab)
             })
-            #expect(vocab?.file == "tokenizer.json", "vocab id \(number): \(vocab.map(\.description) ?? "loaded")")
+            #expect(vocab?.file.hasSuffix("/tokenizer.json") == true, "vocab id \(number): \(vocab.map(\.description) ?? "loaded")")
             #expect(vocab?.field.isEmpty == false, "vocab id \(number): \(vocab.map(\.description) ?? "loaded")")
             let added = try Self.rejection(Self.edited { $0["added_tokens"] = [["id": number, "content": "<huge>", "special": true]] })
-            #expect(added?.file == "tokenizer.json" && added?.field.isEmpty == false, "added id \(number): \(added.map(\.description) ?? "loaded")")
+            #expect(added?.file.hasSuffix("/tokenizer.json") == true && added?.field.isEmpty == false, "added id \(number): \(added.map(\.description) ?? "loaded")")
         }
         // A number literal far beyond any integer type, written by hand since JSONSerialization would not.
         let text = String(decoding: try Data(contentsOf: Self.fixture), as: UTF8.self)
@@ -86,6 +86,6 @@ import Tokenizer
             .replacingOccurrences(of: "\"added_tokens\": [", with: "\"added_tokens\": [{\"id\": 1\(String(repeating: "0", count: 400)), \"content\": \"<x>\"},")
         #expect(patched != text, "the fixture's added_tokens array was not found")
         let literal = try Self.rejection(Data(patched.utf8))
-        #expect(literal?.file == "tokenizer.json" && literal?.field.isEmpty == false, "\(literal.map(\.description) ?? "loaded")")
+        #expect(literal?.file.hasSuffix("/tokenizer.json") == true && literal?.field.isEmpty == false, "\(literal.map(\.description) ?? "loaded")")
     }
 }

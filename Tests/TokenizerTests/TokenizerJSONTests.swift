@@ -123,7 +123,7 @@ struct TokenizerJSONTests {
         for (field, change) in cases {
             let error = Self.rejection(change)
             #expect(error?.field == field, "expected a rejection of \(field), got \(error.map(\.description) ?? "none")")
-            #expect(error?.file == "tokenizer.json")
+            #expect(error?.file.hasSuffix("/tokenizer.json") == true)
         }
     }
 
@@ -140,7 +140,7 @@ struct TokenizerJSONTests {
         #expect(throws: TokenizerError.self) { try BPETokenizer.load(tokenizerJSON: folder.appendingPathComponent("absent.json")) }
         try Data("{\"eos_token\": 3}".utf8).write(to: folder.appendingPathComponent("tokenizer_config.json"))
         try JSONSerialization.data(withJSONObject: Self.minimal()).write(to: url)
-        #expect(throws: TokenizerError(file: "tokenizer_config.json", field: "eos_token", reason: "neither a string nor {\"content\": string}")) {
+        #expect(throws: TokenizerError(file: folder.appendingPathComponent("tokenizer_config.json").path, field: "eos_token", reason: "neither a string nor {\"content\": string}")) {
             try BPETokenizer.load(tokenizerJSON: url)
         }
         try Data("{\"eos_token\": \"</s>\"}".utf8).write(to: folder.appendingPathComponent("tokenizer_config.json"))

@@ -99,8 +99,11 @@ func temporaryFolder(_ files: [String: String]) throws -> URL {
 
     @Test func badUTF8AndTruncatedLinesNameFileAndLine() {
         let invalid = message([0x7B, 0x22, 0x74, 0x65, 0x78, 0x74, 0x22, 0x3A, 0x22, 0xC3, 0x28, 0x22, 0x7D])
-        #expect(invalid.contains("train.jsonl:1: the file is not UTF-8 text"), "\(invalid)")
-        #expect(message([0xFF, 0xFE], name: "valid.jsonl").contains("valid.jsonl:1: the file is not UTF-8 text"))
+        #expect(invalid.hasSuffix("train.jsonl:1: byte 10 (0xC3) is not UTF-8 text (save the file as UTF-8 JSON Lines)"), "\(invalid)")
+        #expect(message([0xFF, 0xFE], name: "valid.jsonl").hasSuffix("valid.jsonl:1: byte 1 (0xFF) is not UTF-8 text (save the file as UTF-8 JSON Lines)"))
+        // The bad byte on line 8 is reported on line 8, not as the whole file.
+        let eighth = message(Array(String(repeating: "{\"text\": \"fine\"}\n", count: 7).utf8) + [0x7B, 0x22, 0x74, 0x22, 0x3A, 0x22, 0xFF, 0x22, 0x7D, 0x0A])
+        #expect(eighth.hasSuffix("train.jsonl:8: byte 7 (0xFF) is not UTF-8 text (save the file as UTF-8 JSON Lines)"), "\(eighth)")
         // The last line cut off mid-record, as a killed writer leaves it.
         let cut = message(Array("{\"text\": \"a\"}\n{\"text\": \"b\"}\n{\"text\": \"c".utf8))
         #expect(cut.contains("train.jsonl:3: not valid JSON"), "\(cut)")

@@ -42,7 +42,8 @@ enum TinyModelFiles {
 
     /// A GGUF file of `model` in llama.cpp's conventions for its architecture: `<arch>.*` keys, ggml dims
     /// fastest-first, Q/K rows permuted for the archs llama.cpp permutes, norms (Gemma's already `1 + w`) as F32.
-    static func writeGGUF(_ model: TransformerModel, to url: URL, halfPrecision: Bool = false) throws {
+    static func writeGGUF(_ model: TransformerModel, to url: URL, halfPrecision: Bool = false,
+                          metadata overrides: [String: GGUFValue] = [:]) throws {
         let c = model.config
         let names = TensorNames(c.architecture)
         let arch = c.architecture.ggufName ?? "llama"
@@ -92,6 +93,7 @@ enum TinyModelFiles {
                 add(.block(layer: i, role), m)
             }
         }
+        for (key, value) in overrides { w.set(key, value) }
         try w.write(to: url)
     }
 
@@ -268,6 +270,35 @@ enum TinyModelFiles {
         config["intermediate_size"] = 50
         try JSONSerialization.data(withJSONObject: config).write(to: configURL)
         #expect { try ModelLoader.load(folder.path) } throws: { String(describing: $0).contains("shape") }
+    }
+
+    @Test func fewerBlocksInTheMetadataThanInTheFileIsRefused() throws {
+        let model = TransformerModel.random(config: TinyModelFiles.config(tied: true, vocabulary: 560), seed: 17)
+        let folder = try TinyModelFiles.temporaryFolder("blocks")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("edited.gguf")
+        try TinyModelFiles.writeGGUF(model, to: url, metadata: ["llama.block_count": .uint32(UInt32(model.config.layerCount - 1))])
+        #expect { try ModelLoader.load(url.path) } throws: { error in
+            let line = String(describing: error)
+            return line.contains("edited.gguf") && line.contains("'llama.block_count'") && line.contains("is 2, but the file holds tensors of block 2")
+        }
+    }
+
+    @Test func aTensorTheModelDoesNotUseIsRefused() throws {
+        // A Llama folder holding a Qwen2-style bias: a model of another variant must not load with it ignored.
+        let model = TransformerModel.random(config: TinyModelFiles.config(tied: true, vocabulary: 560), seed: 18)
+        let folder = try TinyModelFiles.temporaryFolder("unused")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try TinyModelFiles.writeHuggingFaceFolder(model, to: folder)
+        let single = folder.appendingPathComponent("model.safetensors")
+        let file = try SafetensorsFile(contentsOf: single)
+        var writer = SafetensorsWriter()
+        for n in file.tensorNames { writer.add(name: n, shape: file.shape(of: n)!, values: try file.floatTensor(named: n)) }
+        writer.add(name: "model.layers.0.self_attn.q_proj.bias", shape: [model.config.queryWidth], values: Array(repeating: 0, count: model.config.queryWidth))
+        try writer.write(to: single)
+        #expect { try ModelLoader.load(folder.path) } throws: { error in
+            String(describing: error).contains("tensor 'model.layers.0.self_attn.q_proj.bias' (one of 1 unused) is not part of the model")
+        }
     }
 
     @Test func unknownPathIsAClearError() {
