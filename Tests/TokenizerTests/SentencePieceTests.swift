@@ -88,6 +88,32 @@ struct SentencePieceTests {
         }
     }
 
+    @Test("vocabulary keys are kept byte for byte: \"é\" and \"e\\u{301}\" are two entries, as in Gemma's file")
+    func canonicallyEquivalentKeys() throws {
+        // Written by hand: JSONSerialization would merge the two keys as Swift's String does.
+        let json = #"""
+        {"model": {"type": "BPE", "unk_token": "<unk>", "fuse_unk": true, "byte_fallback": false, "ignore_merges": false,
+                   "vocab": {"<unk>": 0, "<s>": 1, "\u00e9": 2, "e\u0301": 3, "e": 4, "\u0301": 5, "\u2581": 6,
+                             "\ud83d\ude00": 7, "a\"\\\/\n\t": 8},
+                   "merges": [["e", "\u0301"]]},
+         "added_tokens": [{"id": 1, "content": "<s>", "special": true, "normalized": false}],
+         "normalizer": {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"},
+         "pre_tokenizer": null, "post_processor": null,
+         "decoder": {"type": "Sequence", "decoders": [{"type": "Replace", "pattern": {"String": "\u2581"}, "content": " "}, {"type": "Fuse"}]}}
+        """#
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lazarus-sp-keys-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("tokenizer.json")
+        try Data(json.utf8).write(to: url)
+        let tokenizer = try TokenizerJSON.load(url)
+        #expect(tokenizer.vocabularySize == 9)
+        #expect(tokenizer.encode("\u{e9}") == [2])
+        #expect(tokenizer.encode("e\u{301}") == [3])
+        #expect(tokenizer.encode("\u{e9} e\u{301}\u{1F600}x") == [2, 6, 3, 7, 0])
+        #expect(tokenizer.token(8) == "a\"\\/\n\t")
+    }
+
     @Test("a byte-level tokenizer.json still loads as byte-level BPE through the same entry point")
     func byteLevelThroughTokenizerJSON() throws {
         let url = try #require(Fixtures.url("tokenizer", "json", in: "Fixtures/tiny_smollm"))
