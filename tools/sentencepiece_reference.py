@@ -19,6 +19,8 @@ What it writes (small: texts and ids, never the 262,144-token vocabulary):
   transformers' LlamaTokenizer saves it (Llama 2 / Mistral: Metaspace without split, Strip decoder);
   and tiny_sentencepiece_reference.json with their ids and decodings (with and without the BOS)
   for the corpus, read back from the written files.
+- tiny_sentencepiece/llama_gguf/tiny.gguf: that vocabulary as a Llama-architecture GGUF with scores
+  and no merges (Llama 2's rules), and its ids from transformers' tokenizer built from the file.
 """
 import json
 import os
@@ -178,6 +180,53 @@ def save_llama_style(folder):
             os.remove(os.path.join(folder, extra))
 
 
+def write_llama_gguf(folder):
+    """The Metaspace vocabulary as a Llama-architecture GGUF with a SentencePiece ('llama') vocabulary
+    and no merges: scores -(position // 3) for ordinary tokens (so that ties occur and the tie-breaks
+    of transformers' merge rebuild are pinned), token types as llama.cpp writes them."""
+    import gguf
+    import numpy as np
+    data = json.loads(train_sentencepiece_style("metaspace").to_str())
+    tokens = [None] * (max(data["model"]["vocab"].values()) + 1)
+    for text, index in data["model"]["vocab"].items():
+        tokens[index] = text
+    for added in data["added_tokens"]:
+        if added["id"] >= len(tokens):
+            tokens += [None] * (added["id"] + 1 - len(tokens))
+        tokens[added["id"]] = added["content"]
+    types = []
+    for text in tokens:
+        if text == "<unk>":
+            types.append(2)
+        elif text in TINY_SPECIALS:
+            types.append(3)
+        elif text == "[NOTE]":
+            types.append(4)
+        elif text in BYTE_TOKENS:
+            types.append(6)
+        else:
+            types.append(1)
+    scores = [-float(i // 3) if kind == 1 else 0.0 for i, kind in enumerate(types)]
+    path = os.path.join(folder, "tiny.gguf")
+    writer = gguf.GGUFWriter(path, "llama")
+    writer.add_tokenizer_model("llama")
+    writer.add_token_list(tokens)
+    writer.add_token_scores(scores)
+    writer.add_token_types(types)
+    writer.add_bos_token_id(tokens.index("<s>"))
+    writer.add_eos_token_id(tokens.index("</s>"))
+    writer.add_unk_token_id(tokens.index("<unk>"))
+    writer.add_add_bos_token(True)
+    writer.add_add_space_prefix(True)
+    # One small tensor: transformers reads the file as a model file.
+    writer.add_tensor("token_embd.weight", np.zeros((len(tokens), 4), dtype=np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return path
+
+
 def tiny_sentencepiece_references(corpus):
     out = {"source": "tokenizers " + tokenizers.__version__, "tokenizers": {}}
     texts = corpus + ["[NOTE] a note[NOTE]", "<s>hi</s>", "<start_of_turn>user\nhi<end_of_turn>", "Zq\u0000~ unknown ✗ scalars"]
@@ -206,6 +255,24 @@ def tiny_sentencepiece_references(corpus):
             # transformers 5 takes BOS from tokenizer.json's template alone (LlamaTokenizer saves none).
             "adds_bos": loaded.encode("").ids == [loaded.token_to_id("<s>")], "cases": cases,
         }
+    # A Llama-architecture GGUF: ids from transformers' tokenizer built from the file.
+    from transformers import AutoTokenizer
+    folder = os.path.join(FIXTURES, "tiny_sentencepiece", "llama_gguf")
+    os.makedirs(folder, exist_ok=True)
+    path = write_llama_gguf(folder)
+    print(f"wrote {os.path.relpath(path, ROOT)} ({os.path.getsize(path)} bytes)")
+    tok = AutoTokenizer.from_pretrained(folder, gguf_file="tiny.gguf")
+    backend = tok.backend_tokenizer
+    assert backend.model.unk_token is None and backend.pre_tokenizer is not None, backend
+    cases = []
+    for text in texts:
+        ids = tok.encode(text)
+        cases.append({"text": text, "ids": ids, "decoded": tok.decode(ids, skip_special_tokens=False),
+                      "decoded_without_bos": tok.decode(ids[1:], skip_special_tokens=False)})
+    out["tokenizers"]["llama_gguf"] = {
+        "vocabulary_size": len(tok), "bos_token_id": tok.bos_token_id, "eos_token_id": tok.eos_token_id,
+        "unknown_token_id": None, "adds_bos": tok.encode("") == [tok.bos_token_id], "cases": cases,
+    }
     return out
 
 

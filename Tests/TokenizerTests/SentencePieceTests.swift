@@ -1,6 +1,6 @@
 // SentencePiece-style BPE: the real Gemma 3 tokenizer built from its GGUF against transformers'
-// ids (tools/sentencepiece_reference.py), tiny trained tokenizer.json files of three shapes
-// against `tokenizers`, the vocabulary-order merge rule against an explicit list built as
+// ids (tools/sentencepiece_reference.py), tiny trained tokenizer.json files of four shapes
+// against `tokenizers`, a tiny Llama-architecture GGUF against transformers, the vocabulary-order merge rule against an explicit list built as
 // transformers builds it, and the one-line errors for malformed vocabularies.
 
 import Foundation
@@ -121,6 +121,26 @@ struct SentencePieceTests {
         #expect(try TokenizerJSON.load(url) is BPETokenizer)
     }
 
+    @Test("a Llama-architecture GGUF with a SentencePiece vocabulary and no merges gives transformers' ids (Llama 2's rules)")
+    func llamaGGUFIds() throws {
+        let entry = try #require(Self.tinyReference?.tokenizers["llama_gguf"])
+        let url = try #require(Fixtures.url("tiny", "gguf", in: "Fixtures/tiny_sentencepiece/llama_gguf"))
+        let metadata = try GGUFTokenizerMetadata.read(url)
+        #expect(metadata.architecture == "llama")
+        #expect(metadata.merges.isEmpty)
+        let tokenizer = try #require(try metadata.vocabulary.makeTokenizer(file: "tiny.gguf") as? SentencePieceTokenizer)
+        #expect(tokenizer.spaceHandling == SpaceHandling(prefix: .first, splitsAtSpaces: false))
+        #expect(tokenizer.kindDescription.contains("score order"))
+        #expect(tokenizer.vocabularySize == entry.vocabulary_size)
+        #expect(tokenizer.bosTokenId == entry.bos_token_id)
+        #expect(tokenizer.eosTokenId == entry.eos_token_id)
+        #expect(tokenizer.addsBosToken == entry.adds_bos)
+        expectReferenceIds(tokenizer, entry.cases, "llama_gguf")
+        for item in entry.cases {
+            #expect(tokenizer.decode(Array(item.ids.dropFirst())) == item.decoded_without_bos, "\(item.text.debugDescription)")
+        }
+    }
+
     // MARK: the vocabulary-order merges
 
     /// A small Gemma-like vocabulary: control tokens, the 256 byte tokens, then ordinary ones.
@@ -205,7 +225,9 @@ struct SentencePieceTests {
             ("tokenizer.ggml.tokens", { $0.tokenTypes?[264] = 6 }),
             ("tokenizer.ggml.model", { $0.model = "bert" }),
             ("tokenizer.ggml.model", { $0.model = nil }),
-            ("general.architecture", { $0.architecture = "llama" }),
+            ("general.architecture", { $0.architecture = "phi3" }),
+            ("general.architecture", { $0.architecture = nil }),
+            ("tokenizer.ggml.add_space_prefix", { $0.architecture = "llama"; $0.addSpacePrefix = false }),
             ("tokenizer.ggml.pre", { $0.pre = "qwen2" }),
             ("tokenizer.ggml.add_space_prefix", { $0.addSpacePrefix = true }),
             ("tokenizer.ggml.bos_token_id", { $0.bosTokenId = 1_000_000 }),
