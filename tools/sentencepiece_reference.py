@@ -12,11 +12,15 @@ What it writes (small: texts and ids, never the 262,144-token vocabulary):
   decoding. The Swift test rebuilds the tokenizer from the GGUF itself and must give the same ids.
   When llama-cpp-python is installed, the script also tokenizes with llama.cpp (vocab_only) and
   records, per text, whether llama.cpp agrees; it prints where they differ.
-- tiny_sentencepiece/{metaspace,gemma_style,prepend}/tokenizer.json: tiny BPE tokenizers with
-  byte fallback trained here with `tokenizers`: one with a Metaspace pre-tokenizer (Llama 2's
-  shape, prepend_scheme "first"), one in Gemma's shape (normalizer Replace(" ", "▁"), Split on " ",
-  no prefix), one with Prepend("▁") + Replace normalizers; and tiny_sentencepiece_reference.json
-  with their ids and decodings for the corpus, read back from the written files.
+- tiny_sentencepiece/{metaspace,gemma_style,prepend,llama_style}/tokenizer.json: tiny BPE tokenizers
+  with byte fallback trained here with `tokenizers`: one with a Metaspace pre-tokenizer
+  (prepend_scheme "first", split), one in Gemma's shape (normalizer Replace(" ", "▁"), Split on " ",
+  no prefix), one with Prepend("▁") + Replace normalizers, and the Metaspace vocabulary as
+  transformers' LlamaTokenizer saves it (Llama 2 / Mistral: Metaspace without split, Strip decoder);
+  and tiny_sentencepiece_reference.json with their ids and decodings (with and without the BOS)
+  for the corpus, read back from the written files.
+- tiny_sentencepiece/llama_gguf/tiny.gguf: that vocabulary as a Llama-architecture GGUF with scores
+  and no merges (Llama 2's rules), and its ids from transformers' tokenizer built from the file.
 """
 import json
 import os
@@ -161,16 +165,81 @@ def train_sentencepiece_style(shape):
     return rebuilt
 
 
+def save_llama_style(folder):
+    """The Metaspace vocabulary handed to transformers' LlamaTokenizer and saved as it saves it
+    (Llama 2, Mistral: Metaspace prepend_scheme "first" without split, Strip decoder)."""
+    from transformers import LlamaTokenizer
+    trained = json.loads(train_sentencepiece_style("metaspace").to_str())["model"]
+    merges = [tuple(m) if isinstance(m, list) else tuple(m.split(" ")) for m in trained["merges"]]
+    tok = LlamaTokenizer(vocab=trained["vocab"], merges=merges, unk_token="<unk>", bos_token="<s>", eos_token="</s>")
+    tok.add_special_tokens({"additional_special_tokens": ["<start_of_turn>", "<end_of_turn>"]})
+    tok.add_tokens([AddedToken("[NOTE]", special=False, normalized=False)])
+    tok.save_pretrained(folder)
+    for extra in ("special_tokens_map.json", "chat_template.jinja"):
+        if os.path.exists(os.path.join(folder, extra)):
+            os.remove(os.path.join(folder, extra))
+
+
+def write_llama_gguf(folder):
+    """The Metaspace vocabulary as a Llama-architecture GGUF with a SentencePiece ('llama') vocabulary
+    and no merges: scores -(position // 3) for ordinary tokens (so that ties occur and the tie-breaks
+    of transformers' merge rebuild are pinned), token types as llama.cpp writes them."""
+    import gguf
+    import numpy as np
+    data = json.loads(train_sentencepiece_style("metaspace").to_str())
+    tokens = [None] * (max(data["model"]["vocab"].values()) + 1)
+    for text, index in data["model"]["vocab"].items():
+        tokens[index] = text
+    for added in data["added_tokens"]:
+        if added["id"] >= len(tokens):
+            tokens += [None] * (added["id"] + 1 - len(tokens))
+        tokens[added["id"]] = added["content"]
+    types = []
+    for text in tokens:
+        if text == "<unk>":
+            types.append(2)
+        elif text in TINY_SPECIALS:
+            types.append(3)
+        elif text == "[NOTE]":
+            types.append(4)
+        elif text in BYTE_TOKENS:
+            types.append(6)
+        else:
+            types.append(1)
+    scores = [-float(i // 3) if kind == 1 else 0.0 for i, kind in enumerate(types)]
+    path = os.path.join(folder, "tiny.gguf")
+    writer = gguf.GGUFWriter(path, "llama")
+    writer.add_tokenizer_model("llama")
+    writer.add_token_list(tokens)
+    writer.add_token_scores(scores)
+    writer.add_token_types(types)
+    writer.add_bos_token_id(tokens.index("<s>"))
+    writer.add_eos_token_id(tokens.index("</s>"))
+    writer.add_unk_token_id(tokens.index("<unk>"))
+    writer.add_add_bos_token(True)
+    writer.add_add_space_prefix(True)
+    # One small tensor: transformers reads the file as a model file.
+    writer.add_tensor("token_embd.weight", np.zeros((len(tokens), 4), dtype=np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return path
+
+
 def tiny_sentencepiece_references(corpus):
     out = {"source": "tokenizers " + tokenizers.__version__, "tokenizers": {}}
     texts = corpus + ["[NOTE] a note[NOTE]", "<s>hi</s>", "<start_of_turn>user\nhi<end_of_turn>", "Zq\u0000~ unknown ✗ scalars"]
-    for shape in ("metaspace", "gemma_style", "prepend"):
+    for shape in ("metaspace", "gemma_style", "prepend", "llama_style"):
         folder = os.path.join(FIXTURES, "tiny_sentencepiece", shape)
         os.makedirs(folder, exist_ok=True)
         path = os.path.join(folder, "tokenizer.json")
-        train_sentencepiece_style(shape).save(path)
+        if shape == "llama_style":
+            save_llama_style(folder)
+        else:
+            train_sentencepiece_style(shape).save(path)
+            write_json(os.path.join(folder, "tokenizer_config.json"), {"bos_token": "<s>", "eos_token": "</s>"})
         print(f"wrote {os.path.relpath(path, ROOT)} ({os.path.getsize(path)} bytes)")
-        write_json(os.path.join(folder, "tokenizer_config.json"), {"bos_token": "<s>", "eos_token": "</s>"})
         loaded = Tokenizer.from_file(path)
         cases = []
         for text in texts:
@@ -181,8 +250,29 @@ def tiny_sentencepiece_references(corpus):
         out["tokenizers"][shape] = {
             "vocabulary_size": loaded.get_vocab_size(with_added_tokens=True),
             "bos_token_id": loaded.token_to_id("<s>"), "eos_token_id": loaded.token_to_id("</s>"),
-            "unknown_token_id": loaded.token_to_id("<unk>"), "cases": cases,
+            # The BPE model's own unknown token (LlamaTokenizer writes none: byte fallback covers all).
+            "unknown_token_id": (loaded.token_to_id(loaded.model.unk_token) if loaded.model.unk_token else None),
+            # transformers 5 takes BOS from tokenizer.json's template alone (LlamaTokenizer saves none).
+            "adds_bos": loaded.encode("").ids == [loaded.token_to_id("<s>")], "cases": cases,
         }
+    # A Llama-architecture GGUF: ids from transformers' tokenizer built from the file.
+    from transformers import AutoTokenizer
+    folder = os.path.join(FIXTURES, "tiny_sentencepiece", "llama_gguf")
+    os.makedirs(folder, exist_ok=True)
+    path = write_llama_gguf(folder)
+    print(f"wrote {os.path.relpath(path, ROOT)} ({os.path.getsize(path)} bytes)")
+    tok = AutoTokenizer.from_pretrained(folder, gguf_file="tiny.gguf")
+    backend = tok.backend_tokenizer
+    assert backend.model.unk_token is None and backend.pre_tokenizer is not None, backend
+    cases = []
+    for text in texts:
+        ids = tok.encode(text)
+        cases.append({"text": text, "ids": ids, "decoded": tok.decode(ids, skip_special_tokens=False),
+                      "decoded_without_bos": tok.decode(ids[1:], skip_special_tokens=False)})
+    out["tokenizers"]["llama_gguf"] = {
+        "vocabulary_size": len(tok), "bos_token_id": tok.bos_token_id, "eos_token_id": tok.eos_token_id,
+        "unknown_token_id": None, "adds_bos": tok.encode("") == [tok.bos_token_id], "cases": cases,
+    }
     return out
 
 

@@ -1,6 +1,6 @@
 // The tokenizer a GGUF file's `tokenizer.ggml.*` metadata describes, as plain values, and the
 // rules that turn it into a TextTokenizer: byte-level BPE for `gpt2`, SentencePiece-style BPE
-// for `llama` (Gemma's rules, as transformers builds them from the GGUF). Reading the file is
+// for `llama` (Gemma's rules or Llama 2's, as transformers builds them from the GGUF). Reading the file is
 // ModelFiles' job; the caller copies the keys in.
 
 /// The tokenizer keys of a GGUF file. Every field is the value of the key of the same name
@@ -29,8 +29,9 @@ public struct GGUFVocabulary: Sendable {
 
     /// The tokenizer.ggml.model values Lazarus reads.
     public static let knownModels = ["gpt2", "llama"]
-    /// The architectures whose SentencePiece rules Lazarus implements for `llama` vocabularies.
-    public static let sentencePieceArchitectures = ["gemma", "gemma2", "gemma3"]
+    /// The architectures that take Gemma's SentencePiece rules for `llama` vocabularies; every
+    /// other one takes Llama 2's, as in transformers (phi3, which transformers treats apart, is refused).
+    public static let gemmaArchitectures = ["gemma", "gemma2", "gemma3"]
 
     /// Builds the tokenizer, or says in one line which key of `file` is wrong.
     public func makeTokenizer(file: String) throws -> any TextTokenizer {
@@ -60,17 +61,22 @@ public struct GGUFVocabulary: Sendable {
     }
 
     private func makeSentencePiece(tokens: [String], file: String, reject: (String, String) -> TokenizerError) throws -> SentencePieceTokenizer {
-        let architecture = architecture ?? "(missing)"
-        guard Self.sentencePieceArchitectures.contains(architecture) else {
-            // Llama 2's family prepends "▁" by Metaspace rules that Lazarus has no reference for yet.
-            throw reject("general.architecture", "'\(architecture)' with a SentencePiece ('llama') vocabulary is not supported (supported: \(Self.sentencePieceArchitectures.joined(separator: ", ")))")
+        guard let architecture else { throw reject("general.architecture", "missing: it decides the SentencePiece rules (Gemma's or Llama 2's)") }
+        let gemma = Self.gemmaArchitectures.contains(architecture)
+        if architecture == "phi3" {
+            throw reject("general.architecture", "'phi3' SentencePiece rules (a Prepend normalizer) are not implemented")
         }
         // llama.cpp writes `default` for a SentencePiece vocabulary, which has no split rule.
         if let pre, pre != "default" {
             throw reject("tokenizer.ggml.pre", "'\(pre)' means nothing for a SentencePiece vocabulary (expected 'default' or no key)")
         }
-        if addSpacePrefix == true {
+        // Gemma prepends no "▁"; transformers' Llama rules always prepend one to the text's start,
+        // whatever the file says, so a file saying otherwise has no reference to match.
+        if gemma && addSpacePrefix == true {
             throw reject("tokenizer.ggml.add_space_prefix", "true is not Gemma's rule (its tokenizer prepends no '▁')")
+        }
+        if !gemma && addSpacePrefix == false {
+            throw reject("tokenizer.ggml.add_space_prefix", "false for '\(architecture)': transformers prepends '▁' regardless, so there is no reference for it")
         }
         guard let scores else { throw reject("tokenizer.ggml.scores", "missing: a SentencePiece vocabulary carries a score per token") }
         guard scores.count == tokens.count else {
@@ -87,7 +93,7 @@ public struct GGUFVocabulary: Sendable {
         // transformers stores Gemma's tokens of several spaces ("  ") as "▁▁", which is how
         // text reaches them once spaces are "▁"; its test is Python's: a space in it and
         // nothing but white space.
-        let vocabulary = tokens.map { token -> String in
+        let vocabulary = !gemma ? tokens : tokens.map { token -> String in
             guard token.unicodeScalars.contains(" "), token.unicodeScalars.allSatisfy(\.properties.isWhitespace) else { return token }
             return String(repeating: "\u{2581}", count: token.unicodeScalars.count)
         }
@@ -110,7 +116,8 @@ public struct GGUFVocabulary: Sendable {
         // A SentencePiece GGUF without its merges: transformers rebuilds them from the order
         // of the vocabulary (SentencePieceMerges.vocabularyOrder). llama.cpp, which ranks by
         // score, agrees on the fixtures' corpus; tools/tokenizer_reference.py measures it.
-        var order = SentencePieceMerges.vocabularyOrder
+        // Gemma's scores do not follow its merge order, Llama 2's do (transformers ranks by each).
+        var order = gemma ? SentencePieceMerges.vocabularyOrder : .scoreOrder(scores)
         if let merges {
             var pairs: [MergePair] = []
             pairs.reserveCapacity(merges.count)
@@ -122,9 +129,12 @@ public struct GGUFVocabulary: Sendable {
             }
             order = .listed(pairs)
         }
+        // Llama 2's rules (transformers' LlamaTokenizer): Metaspace with a "▁" before the text's
+        // start, no split, and a BPE with no unknown token (byte fallback covers every scalar).
         return try SentencePieceTokenizer(
-            tokens: vocabulary, merges: order, specialTokens: special, spaceHandling: .gemma, byteFallback: true,
-            unknownTokenId: unknownTokenId, fuseUnknown: true, bosTokenId: bosTokenId, eosTokenId: eosTokenId,
+            tokens: vocabulary, merges: order, specialTokens: special,
+            spaceHandling: gemma ? .gemma : SpaceHandling(prefix: .first, splitsAtSpaces: false), byteFallback: true,
+            unknownTokenId: gemma ? unknownTokenId : nil, fuseUnknown: true, bosTokenId: bosTokenId, eosTokenId: eosTokenId,
             // transformers and llama.cpp add BOS to a SentencePiece vocabulary that does not say otherwise.
             addBosToken: addBosToken ?? true, source: file, tokensField: "tokenizer.ggml.tokens", mergesField: "tokenizer.ggml.merges")
     }

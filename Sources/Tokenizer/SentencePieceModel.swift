@@ -9,18 +9,23 @@ import Foundation
 enum SentencePieceRanks: MergeRanks {
     case listed(MergeTable)
     case vocabularyOrder(VocabularyOrderMerges)
+    case scoreOrder(ScoreOrderMerges)
 
     @inline(__always)
     func merge(_ left: Int32, _ right: Int32) -> MergeResult? {
         switch self {
         case .listed(let table): return table.merge(left, right)
         case .vocabularyOrder(let rule): return rule.merge(left, right)
+        case .scoreOrder(let rule): return rule.merge(left, right)
         }
     }
 
-    var isVocabularyOrder: Bool {
-        if case .vocabularyOrder = self { return true }
-        return false
+    var orderDescription: String {
+        switch self {
+        case .listed: return "listed merges"
+        case .vocabularyOrder: return "merges in vocabulary order"
+        case .scoreOrder: return "merges in score order"
+        }
     }
 }
 
@@ -47,6 +52,46 @@ struct VocabularyOrderMerges: MergeRanks {
     func merge(_ left: Int32, _ right: Int32) -> MergeResult? {
         guard let merged = idOfToken[ExactString(tokens[Int(left)] + tokens[Int(right)])] else { return nil }
         return MergeResult(rank: Int64(merged) << 32 | Int64(Int32.max - scalarCounts[Int(left)]), merged: Int32(merged))
+    }
+}
+
+/// The merges transformers derives from a vocabulary and its scores (`generate_merges` with
+/// the scores, a stable sort, highest first): by the merged entry's score, then the longer left
+/// part, then the longer right part, then the entry's first position in the vocabulary. Packed
+/// into one rank: score rank (19 bits), the two lengths (12 bits each), the position (20 bits);
+/// the initialiser refuses a vocabulary those widths cannot hold rather than tie wrongly.
+struct ScoreOrderMerges: MergeRanks {
+    let tokens: [String]
+    let idOfToken: [ExactString: Int]
+    let scalarCounts: [Int32]
+    /// Per id: its score's place among the distinct scores, highest first.
+    let scoreRanks: [Int32]
+    /// Per id: the first position of its text in the vocabulary.
+    let firstPositions: [Int32]
+
+    init(tokens: [String], scores: [Float], idOfToken: [ExactString: Int], reject: (String) -> TokenizerError) throws {
+        guard tokens.count < 1 << 20 else { throw reject("\(tokens.count) tokens is more than score-ordered merges can rank (2^20)") }
+        let distinct = Array(Set(scores)).sorted(by: >)
+        guard distinct.count < 1 << 19 else { throw reject("\(distinct.count) distinct scores is more than can be ranked (2^19)") }
+        let placeOfScore = Dictionary(uniqueKeysWithValues: distinct.enumerated().map { ($1, Int32($0)) })
+        var first: [ExactString: Int32] = [:]
+        for (id, token) in tokens.enumerated() where first[ExactString(token)] == nil { first[ExactString(token)] = Int32(id) }
+        self.tokens = tokens
+        self.idOfToken = idOfToken
+        scalarCounts = tokens.map { Int32(clamping: $0.unicodeScalars.count) }
+        if let long = scalarCounts.firstIndex(where: { $0 >= 1 << 12 }) {
+            throw reject("token \(long) is \(scalarCounts[long]) scalars long, more than score-ordered merges can rank (4095)")
+        }
+        scoreRanks = scores.map { placeOfScore[$0]! }
+        firstPositions = tokens.map { first[ExactString($0)]! }
+    }
+
+    @inline(__always)
+    func merge(_ left: Int32, _ right: Int32) -> MergeResult? {
+        guard let merged = idOfToken[ExactString(tokens[Int(left)] + tokens[Int(right)])] else { return nil }
+        let rank = Int64(scoreRanks[merged]) << 44 | Int64(4095 - scalarCounts[Int(left)]) << 32
+            | Int64(4095 - scalarCounts[Int(right)]) << 20 | Int64(firstPositions[merged])
+        return MergeResult(rank: rank, merged: Int32(merged))
     }
 }
 

@@ -42,6 +42,10 @@ public enum SentencePieceMerges: Sendable {
     /// earlier entry first, and among the splits of one entry the longer left part first; the
     /// merges transformers rebuilds for a Gemma GGUF (its scores do not follow the merge order).
     case vocabularyOrder
+    /// No merges in the file, and scores that do follow the merge order (Llama 2's family):
+    /// every split as above, the higher-scored entry first, then the longer left part, then the
+    /// longer right part, then the earlier entry; transformers' `generate_merges` over scores.
+    case scoreOrder([Float])
 }
 
 /// One listed merge: two vocabulary entries whose concatenation is an entry too.
@@ -144,6 +148,9 @@ public final class SentencePieceTokenizer: TextTokenizer, @unchecked Sendable {
         switch merges {
         case .vocabularyOrder:
             ranks = .vocabularyOrder(VocabularyOrderMerges(tokens: tokens, idOfToken: idOfToken))
+        case .scoreOrder(let scores):
+            guard scores.count == tokens.count else { throw reject("scores", "\(scores.count) scores for \(tokens.count) tokens") }
+            ranks = .scoreOrder(try ScoreOrderMerges(tokens: tokens, scores: scores, idOfToken: idOfToken, reject: { reject(tokensField, $0) }))
         case .listed(let list):
             var table: [UInt64: MergeResult] = [:]
             table.reserveCapacity(list.count)
@@ -196,7 +203,7 @@ public final class SentencePieceTokenizer: TextTokenizer, @unchecked Sendable {
     public var vocabularySize: Int { tokens.count }
 
     public var kindDescription: String {
-        let merges = model.ranks.isVocabularyOrder ? "merges in vocabulary order" : "listed merges"
+        let merges = model.ranks.orderDescription
         return "SentencePiece-style BPE (\(merges)\(byteFallback ? ", byte fallback" : ""), ▁ prefix \(spaceHandling.prefix.rawValue))"
     }
 

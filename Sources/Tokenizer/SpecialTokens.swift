@@ -23,11 +23,15 @@ struct SpecialTokenMatcher {
     /// everywhere). When a text appears twice, the larger id wins, as a later entry of a
     /// vocabulary overrides an earlier one.
     init(tokens: [(text: String, id: Int)]) {
-        var byText: [String: Int] = [:]
-        for token in tokens where !token.text.isEmpty { byText[token.text] = max(byText[token.text] ?? token.id, token.id) }
+        // Keyed by bytes: two canonically equivalent texts are two different tokens.
+        var byText: [ExactString: Int] = [:]
+        for token in tokens where !token.text.isEmpty {
+            let key = ExactString(token.text)
+            byText[key] = max(byText[key] ?? token.id, token.id)
+        }
         var table = [[Entry]](repeating: [], count: 256)
         for (text, id) in byText {
-            let bytes = Array(text.utf8)
+            let bytes = Array(text.value.utf8)
             table[Int(bytes[0])].append(Entry(bytes: bytes, id: id))
         }
         for index in table.indices {

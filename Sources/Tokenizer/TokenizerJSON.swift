@@ -45,13 +45,18 @@ extension BPETokenizer {
         // The whole path: a basename alone does not say which model folder's tokenizer.json is wrong.
         let name = url.path
         let data = try readBounded(url, name: name)
-        let file: TokenizerJSONFile
+        var file: TokenizerJSONFile
         do {
             file = try JSONDecoder().decode(TokenizerJSONFile.self, from: data)
         } catch let error as DecodingError {
             throw TokenizerError(file: name, field: error.jsonPath, reason: error.plainReason)
         } catch {
             throw TokenizerError(file: name, field: "(file)", reason: "not valid JSON: \(error)")
+        }
+        do {
+            file.exactVocabulary = try VocabularyScanner.vocabulary(in: Array(data))
+        } catch let failure as VocabularyScanner.Failure {
+            throw TokenizerError(file: name, field: "model.vocab", reason: failure.reason)
         }
         let config = try TokenizerConfigFile.load(beside: url)
         return (file, config, name)
@@ -139,6 +144,13 @@ struct TokenizerJSONFile: Decodable {
     let pre_tokenizer: JSONValue?
     let post_processor: JSONValue?
     let decoder: JSONValue?
+    /// `model.vocab` as the file writes it, keys byte for byte (VocabularyScanner.swift);
+    /// `model.vocab` above may have merged canonically equivalent keys.
+    var exactVocabulary: [(text: String, id: Int)]?
+
+    private enum CodingKeys: String, CodingKey {
+        case model, added_tokens, normalizer, pre_tokenizer, post_processor, decoder
+    }
 
     func makeTokenizer(name: String, config: TokenizerConfigFile?) throws -> BPETokenizer {
         func reject(_ field: String, _ reason: String) -> TokenizerError {
@@ -182,9 +194,10 @@ struct TokenizerJSONFile: Decodable {
     /// The vocabulary and the added tokens as one array indexed by id, every id given exactly once.
     func vocabularyByID(reject: (String, String) -> TokenizerError) throws -> [String] {
         let added = added_tokens ?? []
-        let entryCount = model.vocab.count + added.count
+        let entries = exactVocabulary ?? model.vocab.map { (text: $0.key, id: $0.value) }
+        let entryCount = entries.count + added.count
         var tokens = [String?](repeating: nil, count: entryCount)
-        for (text, id) in model.vocab {
+        for (text, id) in entries {
             guard id >= 0 && id < entryCount else { throw reject("model.vocab[\(text.debugDescription)]", "id \(id) is outside 0..<\(entryCount)") }
             if let other = tokens[id] { throw reject("model.vocab", "id \(id) is given to both \(other.debugDescription) and \(text.debugDescription)") }
             tokens[id] = text
@@ -192,7 +205,7 @@ struct TokenizerJSONFile: Decodable {
         for (index, token) in added.enumerated() {
             let field = "added_tokens[\(index)]"
             guard token.id >= 0 && token.id < entryCount else { throw reject(field, "id \(token.id) is outside 0..<\(entryCount)") }
-            if let existing = tokens[token.id], existing != token.content {
+            if let existing = tokens[token.id], !existing.utf8.elementsEqual(token.content.utf8) {
                 throw reject(field, "id \(token.id) is \(token.content.debugDescription) here but \(existing.debugDescription) in model.vocab")
             }
             if token.lstrip == true || token.rstrip == true || token.single_word == true {

@@ -128,6 +128,7 @@ struct SentencePieceReference: Decodable {
         let bos_token_id: Int?
         let eos_token_id: Int?
         let unknown_token_id: Int?
+        let adds_bos: Bool
         let cases: [Case]
     }
 

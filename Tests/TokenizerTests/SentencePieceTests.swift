@@ -1,6 +1,6 @@
 // SentencePiece-style BPE: the real Gemma 3 tokenizer built from its GGUF against transformers'
-// ids (tools/sentencepiece_reference.py), tiny trained tokenizer.json files of three shapes
-// against `tokenizers`, the vocabulary-order merge rule against an explicit list built as
+// ids (tools/sentencepiece_reference.py), tiny trained tokenizer.json files of four shapes
+// against `tokenizers`, a tiny Llama-architecture GGUF against transformers, the vocabulary-order merge rule against an explicit list built as
 // transformers builds it, and the one-line errors for malformed vocabularies.
 
 import Foundation
@@ -69,7 +69,7 @@ struct SentencePieceTests {
 
     // MARK: tiny tokenizer.json files
 
-    @Test("tiny SentencePiece-style tokenizer.json files give the reference ids", arguments: ["metaspace", "gemma_style", "prepend"])
+    @Test("tiny SentencePiece-style tokenizer.json files give the reference ids", arguments: ["metaspace", "gemma_style", "prepend", "llama_style"])
     func tinyIds(shape: String) throws {
         let entry = try #require(Self.tinyReference?.tokenizers[shape])
         let url = try #require(Fixtures.url("tokenizer", "json", in: "Fixtures/tiny_sentencepiece/" + shape))
@@ -79,20 +79,67 @@ struct SentencePieceTests {
         #expect(tokenizer.bosTokenId == entry.bos_token_id)
         #expect(tokenizer.eosTokenId == entry.eos_token_id)
         #expect(tokenizer.unknownTokenId == entry.unknown_token_id)
-        #expect(tokenizer.addsBosToken)
+        #expect(tokenizer.addsBosToken == entry.adds_bos)
         #expect(tokenizer.byteFallback)
         #expect(entry.cases.count >= 250)
         expectReferenceIds(tokenizer, entry.cases, shape)
-        // The decoders drop the prefix "▁" from the first token only, which BOS hides above.
+        // The decoders drop the prefix "▁" from the first token only, which BOS hides above
+        // (where there is no BOS, this drops a real token: still a reference to match).
         for item in entry.cases {
             #expect(tokenizer.decode(Array(item.ids.dropFirst())) == item.decoded_without_bos, "\(shape): \(item.text.debugDescription)")
         }
+    }
+
+    @Test("vocabulary keys are kept byte for byte: \"é\" and \"e\\u{301}\" are two entries, as in Gemma's file")
+    func canonicallyEquivalentKeys() throws {
+        // Written by hand: JSONSerialization would merge the two keys as Swift's String does.
+        let json = #"""
+        {"model": {"type": "BPE", "unk_token": "<unk>", "fuse_unk": true, "byte_fallback": false, "ignore_merges": false,
+                   "vocab": {"<unk>": 0, "<s>": 1, "\u00e9": 2, "e\u0301": 3, "e": 4, "\u0301": 5, "\u2581": 6,
+                             "\ud83d\ude00": 7, "a\"\\\/\n\t": 8},
+                   "merges": [["e", "\u0301"]]},
+         "added_tokens": [{"id": 1, "content": "<s>", "special": true, "normalized": false}],
+         "normalizer": {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"},
+         "pre_tokenizer": null, "post_processor": null,
+         "decoder": {"type": "Sequence", "decoders": [{"type": "Replace", "pattern": {"String": "\u2581"}, "content": " "}, {"type": "Fuse"}]}}
+        """#
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lazarus-sp-keys-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("tokenizer.json")
+        try Data(json.utf8).write(to: url)
+        let tokenizer = try TokenizerJSON.load(url)
+        #expect(tokenizer.vocabularySize == 9)
+        #expect(tokenizer.encode("\u{e9}") == [2])
+        #expect(tokenizer.encode("e\u{301}") == [3])
+        #expect(tokenizer.encode("\u{e9} e\u{301}\u{1F600}x") == [2, 6, 3, 7, 0])
+        #expect(tokenizer.token(8) == "a\"\\/\n\t")
     }
 
     @Test("a byte-level tokenizer.json still loads as byte-level BPE through the same entry point")
     func byteLevelThroughTokenizerJSON() throws {
         let url = try #require(Fixtures.url("tokenizer", "json", in: "Fixtures/tiny_smollm"))
         #expect(try TokenizerJSON.load(url) is BPETokenizer)
+    }
+
+    @Test("a Llama-architecture GGUF with a SentencePiece vocabulary and no merges gives transformers' ids (Llama 2's rules)")
+    func llamaGGUFIds() throws {
+        let entry = try #require(Self.tinyReference?.tokenizers["llama_gguf"])
+        let url = try #require(Fixtures.url("tiny", "gguf", in: "Fixtures/tiny_sentencepiece/llama_gguf"))
+        let metadata = try GGUFTokenizerMetadata.read(url)
+        #expect(metadata.architecture == "llama")
+        #expect(metadata.merges.isEmpty)
+        let tokenizer = try #require(try metadata.vocabulary.makeTokenizer(file: "tiny.gguf") as? SentencePieceTokenizer)
+        #expect(tokenizer.spaceHandling == SpaceHandling(prefix: .first, splitsAtSpaces: false))
+        #expect(tokenizer.kindDescription.contains("score order"))
+        #expect(tokenizer.vocabularySize == entry.vocabulary_size)
+        #expect(tokenizer.bosTokenId == entry.bos_token_id)
+        #expect(tokenizer.eosTokenId == entry.eos_token_id)
+        #expect(tokenizer.addsBosToken == entry.adds_bos)
+        expectReferenceIds(tokenizer, entry.cases, "llama_gguf")
+        for item in entry.cases {
+            #expect(tokenizer.decode(Array(item.ids.dropFirst())) == item.decoded_without_bos, "\(item.text.debugDescription)")
+        }
     }
 
     // MARK: the vocabulary-order merges
@@ -179,7 +226,9 @@ struct SentencePieceTests {
             ("tokenizer.ggml.tokens", { $0.tokenTypes?[264] = 6 }),
             ("tokenizer.ggml.model", { $0.model = "bert" }),
             ("tokenizer.ggml.model", { $0.model = nil }),
-            ("general.architecture", { $0.architecture = "llama" }),
+            ("general.architecture", { $0.architecture = "phi3" }),
+            ("general.architecture", { $0.architecture = nil }),
+            ("tokenizer.ggml.add_space_prefix", { $0.architecture = "llama"; $0.addSpacePrefix = false }),
             ("tokenizer.ggml.pre", { $0.pre = "qwen2" }),
             ("tokenizer.ggml.add_space_prefix", { $0.addSpacePrefix = true }),
             ("tokenizer.ggml.bos_token_id", { $0.bosTokenId = 1_000_000 }),
