@@ -8,31 +8,22 @@ import Kernels
 
 public enum QKPermutation {
     /// Rows in llama.cpp's order → rows in Hugging Face's order. w: [heads·Dh, in].
-    public static func toHuggingFace(_ w: Matrix, heads: Int) -> Matrix {
-        precondition(heads > 0 && w.rows % heads == 0 && (w.rows / heads) % 2 == 0, "QKPermutation: \(w.rows) rows for \(heads) heads")
-        let dh = w.rows / heads, half = dh / 2
-        var out = Matrix(rows: w.rows, cols: w.cols)
-        for h in 0..<heads {
-            for i in 0..<half {
-                for j in 0..<2 {
-                    let src = h * dh + 2 * i + j
-                    let dst = h * dh + j * half + i
-                    Elementwise.copyRows(w, from: src, count: 1, into: &out.values, at: dst)
-                }
-            }
-        }
-        return out
-    }
+    public static func toHuggingFace(_ w: Matrix, heads: Int) -> Matrix { permute(w, heads: heads, toLlamaCpp: false) }
 
     /// Hugging Face's order → llama.cpp's order (what the converter does); used to write GGUF files in tests.
-    public static func toLlamaCpp(_ w: Matrix, heads: Int) -> Matrix {
+    public static func toLlamaCpp(_ w: Matrix, heads: Int) -> Matrix { permute(w, heads: heads, toLlamaCpp: true) }
+
+    /// llama.cpp's row 2i + j of a head is Hugging Face's row j·Dh/2 + i; the two directions swap source and target.
+    private static func permute(_ w: Matrix, heads: Int, toLlamaCpp: Bool) -> Matrix {
         precondition(heads > 0 && w.rows % heads == 0 && (w.rows / heads) % 2 == 0, "QKPermutation: \(w.rows) rows for \(heads) heads")
         let dh = w.rows / heads, half = dh / 2
         var out = Matrix(rows: w.rows, cols: w.cols)
         for h in 0..<heads {
             for i in 0..<half {
                 for j in 0..<2 {
-                    Elementwise.copyRows(w, from: h * dh + j * half + i, count: 1, into: &out.values, at: h * dh + 2 * i + j)
+                    let llamaCpp = h * dh + 2 * i + j, huggingFace = h * dh + j * half + i
+                    Elementwise.copyRows(w, from: toLlamaCpp ? huggingFace : llamaCpp, count: 1, into: &out.values,
+                                         at: toLlamaCpp ? llamaCpp : huggingFace)
                 }
             }
         }
