@@ -199,6 +199,8 @@ static struct {
 
 static lazarus_blas_info info;
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static _Atomic int thread_cap = 0;        // the most threads sgemm may use; 0 until the library loads
+static _Atomic int threads_in_use = 0;
 
 static void note(const char *fmt, const char *a, const char *b, const char *c) {
     size_t used = strlen(info.note);
@@ -332,6 +334,9 @@ static void load_blas(void) {
     snprintf(info.config, sizeof info.config, "%s", blas.config());
     snprintf(info.core, sizeof info.core, "%s", blas.corename());
     info.core_level = current_core_level();
+    // The pool OpenBLAS sized itself (OPENBLAS_NUM_THREADS / OMP_NUM_THREADS, else the cores) is the cap: a
+    // user who asked for one thread keeps one.
+    atomic_store(&thread_cap, blas.get_threads());
     if (info.generic_on_capable)
         fprintf(stderr, "lazarus: WARNING: the BLAS (%s, %s) runs its generic %s kernels on a CPU that supports %s ones; "
                         "sgemm is several times slower than it should be. Run scripts/bootstrap.sh to install scipy-openblas32.\n",
@@ -347,15 +352,13 @@ const lazarus_blas_info *lazarus_blas_info_get(void) {
 
 // MARK: Calls
 
-static _Atomic int thread_cap = 0;        // 0: no cap beyond the usable cores
-static _Atomic int threads_in_use = 0;
-
 /// At most every half second: OpenBLAS gets as many threads as there are cores other processes leave free. A
 /// pool of two on a core another process holds waits, spinning, for its descheduled half at every sgemm.
 static void fit_threads_to_free_cores(void) {
     int n = lazarus_cpu_free_cores(500);
     int cap = atomic_load(&thread_cap);
     if (cap > 0 && n > cap) n = cap;
+    if (n < 1) n = 1;
     if (atomic_load(&threads_in_use) != n) {
         atomic_store(&threads_in_use, n);
         blas.set_threads(n);

@@ -34,4 +34,13 @@ import Testing
         #expect((quiet.json["sgemm_gflops_1024"] as? Double ?? 0) > 0)
         #expect((quiet.json["cpu_model"] as? String ?? "").isEmpty == false)
     }
+
+    /// The pool follows the free cores but never exceeds what the user asked OpenBLAS for.
+    @Test func userThreadCountIsTheCap() throws {
+        let one = try Self.bench(["OPENBLAS_NUM_THREADS": "1"])
+        #expect(one.json["threads"] as? Int == 1)
+        let usable = one.json["usable_cores"] as? Int ?? 0
+        let free = try Self.bench([:]).json["threads"] as? Int ?? 0
+        #expect(free >= 1 && free <= usable)
+    }
 }
