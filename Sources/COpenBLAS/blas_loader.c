@@ -307,16 +307,21 @@ static void load_blas(void) {
 
     char path[PATH_MAX];
     int ok = 0;
-    if (find_scipy_openblas(path, sizeof path)) ok = open_checked(path, "scipy_", LAZARUS_BLAS_SCIPY_OPENBLAS);
+    // LAZARUS_BLAS=system skips scipy-openblas32: a diagnostic switch (and the tests' way to run the fallback),
+    // never needed for speed.
+    const char *which = getenv("LAZARUS_BLAS");
+    int system_only = which && strcmp(which, "system") == 0;
+    if (system_only) note("LAZARUS_BLAS=system: scipy-openblas32 not looked for.", "", "", "");
+    else if (find_scipy_openblas(path, sizeof path)) ok = open_checked(path, "scipy_", LAZARUS_BLAS_SCIPY_OPENBLAS);
     if (!ok) {
-        if (info.note[0] == 0 || strstr(info.note, "OPENBLAS_CORETYPE=") == info.note)
+        if (!system_only && (info.note[0] == 0 || strstr(info.note, "OPENBLAS_CORETYPE=") == info.note))
             note("scipy-openblas32 not found in .lazarus-deps/ (scripts/bootstrap.sh installs it); using the system OpenBLAS.", "", "", "");
         snprintf(path, sizeof path, "%s", "libopenblas.so.0");
         ok = open_checked(path, "", LAZARUS_BLAS_SYSTEM_OPENBLAS);
     }
     if (!ok) {
         // Nothing better exists: run what there is, and say so on every start rather than be silently slow.
-        const char *fallback = find_scipy_openblas(path, sizeof path) ? "scipy_" : "";
+        const char *fallback = !system_only && find_scipy_openblas(path, sizeof path) ? "scipy_" : "";
         if (!*fallback) snprintf(path, sizeof path, "%s", "libopenblas.so.0");
         if (!open_blas(path, fallback)) {
             fprintf(stderr, "lazarus: no BLAS could be loaded (looked for .lazarus-deps/scipy-openblas32 and libopenblas.so.0): "

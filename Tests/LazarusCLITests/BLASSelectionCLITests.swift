@@ -43,4 +43,16 @@ import Testing
         let free = try Self.bench([:]).json["threads"] as? Int ?? 0
         #expect(free >= 1 && free <= usable)
     }
+
+    /// The fallback (the system's libopenblas.so.0, through its unprefixed symbols) runs and is checked the
+    /// same way: a forced Prescott is set aside there too.
+    @Test func systemFallbackIsCheckedToo() throws {
+        let system = try Self.bench(["LAZARUS_BLAS": "system", "OPENBLAS_CORETYPE": "Prescott"])
+        let library = system.json["blas_library"] as? String ?? ""
+        #expect(library.contains("libopenblas") && !library.contains("scipy"), "\(library)")
+        #expect((system.json["sgemm_gflops_1024"] as? Double ?? 0) > 0)
+        let features = system.json["cpu_features"] as? [String] ?? []
+        let core = system.json["blas_core"] as? String ?? ""
+        if features.contains("avx2") { #expect(!Self.genericCores.contains(core.lowercased()), "ran \(core) on a CPU with \(features)") }
+    }
 }
