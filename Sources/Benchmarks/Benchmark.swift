@@ -17,12 +17,29 @@ public struct BenchmarkFigures: Codable, Sendable {
     public var loadSeconds: Double
     public var model: String
     public var threads: Int
+    /// One prompt decoded alone with the KV cache, 64 steps: the rate a user of `generate` sees.
+    public var decodeSingleTokensPerSecond: Double
+    /// The machine and the kernels the figures came from: without them a figure cannot be compared.
+    public var cpuModel: String
+    public var cpuFeatures: [String]
+    public var usableCores: Int
+    public var blasLibrary: String
+    public var blasVersion: String
+    public var blasCore: String
+    /// What the BLAS loader overrode and why (empty when it kept the library's own choice).
+    public var blasNote: String
+    /// The 1-minute load average when the run ended: a figure from a loaded machine is not a result.
+    public var loadAverage1m: Double
 
     enum CodingKeys: String, CodingKey {
         case sgemmGflops1024 = "sgemm_gflops_1024", sgemmGflops2048 = "sgemm_gflops_2048"
         case prefillTokensPerSecond = "prefill_tokens_per_s", decodeTokensPerSecond = "decode_tokens_per_s"
         case lensSweepSeconds = "lens_sweep_s", loraStepSeconds = "lora_step_s", peakRssMB = "peak_rss_mb", loadSeconds = "load_s"
         case model, threads
+        case decodeSingleTokensPerSecond = "decode_single_tokens_per_s"
+        case cpuModel = "cpu_model", cpuFeatures = "cpu_features", usableCores = "usable_cores"
+        case blasLibrary = "blas_library", blasVersion = "blas_version", blasCore = "blas_core", blasNote = "blas_note"
+        case loadAverage1m = "load_average_1m"
     }
 }
 
@@ -70,7 +87,7 @@ public enum Benchmark {
                            only: Set<String> = workloads, log: (String) -> Void = { _ in }) throws -> BenchmarkFigures {
         let repeats = quick ? 2 : 5
         let model = loaded.model, tokenizer = loaded.tokenizer
-        var g1024 = 0.0, g2048 = 0.0, prefillRate = 0.0, decodeRate = 0.0, sweep = 0.0, loraStep = 0.0
+        var g1024 = 0.0, g2048 = 0.0, prefillRate = 0.0, decodeRate = 0.0, singleRate = 0.0, sweep = 0.0, loraStep = 0.0
         if only.contains("sgemm") {
             log("sgemm")
             g1024 = sgemmGflops(1024, repeats: repeats)
@@ -85,6 +102,8 @@ public enum Benchmark {
         }
         if only.contains("decode") {
             decodeRate = try decodeTokensPerSecond(model: model, prompts: prompts, repeats: repeats, log: log)
+            singleRate = try singleStreamTokensPerSecond(model: model, prompt: tokenizer.encode(singleStreamPrompt),
+                                                         repeats: quick ? 1 : 3, log: log)
         }
         if only.contains("lens") {
             log("lens sweep: 300 prompts × every layer")
@@ -98,9 +117,36 @@ public enum Benchmark {
             log("LoRA step: batch 4, rank 16, q/k/v/o")
             loraStep = try LoRABenchmark.stepSeconds(model: model, tokenizer: { tokenizer.encode($0) }, repeats: repeats)
         }
+        let blas = BLASLibrary.loaded, cpu = CPUDescription.current
         return BenchmarkFigures(sgemmGflops1024: g1024, sgemmGflops2048: g2048, prefillTokensPerSecond: prefillRate,
                                 decodeTokensPerSecond: decodeRate, lensSweepSeconds: sweep, loraStepSeconds: loraStep,
-                                peakRssMB: peakResidentMB(), loadSeconds: loadSeconds, model: modelName, threads: BLASThreads.current)
+                                peakRssMB: peakResidentMB(), loadSeconds: loadSeconds, model: modelName, threads: BLASThreads.current,
+                                decodeSingleTokensPerSecond: singleRate, cpuModel: cpu.model, cpuFeatures: cpu.features,
+                                usableCores: cpu.usableCores, blasLibrary: blas.path, blasVersion: blas.version, blasCore: blas.core,
+                                blasNote: blas.note, loadAverage1m: MachineLoad.oneMinute)
+    }
+
+    /// The single-stream prompt (the one tools/peer/ decodes under PyTorch and llama.cpp).
+    public static let singleStreamPrompt = "Once upon a time"
+    public static let singleStreamSteps = 64
+
+    /// Tokens per second of `singleStreamSteps` greedy steps of one prompt with the KV cache; the prefill that
+    /// fills the cache is not timed. Median over `repeats` runs after one warm-up.
+    static func singleStreamTokensPerSecond(model: TransformerModel, prompt: [Int], repeats: Int, log: (String) -> Void) throws -> Double {
+        log("decode: \(singleStreamSteps) greedy steps of one prompt with the KV cache")
+        let steps = singleStreamSteps
+        var times: [Double] = []
+        for run in 0..<(repeats + 1) {
+            var cache: KVCache? = KVCache(config: model.config, sequences: 1, capacity: prompt.count + steps + 1)
+            var step = try model.forward([prompt], adapters: nil, cache: &cache, capture: .none, logits: .lastToken, saveActivations: false)
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<steps {
+                step = try model.forward([[TopK.argmax(step.logits, 0)]], adapters: nil, cache: &cache, capture: .none,
+                                         logits: .lastToken, saveActivations: false)
+            }
+            if run > 0 { times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9) }
+        }
+        return Double(steps) / times.sorted()[times.count / 2]
     }
 
     static func decodeTokensPerSecond(model: TransformerModel, prompts: [[Int]], repeats: Int, log: (String) -> Void) throws -> Double {

@@ -1,4 +1,4 @@
-// Matrix products through OpenBLAS sgemm, plus a plain reference loop that tests hold them to.
+// Matrix products through the loaded BLAS's sgemm (BLASLibrary.swift), plus a plain reference loop that tests hold them to.
 // Weights are stored as [out, in] rows (Hugging Face's nn.Linear layout), so a linear layer is y = x·Wᵀ.
 import COpenBLAS
 
@@ -8,7 +8,7 @@ public enum Matmul {
                            m: Int, n: Int, k: Int, accumulate: Bool = false, alpha: Float = 1) {
         guard m > 0, n > 0 else { return }
         if k == 0 { if !accumulate { y.update(repeating: 0, count: m * n) }; return }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
+        lazarus_sgemm(0, 1, Int32(m), Int32(n), Int32(k),
                     alpha, x, Int32(k), w, Int32(k), accumulate ? 1 : 0, y, Int32(n))
     }
 
@@ -17,7 +17,7 @@ public enum Matmul {
                           m: Int, n: Int, k: Int, accumulate: Bool = false, alpha: Float = 1) {
         guard m > 0, n > 0 else { return }
         if k == 0 { if !accumulate { y.update(repeating: 0, count: m * n) }; return }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
+        lazarus_sgemm(0, 0, Int32(m), Int32(n), Int32(k),
                     alpha, x, Int32(k), w, Int32(n), accumulate ? 1 : 0, y, Int32(n))
     }
 
@@ -26,7 +26,7 @@ public enum Matmul {
                            m: Int, n: Int, k: Int, accumulate: Bool = false, alpha: Float = 1) {
         guard m > 0, n > 0 else { return }
         if k == 0 { if !accumulate { y.update(repeating: 0, count: m * n) }; return }
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
+        lazarus_sgemm(1, 0, Int32(m), Int32(n), Int32(k),
                     alpha, a, Int32(m), b, Int32(n), accumulate ? 1 : 0, y, Int32(n))
     }
 

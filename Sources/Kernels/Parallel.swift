@@ -5,8 +5,9 @@ import Foundation
 import COpenBLAS
 
 public enum Parallel {
-    /// Number of worker threads for row-split kernels.
-    public static let workerCount: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Number of worker threads for row-split kernels: the cores other processes leave free (sampled at most
+    /// every half second), so a split never waits on a chunk whose core another process holds.
+    public static var workerCount: Int { Int(lazarus_cpu_free_cores(500)) }
 
     /// Runs `body(range)` over `0..<count` split into contiguous chunks, one per worker, when the work
     /// is large enough to pay for the dispatch; otherwise inline.
@@ -46,9 +47,9 @@ public enum Parallel {
 }
 
 public enum BLASThreads {
-    /// Sets how many threads OpenBLAS may use for one sgemm.
-    public static func set(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
-    public static var current: Int { Int(openblas_get_num_threads()) }
+    /// Caps how many threads OpenBLAS may use for one sgemm; it uses fewer while other processes hold cores.
+    public static func set(_ n: Int) { lazarus_blas_set_threads(Int32(max(1, n))) }
+    public static var current: Int { Int(lazarus_blas_get_threads()) }
 }
 
 public enum AllocatorPolicy {

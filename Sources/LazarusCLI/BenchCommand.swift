@@ -28,12 +28,16 @@ struct BenchCommand: ParsableCommand {
             ("sgemm 2048³", String(format: "%.1f GFLOP/s", figures.sgemmGflops2048)),
             ("prefill (32 prompts)", String(format: "%.0f tokens/s", figures.prefillTokensPerSecond)),
             ("decode (KV cache, 16)", String(format: "%.1f tokens/s", figures.decodeTokensPerSecond)),
+            ("decode single (64 steps)", String(format: "%.1f tokens/s", figures.decodeSingleTokensPerSecond)),
             ("lens sweep (300 × all)", String(format: "%.2f s", figures.lensSweepSeconds)),
             ("LoRA step (b4 r16 qkvo)", String(format: "%.3f s", figures.loraStepSeconds)),
             ("model load", String(format: "%.2f s", figures.loadSeconds)),
             ("peak memory", String(format: "%.0f MiB", figures.peakRssMB)),
         ]
-        print("model \(figures.model), \(figures.threads) threads")
+        print("model \(figures.model), \(figures.threads) BLAS threads of \(figures.usableCores) cores, load average \(String(format: "%.2f", figures.loadAverage1m))")
+        print("cpu   \(figures.cpuModel) (\(figures.cpuFeatures.joined(separator: " ")))")
+        print("blas  \(figures.blasLibrary) \(figures.blasVersion), core \(figures.blasCore)")
+        if !figures.blasNote.isEmpty { print("      \(figures.blasNote)") }
         for (k, v) in rows { print(k.padding(toLength: 26, withPad: " ", startingAt: 0) + v) }
         output.printWrote()
     }

@@ -13,6 +13,8 @@ while other processes run are 10-40x pessimistic.
   computing the last position's logits only; counted over the real (non-pad) prompt tokens.
 - decode_tokens_per_second: after that prefill (with a KV cache, untimed), 16 greedy steps of one token
   per prompt with the cache; 32 x 16 tokens over the time of the 16 steps.
+- decode_single_tokens_per_second: one prompt ("Once upon a time", as `lazarus bench` decodes it), its
+  prefill untimed, then 64 greedy steps with the KV cache; 64 tokens over the time of the 64 steps.
 - lens_sweep_seconds: 300 arithmetic prompts in batches of 32, hidden states of every layer (embed,
   L0..L29, pre-norm) at the last position through the final norm, lm_head and a full-vocab softmax.
 - lora_step_seconds: PEFT LoRA r 16, alpha 32 on q/k/v/o, batch 4 x 16 tokens, next-token
@@ -21,7 +23,6 @@ while other processes run are 10-40x pessimistic.
 """
 import argparse
 import datetime
-import json
 import os
 import random
 import resource
@@ -40,7 +41,7 @@ import torch  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from reference_model import encode, load_model, load_tokenizer  # noqa: E402
 
-from machine import cpu_model  # noqa: E402  (tools/peer/machine.py, beside this script)
+from machine import cpu_model, emit  # noqa: E402  (tools/peer/machine.py, beside this script)
 
 THREADS = 2
 REPS = int(os.environ.get("LAZARUS_BENCH_REPS", "5"))  # at least 3; the cores are shared, so more helps
@@ -125,6 +126,26 @@ def bench_prefill_decode(model, batch_ids, steps=16):
     }
 
 
+SINGLE_STREAM_PROMPT = "Once upon a time"  # Benchmark.singleStreamPrompt in Sources/Benchmarks
+SINGLE_STREAM_STEPS = 64
+
+
+@torch.no_grad()
+def bench_single_stream(model, prompt_ids, steps=SINGLE_STREAM_STEPS):
+    """Tokens/s of `steps` greedy steps of one prompt with the KV cache (prefill untimed)."""
+    ids = torch.tensor([prompt_ids])
+    times = []
+    for _ in range(REPS + 1):  # the first is the warm-up
+        out = model(input_ids=ids, use_cache=True, logits_to_keep=1)
+        cache, nxt = out.past_key_values, out.logits[:, -1].argmax(-1)
+        start = time.perf_counter()
+        for _ in range(steps):
+            out = model(input_ids=nxt[:, None], past_key_values=cache, use_cache=True)
+            cache, nxt = out.past_key_values, out.logits[:, -1].argmax(-1)
+        times.append(time.perf_counter() - start)
+    return steps / statistics.median(times[1:]), times[1:]
+
+
 @torch.no_grad()
 def lens_sweep(model, batches):
     last_block = model.model.layers[-1]
@@ -194,6 +215,7 @@ def main():
     pd = bench_prefill_decode(model, prompts32)
     result["prefill_tokens_per_second"] = pd.pop("prefill_tokens_per_second")
     result["decode_tokens_per_second"] = pd.pop("decode_tokens_per_second")
+    result["decode_single_tokens_per_second"], single_times = bench_single_stream(model, encode(tokenizer, SINGLE_STREAM_PROMPT))
 
     prompts300 = [encode(tokenizer, p) for p in arithmetic_prompts(300, seed=2)]
     batches = [left_padded(prompts300[i:i + 32]) for i in range(0, len(prompts300), 32)]
@@ -205,15 +227,12 @@ def main():
 
     result["details"] = {
         "repetitions": REPS, "statistic": "median after one warm-up", **pd,
+        "single_stream": {"prompt": SINGLE_STREAM_PROMPT, "steps": SINGLE_STREAM_STEPS, "times": single_times},
         "lens": {"repetitions": 3, "prompts": 300, "batch": 32, "layers": len(model.model.layers) + 1, "times": lens_times},
         "lora": {"r": 16, "alpha": 32, "targets": ["q_proj", "k_proj", "v_proj", "o_proj"], "batch": [4, 16],
                  "optimizer": "AdamW lr 2e-4", "times": lora_times},
     }
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text + "\n")
+    emit(result, args.out)
 
 
 if __name__ == "__main__":

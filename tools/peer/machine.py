@@ -1,4 +1,5 @@
-"""What both peer scripts record about the machine they ran on (stdlib only)."""
+"""What the peer scripts record about the machine they ran on, and how they hand their figures on (stdlib only)."""
+import json
 import platform
 
 
@@ -12,3 +13,12 @@ def cpu_model():
     except OSError:
         pass
     return platform.processor() or "unknown"
+
+
+def emit(result, path=None):
+    """Prints the figures as JSON, and writes the same text to `path` when given."""
+    text = json.dumps(result, indent=2)
+    print(text)
+    if path:
+        with open(path, "w") as f:
+            f.write(text + "\n")
