@@ -51,6 +51,20 @@ public struct TrainingSummary: Codable, Sendable, Equatable {
     public var validLoss: [LossPoint]
     public var tokensPerSecond: Double
     public var seconds: Double
+    /// Mean loss on the validation problems' answer tokens (and end token) only: the same tokens in either format,
+    /// so direct and CoT can be compared on it (their whole-text losses cover different texts).
+    public var answerValidLoss: Double?
+    /// Steps × batch size: the examples the optimiser saw (with repeats).
+    public var examplesSeen: Int?
+    /// The examples in the training file.
+    public var trainingExamples: Int?
+    public var maskPrompt: Bool?
+
+    /// Passes over the training file.
+    public var epochs: Double? {
+        guard let seen = examplesSeen, let n = trainingExamples, n > 0 else { return nil }
+        return Double(seen) / Double(n)
+    }
 
     enum CodingKeys: String, CodingKey {
         case steps
@@ -58,6 +72,10 @@ public struct TrainingSummary: Codable, Sendable, Equatable {
         case validLoss = "valid_loss"
         case tokensPerSecond = "tokens_per_s"
         case seconds
+        case answerValidLoss = "answer_valid_loss"
+        case examplesSeen = "examples_seen"
+        case trainingExamples = "training_examples"
+        case maskPrompt = "mask_prompt"
     }
 }
 
