@@ -200,14 +200,13 @@ public struct ArithmeticDataset: Sendable, Equatable {
         return ArithmeticDataset(train: train, valid: valid, test: test, matchedRanges: matchedRanges)
     }
 
-    /// Where `problem` stands: held out, validation, trained on (itself or its commuted form among the first
-    /// `seenTrainingExamples` training problems, all of them when nil), in range but unused, or out of range.
-    public func provenance(of problem: ArithmeticProblem, seenTrainingExamples: Int? = nil) -> ProblemProvenance {
+    /// Where `problem` stands: held out, validation, trained on (itself or its commuted form among `trainedOn`, the
+    /// examples training actually visited; the whole training file when nil), in range but unused, or out of range.
+    public func provenance(of problem: ArithmeticProblem, trainedOn: [ArithmeticProblem]? = nil) -> ProblemProvenance {
         let pair = problem.unorderedPair
         if test.contains(problem) { return .heldOut }
         if valid.contains(problem) { return .validation }
-        let seen = train.prefix(seenTrainingExamples ?? train.count)
-        if seen.contains(where: { $0.unorderedPair == pair }) { return .inTraining }
+        if (trainedOn ?? train).contains(where: { $0.unorderedPair == pair }) { return .inTraining }
         return problem.operation.universe(matchedRanges: matchedRanges).contains(problem) ? .unseenInRange : .outOfRange
     }
 

@@ -23,6 +23,11 @@ public struct LayerRow: Codable, Sendable, Equatable {
     public var probeAccuracy: Double
     public var probeControlAccuracy: Double
     public var probeSelectivity: Double
+    /// Lens task accuracy on logits centred per word (see LensLayerMetrics).
+    public var centredTaskAccuracy: Double?
+    /// Per held-out prompt, in order, "1" where the lens task classification is right, else "0": the paired
+    /// outcomes the McNemar tests between stages use.
+    public var lensCorrect: String?
 
     enum CodingKeys: String, CodingKey {
         case name, index
@@ -32,6 +37,8 @@ public struct LayerRow: Codable, Sendable, Equatable {
         case probeAccuracy = "probe_accuracy"
         case probeControlAccuracy = "probe_control_accuracy"
         case probeSelectivity = "probe_selectivity"
+        case centredTaskAccuracy = "centred_task_accuracy"
+        case lensCorrect = "lens_correct"
     }
 
     public static func combine(lens: [LensLayerMetrics], probes: [ProbeLayerResult]) -> [LayerRow] {
@@ -39,9 +46,17 @@ public struct LayerRow: Codable, Sendable, Equatable {
             let p = probes.first { $0.index == l.index }
             return LayerRow(name: l.name, index: l.index, meanTaskProb: l.meanTaskProb, lensTaskAccuracy: l.lensTaskAccuracy,
                             top1Rate: l.top1Rate, probeAccuracy: p?.testAccuracy ?? .nan,
-                            probeControlAccuracy: p?.controlAccuracy ?? .nan, probeSelectivity: p?.selectivity ?? .nan)
+                            probeControlAccuracy: p?.controlAccuracy ?? .nan, probeSelectivity: p?.selectivity ?? .nan,
+                            centredTaskAccuracy: l.centredTaskAccuracy.isNaN ? nil : l.centredTaskAccuracy,
+                            lensCorrect: l.promptCorrect.isEmpty ? nil : PairedOutcomes.encode(l.promptCorrect))
         }
     }
+}
+
+/// Per-item outcomes kept as one string of "1" and "0" (compact in JSON, and readable).
+public enum PairedOutcomes {
+    public static func encode(_ outcomes: [Bool]) -> String { String(outcomes.map { $0 ? "1" : "0" }) }
+    public static func decode(_ text: String) -> [Bool] { text.map { $0 == "1" } }
 }
 
 /// The loss curve and cost of a training stage.
@@ -90,8 +105,15 @@ public struct StageResult: Codable, Sendable, Equatable {
     public var layers: [LayerRow]
     public var training: TrainingSummary?
     public var evaluationSeconds: Double
+    /// Every held-out outcome in order as "1"/"0" (PairedOutcomes), for the paired tests.
+    public var heldoutCorrect: String?
+    /// The lens at each position, every word form apart.
+    public var positions: [PositionLens]?
+    /// The next-token yardstick at the position before the answer.
+    public var nextToken: NextTokenDepth?
 
     enum CodingKeys: String, CodingKey {
+        case heldoutCorrect = "heldout_correct", positions, nextToken = "next_token"
         case name
         case accuracyReferencePrompts = "accuracy_seed_prompts"
         case accuracyHeldout = "accuracy_heldout"

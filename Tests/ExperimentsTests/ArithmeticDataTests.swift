@@ -66,12 +66,12 @@ import Datasets
         let train = [ArithmeticProblem(operation: .multiply, a: 12, b: 5), ArithmeticProblem(operation: .add, a: 1, b: 2)]
         let d = ArithmeticDataset(train: train, valid: [ArithmeticProblem(operation: .multiply, a: 7, b: 8)],
                                   test: [ArithmeticProblem(operation: .multiply, a: 9, b: 9)])
-        func status(_ s: String, seen: Int? = nil) -> ProblemProvenance { d.provenance(of: ArithmeticProblem(parsing: s)!, seenTrainingExamples: seen) }
+        func status(_ s: String, seen: [ArithmeticProblem]? = nil) -> ProblemProvenance { d.provenance(of: ArithmeticProblem(parsing: s)!, trainedOn: seen) }
         #expect(status("9 * 9 = ") == .heldOut)
         #expect(status("7 * 8 =") == .validation)
         #expect(status("12 * 5 = ") == .inTraining)
         #expect(status("5 * 12 = ") == .inTraining)          // the commuted form was trained on
-        #expect(status("12 * 5 = ", seen: 0) == .unseenInRange) // not among the examples actually seen
+        #expect(status("12 * 5 = ", seen: [train[1]]) == .unseenInRange) // not among the examples actually seen
         #expect(status("23 + 45 = ") == .unseenInRange)
         #expect(status("100 - 43 = ") == .outOfRange)
         #expect(status("13 * 2 = ") == .outOfRange)
