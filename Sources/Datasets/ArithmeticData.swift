@@ -99,6 +99,14 @@ public struct UnorderedPair: Hashable, Sendable {
     public var operation: ArithmeticOperation
     public var low: Int
     public var high: Int
+
+    /// Hewitt & Liang's control task for the operation probe: a label in 0..<classes drawn at random once per
+    /// operand-pair type (the unordered pair, whatever the operation), so that "3 * 7", "7 + 3" and "7 - 3" share it.
+    /// A probe scores above chance on it only by memorising operand pairs; the seed fixes the assignment.
+    public func controlLabel(classes: Int, seed: UInt64) -> Int {
+        var rng = SeededRandom(seed: seed ^ (UInt64(low) << 32 | UInt64(high)) &* 0x9E37_79B9_7F4A_7C15)
+        return rng.below(classes)
+    }
 }
 
 /// Where a problem stands against a data set: what a reader needs before trusting an accuracy on it.

@@ -24,6 +24,25 @@ public enum AnswerScoring {
         guard let v = Int(digits) else { return nil }
         return negative ? -v : v
     }
+
+    /// The last integer of the first non-empty line: for a chat reply, which may restate the problem
+    /// ("7 * 8 = 56") before or instead of giving the bare answer.
+    public static func extractLastInteger(_ text: String) -> Int? {
+        let line = text.split(separator: "\n").first { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.map(String.init) ?? ""
+        var last: Int? = nil
+        var digits = "", negative = false, previous: Character = " "
+        for c in line + " " {
+            if c.isASCII, c.isNumber {
+                if digits.isEmpty { negative = previous == "-" }
+                digits.append(c)
+            } else if !digits.isEmpty {
+                last = Int(digits).map { negative ? -$0 : $0 }
+                digits = ""
+            }
+            previous = c
+        }
+        return last
+    }
 }
 
 /// An accuracy with its 95% Wilson score interval.

@@ -178,6 +178,12 @@ struct CoTReport {
                 : significant.isEmpty ? "no difference detected at n=\(n) in any seed." : "different in \(significant.count) of \(seeds) seeds, no difference detected at n=\(n) in the others."
             out.append(sentence)
         }
+        for variant in ["few_shot", "chat_template"] {
+            let values = runs.compactMap { $0.baselines?[variant]?.value }
+            guard !values.isEmpty, let zero = across.heldoutAccuracy["baseline"] else { continue }
+            let label = variant == "few_shot" ? "With three solved examples before the prompt" : "With the chat template (answer: the reply's last integer)"
+            out.append("\(label), the base model's held-out accuracy is \(meanText(Statistics.meanInterval(values))), against \(meanText(zero)) zero-shot on the bare prompt.")
+        }
         if let gap = across.directMinusCoT {
             let perSeed = tests.compactMap { t in t.first { $0.measure == "answer_accuracy" && $0.a == "cot_sft" && $0.b == "direct_sft" } }
             let p = perSeed.map { String(format: "%.2g", $0.pHolm) }.joined(separator: ", ")
@@ -286,8 +292,9 @@ struct CoTReport {
         var referenceProvenance: [ReferenceProvenance]
         var stages: [String: StageResult]
         var pairedTests: [PairedTest]
+        var baselines: [String: Proportion]?
         enum CodingKeys: String, CodingKey {
-            case seed, dataSeed = "data_seed", data, referenceProvenance = "reference_provenance", stages, pairedTests = "paired_tests"
+            case seed, dataSeed = "data_seed", data, referenceProvenance = "reference_provenance", stages, pairedTests = "paired_tests", baselines
         }
     }
 
@@ -352,7 +359,7 @@ struct CoTReport {
             timings: ["wall_s": wallSeconds], targetTokens: targets,
             perSeed: runs.map { r in
                 PerSeed(seed: r.seed, dataSeed: r.dataSeed, data: r.data, referenceProvenance: r.referenceProvenance,
-                        stages: Dictionary(uniqueKeysWithValues: r.stages.map { ($0.name, $0) }), pairedTests: pairedTests(r))
+                        stages: Dictionary(uniqueKeysWithValues: r.stages.map { ($0.name, $0) }), pairedTests: pairedTests(r), baselines: r.baselines)
             },
             acrossSeeds: acrossSeeds)
     }
@@ -388,6 +395,11 @@ struct CoTReport {
             let across = r.accuracyAcrossSeeds.map { $0.n > 1 ? "\(pct($0.mean)) [\(pct($0.low))–\(pct($0.high))] (\($0.n) seeds)" : "\(pct($0.mean)) (1 seed)" } ?? "–"
             md += "| \(title(s)) | \(across) | \(pct(r.accuracy.value)) [\(pct(r.accuracy.low))–\(pct(r.accuracy.high))] (n=\(r.accuracy.n)) | "
             md += "\(r.accuracyReferencePrompts.n > 0 ? "\(r.accuracyReferencePrompts.successes)/\(r.accuracyReferencePrompts.n)" : "none held out") | \(prob(r.maxVocabAlignment)) (\(r.maxVocabAlignmentLayer)) |\n"
+        }
+        if let b = runs.first?.baselines, !b.isEmpty {
+            md += "\nBaseline variants (first seed, answers only): " + b.keys.sorted().map { k in
+                "\(k == "few_shot" ? "three solved examples before the prompt" : "chat template") \(pct(b[k]!.value)) [\(pct(b[k]!.low))–\(pct(b[k]!.high))]"
+            }.joined(separator: "; ") + ".\n"
         }
         md += "\nMax Vocab Alignment is the largest mean probability of the prompt's own operation word over the original experiment's layers "
         md += "(the \(targets.primaryForm) form, the token the model faces after the prompt). Reference prompts count here only when held out.\n\n"

@@ -36,7 +36,9 @@ public struct SeedRun: Codable, Sendable, Equatable {
     public var stages: [StageResult]
     public var data: DataCounts
     public var referenceProvenance: [ReferenceProvenance]
-    enum CodingKeys: String, CodingKey { case seed, dataSeed = "data_seed", stages, data, referenceProvenance = "reference_provenance" }
+    /// The base model's held-out accuracy with few-shot examples and with the chat template (answers only).
+    public var baselines: [String: Proportion]?
+    enum CodingKeys: String, CodingKey { case seed, dataSeed = "data_seed", stages, data, referenceProvenance = "reference_provenance", baselines }
 }
 
 public struct ReferencePrompt: Codable, Sendable, Equatable {
@@ -140,7 +142,8 @@ public enum CoTVocabAlignment: Experiment {
         }
         struct PerSeedInput: Decodable {
             var seed: Int, dataSeed: Int, data: DataCounts, referenceProvenance: [ReferenceProvenance], stages: [String: StageResult]
-            enum CodingKeys: String, CodingKey { case seed, dataSeed = "data_seed", data, referenceProvenance = "reference_provenance", stages }
+            var baselines: [String: Proportion]?
+            enum CodingKeys: String, CodingKey { case seed, dataSeed = "data_seed", data, referenceProvenance = "reference_provenance", stages, baselines }
         }
     }
 
@@ -149,7 +152,7 @@ public enum CoTVocabAlignment: Experiment {
         let input = try JSONDecoder().decode(ReportInput.self, from: data)
         let runs = input.perSeed.map { s in
             SeedRun(seed: s.seed, dataSeed: s.dataSeed, stages: CoTReport.stageNames.compactMap { s.stages[$0] }, data: s.data,
-                    referenceProvenance: s.referenceProvenance)
+                    referenceProvenance: s.referenceProvenance, baselines: s.baselines)
         }
         let report = CoTReport(parameters: input.parameters, model: input.model, config: ModelShape(input.modelConfig), runs: runs,
                                targets: input.targetTokens, wallSeconds: input.timings["wall_s"] ?? 0)
@@ -207,11 +210,16 @@ public enum CoTVocabAlignment: Experiment {
                 let lens = try LensPositions.measure(loaded, adapters: adapters, problems: data.test, tasks: tasks, style: p.promptStyle,
                                                      chainOfThought: stage == "cot_sft", targets: targets)
                 let labels = data.test.map { tasks.firstIndex(of: $0.operation.rawValue)! }
-                let probes = try ProbeSweep.run(states: lens.promptEndStates, labels: labels, classes: tasks.count, options: probeOptions)
+                let controlTask = data.test.map { $0.unorderedPair.controlLabel(classes: tasks.count, seed: UInt64(p.seed)) }
+                let probes = try ProbeSweep.run(states: lens.promptEndStates, labels: labels, classes: tasks.count, options: probeOptions,
+                                                controlTask: controlTask)
+                let firstOperand = try HiddenStateCollector.collect(model: loaded.model, prompts: data.test.map { loaded.tokenizer.encode("\($0.a)") },
+                                                                    adapters: adapters)
+                let negative = try ProbeSweep.run(states: firstOperand, labels: labels, classes: tasks.count, options: probeOptions)
                 let primary = lens.positions.first { $0.position == "prompt_end" }!.forms[targets.primaryForm]!
                 return StageResult(name: stage, accuracyReferencePrompts: reference.overall, accuracyHeldout: held.overall, accuracyByTask: held.byTask,
                                    referencePromptOutcomes: reference.outcomes, heldoutExamples: Array(held.outcomes.prefix(12)),
-                                   layers: LayerRow.combine(lens: primary, probes: probes),
+                                   layers: LayerRow.combine(lens: primary, probes: probes, firstOperand: negative),
                                    training: training, evaluationSeconds: Date().timeIntervalSince(start),
                                    heldoutCorrect: PairedOutcomes.encode(held.outcomes.map(\.correct)),
                                    positions: lens.positions, nextToken: lens.nextToken)
@@ -219,6 +227,26 @@ public enum CoTVocabAlignment: Experiment {
             var withTraining = result
             withTraining.training = training ?? result.training
             stages.append(withTraining)
+        }
+        // Fairer baselines for an instruct model: three solved examples (one per operation, from training) before the
+        // prompt, and the chat template when the tokenizer has ChatML's special tokens. Answers only: the lens and the
+        // probes read the bare prompt, as in every stage.
+        let baselineKey = BaselineVariantsKey(model: modelKey, dataSeed: dataSeed, matchedRanges: p.matchedRanges, evalSamples: p.evalSamples,
+                                              promptStyle: p.promptStyle, maxNewTokens: p.maxNewTokens)
+        let baselines = try context.stage("baseline-variants", key: baselineKey) { () -> [String: Proportion] in
+            var out: [String: Proportion] = [:]
+            let shots = ArithmeticOperation.allCases.compactMap { op in data.train.first { $0.operation == op }?.directText }.joined(separator: "\n") + "\n"
+            let fewShot = heldout.map { TaskPrompt(prompt: shots + $0.prompt, task: $0.task, expected: $0.expected) }
+            out["few_shot"] = try TaskEvaluation.accuracy(loaded, adapters: nil, prompts: fewShot, maxTokens: p.maxNewTokens).overall
+            if loaded.tokenizer.encode("<|im_start|>").count == 1 {
+                let chat = heldout.map { h in
+                    TaskPrompt(prompt: "<|im_start|>user\n\(h.prompt.trimmingCharacters(in: .whitespaces))<|im_end|>\n<|im_start|>assistant\n", task: h.task, expected: h.expected)
+                }
+                out["chat_template"] = try TaskEvaluation.accuracy(loaded, adapters: nil, prompts: chat, maxTokens: p.maxNewTokens,
+                                                                   scoring: AnswerScoring.extractLastInteger).overall
+            }
+            context.log("baseline variants: " + out.keys.sorted().map { "\($0) " + String(format: "%.1f%%", out[$0]!.value * 100) }.joined(separator: ", "))
+            return out
         }
         let provenance = p.testPrompts.map { tp -> ReferenceProvenance in
             let problem = ArithmeticProblem(parsing: tp.input)
@@ -229,7 +257,7 @@ public enum CoTVocabAlignment: Experiment {
                                 epochs: Double(seen) / Double(max(1, data.train.count)),
                                 distinctTrainingProblems: ArithmeticDataset.distinctProblems(data.train),
                                 distinctSeenProblems: ArithmeticDataset.distinctProblems(seenProblems))
-        return SeedRun(seed: trainSeed, dataSeed: dataSeed, stages: stages, data: counts, referenceProvenance: provenance)
+        return SeedRun(seed: trainSeed, dataSeed: dataSeed, stages: stages, data: counts, referenceProvenance: provenance, baselines: baselines)
     }
 
     /// Which training examples the trainer's batches visit in `steps` steps (its sampler, replayed).
@@ -287,6 +315,16 @@ struct TrainStageKey: Codable {
     var maskPrompt: Bool
     /// 2: balanced held-out sets (the same number of problems per operation). 3: split by unordered operand pair.
     var version = 3
+}
+
+struct BaselineVariantsKey: Codable {
+    var model: ModelIdentity
+    var dataSeed: Int
+    var matchedRanges: Bool
+    var evalSamples: Int
+    var promptStyle: PromptStyle
+    var maxNewTokens: Int
+    var version = 1
 }
 
 struct EvalStageKey: Codable {

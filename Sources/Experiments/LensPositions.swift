@@ -57,15 +57,15 @@ public struct NextTokenDepth: Codable, Sendable, Equatable {
     }
 }
 
-enum LensPositions {
-    static let formNames = ["bare", "spaced", "larger"]
-    static let positionNames = ["prompt_end", "operator", "after_opname"]
+public enum LensPositions {
+    public static let formNames = ["bare", "spaced", "larger"]
+    public static let positionNames = ["prompt_end", "operator", "after_opname"]
 
     /// The form the model faces after the prompt: " multiply" after "7 * 8 =", "multiply" after "7 * 8 = ".
     static func primaryForm(_ style: PromptStyle) -> String { style == .original ? "bare" : "spaced" }
 
     /// The text up to each position (the model is causal, so the state at a position is the last state of its prefix).
-    static func prefix(_ p: ArithmeticProblem, position: String, style: PromptStyle) -> String {
+    public static func prefix(_ p: ArithmeticProblem, position: String, style: PromptStyle) -> String {
         switch position {
         case "operator": return "\(p.a) \(p.operation.symbol)"
         case "after_opname": return "\(p.a) \(p.operation.symbol) \(p.b) = \(p.operation.rawValue):"
@@ -74,7 +74,7 @@ enum LensPositions {
     }
 
     /// The position before the answer's first digit in the stage's own format ("a op b = " or "a op b = opname: ").
-    static func controlPrefix(_ p: ArithmeticProblem, chainOfThought: Bool) -> String {
+    public static func controlPrefix(_ p: ArithmeticProblem, chainOfThought: Bool) -> String {
         chainOfThought ? "\(p.a) \(p.operation.symbol) \(p.b) = \(p.operation.rawValue): " : "\(p.a) \(p.operation.symbol) \(p.b) = "
     }
 
@@ -84,7 +84,7 @@ enum LensPositions {
         return ids.first
     }
 
-    static func targetTokens(tasks: [String], tokenizer: BPETokenizer, style: PromptStyle) throws -> TargetTokens {
+    public static func targetTokens(tasks: [String], tokenizer: BPETokenizer, style: PromptStyle) throws -> TargetTokens {
         var forms: [String: [String: WordFormToken]] = [:]
         for task in tasks {
             for (form, text) in [("bare", task), ("spaced", " " + task)] {

@@ -28,8 +28,18 @@ public struct LayerRow: Codable, Sendable, Equatable {
     /// Per held-out prompt, in order, "1" where the lens task classification is right, else "0": the paired
     /// outcomes the McNemar tests between stages use.
     public var lensCorrect: String?
+    /// The probe's accuracy on Hewitt & Liang's control task (a random label per operand pair) on the same split.
+    public var probeControlTaskAccuracy: Double?
+    /// The probe accuracy's 95% Wilson interval over its test examples.
+    public var probeLow: Double?
+    public var probeHigh: Double?
+    /// The negative control: the same probe at the first operand's last token, which has seen nothing of the
+    /// operation (near chance only when operands carry no label, i.e. with matched ranges).
+    public var probeFirstOperandAccuracy: Double?
 
     enum CodingKeys: String, CodingKey {
+        case probeControlTaskAccuracy = "probe_control_task_accuracy", probeLow = "probe_low", probeHigh = "probe_high"
+        case probeFirstOperandAccuracy = "probe_first_operand_accuracy"
         case name, index
         case meanTaskProb = "mean_task_prob"
         case lensTaskAccuracy = "lens_task_accuracy"
@@ -41,14 +51,21 @@ public struct LayerRow: Codable, Sendable, Equatable {
         case lensCorrect = "lens_correct"
     }
 
-    public static func combine(lens: [LensLayerMetrics], probes: [ProbeLayerResult]) -> [LayerRow] {
+    public static func combine(lens: [LensLayerMetrics], probes: [ProbeLayerResult], firstOperand: [ProbeLayerResult] = []) -> [LayerRow] {
         lens.map { l in
             let p = probes.first { $0.index == l.index }
-            return LayerRow(name: l.name, index: l.index, meanTaskProb: l.meanTaskProb, lensTaskAccuracy: l.lensTaskAccuracy,
+            var row = LayerRow(name: l.name, index: l.index, meanTaskProb: l.meanTaskProb, lensTaskAccuracy: l.lensTaskAccuracy,
                             top1Rate: l.top1Rate, probeAccuracy: p?.testAccuracy ?? .nan,
                             probeControlAccuracy: p?.controlAccuracy ?? .nan, probeSelectivity: p?.selectivity ?? .nan,
                             centredTaskAccuracy: l.centredTaskAccuracy.isNaN ? nil : l.centredTaskAccuracy,
                             lensCorrect: l.promptCorrect.isEmpty ? nil : PairedOutcomes.encode(l.promptCorrect))
+            row.probeControlTaskAccuracy = p?.controlTaskAccuracy
+            if let p, let n = p.testCount {
+                let w = Statistics.wilson(successes: Int((p.testAccuracy * Double(n)).rounded()), n: n)
+                (row.probeLow, row.probeHigh) = (w.low, w.high)
+            }
+            row.probeFirstOperandAccuracy = firstOperand.first { $0.index == l.index }?.testAccuracy
+            return row
         }
     }
 }

@@ -47,6 +47,25 @@ import Datasets
         #expect(ArithmeticProblem(operation: .multiply, a: 3, b: 7).unorderedPair != ArithmeticProblem(operation: .add, a: 3, b: 7).unorderedPair)
     }
 
+    @Test func controlTaskLabelIsFixedPerOperandPairType() {
+        func label(_ op: ArithmeticOperation, _ a: Int, _ b: Int, seed: UInt64 = 42) -> Int {
+            ArithmeticProblem(operation: op, a: a, b: b).unorderedPair.controlLabel(classes: 3, seed: seed)
+        }
+        // One label per unordered pair, whatever the order or the operation.
+        for (a, b) in [(3, 7), (12, 2), (5, 5), (40, 1)] {
+            let l = label(.multiply, a, b)
+            #expect(label(.multiply, b, a) == l && label(.add, a, b) == l && label(.subtract, max(a, b), min(a, b)) == l)
+        }
+        // Over the 66 pairs of 2…12 the labels use every class (about 22 each; 12 is more than 2.5 sd below).
+        var counts = [0, 0, 0]
+        for a in 2...12 { for b in 2...a { counts[label(.add, a, b)] += 1 } }
+        #expect(counts.reduce(0, +) == 66 && counts.allSatisfy { $0 >= 12 }, "\(counts)")
+        // Another seed is another assignment.
+        var differs = 0
+        for a in 2...12 { for b in 2...a where label(.add, a, b) != label(.add, a, b, seed: 43) { differs += 1 } }
+        #expect(differs > 20)
+    }
+
     @Test func matchedRangesShareOneSetOfOperandPairs() {
         let universes = ArithmeticOperation.allCases.map { $0.universe(matchedRanges: true) }
         // a ≥ b in 2…20: 19 · 20 / 2 = 190 pairs for every operation, the same pairs.
