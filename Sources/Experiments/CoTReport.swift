@@ -246,7 +246,12 @@ struct CoTReport {
             let embed = row(s, -1)
             let strong = s.layers.filter { $0.index >= 0 && $0.probeAccuracy >= 0.9 && $0.probeSelectivity >= 0.3 }
             if let first = strong.first {
-                var sentence = "\(title(s)) (seed \(runs[0].seed)): a linear probe decodes the task from \(first.name) on (\(pct(first.probeAccuracy)), shuffled-label control \(pct(first.probeControlAccuracy)); embed floor \(pct(embed?.probeAccuracy ?? .nan)))"
+                var sentence = "\(title(s)) (seed \(runs[0].seed)): a linear probe decodes the task from \(first.name) on (\(pct(first.probeAccuracy))"
+                if let lo = first.probeLow, let hi = first.probeHigh { sentence += " [\(pct(lo)), \(pct(hi))]" }
+                sentence += ", shuffled-label control \(pct(first.probeControlAccuracy))"
+                if let task = first.probeControlTaskAccuracy { sentence += ", Hewitt–Liang control task \(pct(task)) (selectivity \(String(format: "%.2f", first.probeAccuracy - task)))" }
+                if let neg = first.probeFirstOperandAccuracy { sentence += ", first-operand negative control \(pct(neg))" }
+                sentence += "; embed floor \(pct(embed?.probeAccuracy ?? .nan)))"
                 sentence += parameters.matchedRanges ? "." : "; the operator token is in the prompt and the operand ranges differ per operation, so this shows the label is present, not where the model computes it."
                 out.append(sentence)
             } else {
@@ -423,13 +428,14 @@ struct CoTReport {
         md += "\(c.passed ? "**Passed.**" : "**FAILED** — a measurement or training failure, not a finding.") Criterion: \(c.criterion). "
         md += "Measured at \(c.layer) after CoT training: lens task accuracy \(pct(c.lensTaskAccuracy)), top-1 rate \(pct(c.top1Rate)), mean task probability \(prob(c.meanTaskProb)).\n\n"
 
-        md += "## Full depth\n\nPer layer: mean task probability (P), lens task accuracy (Lens), top-1 rate (Top1), probe accuracy (Probe, shuffled-label control in brackets).\n\n"
+        md += "## Full depth (first seed)\n\nPer layer: mean task probability (P), lens task accuracy (Lens), top-1 rate (Top1), probe accuracy (Probe, with the shuffled-label control / the Hewitt–Liang control task / the first-operand negative control in brackets).\n\n"
         md += "| Layer | " + stages.map { "\(title($0)) P | Lens | Top1 | Probe" }.joined(separator: " | ") + " |\n"
         md += "|---|" + stages.map { _ in "---|---|---|---|" }.joined() + "\n"
         for l in stages.first?.layers ?? [] {
             md += "| \(l.name) | " + stages.map { s in
                 guard let r = row(s, l.index) else { return "– | – | – | –" }
-                return "\(prob(r.meanTaskProb)) | \(pct(r.lensTaskAccuracy)) | \(pct(r.top1Rate)) | \(pct(r.probeAccuracy)) (\(pct(r.probeControlAccuracy)))"
+                let controls = [r.probeControlAccuracy, r.probeControlTaskAccuracy ?? .nan, r.probeFirstOperandAccuracy ?? .nan].map { pct($0) }.joined(separator: " / ")
+                return "\(prob(r.meanTaskProb)) | \(pct(r.lensTaskAccuracy)) | \(pct(r.top1Rate)) | \(pct(r.probeAccuracy)) (\(controls))"
             }.joined(separator: " | ") + " |\n"
         }
         md += "\n## Training\n\nThe validation loss covers each format's whole text (or its completion with mask_prompt), so it differs between formats; the answer-token loss covers the same tokens (the answer and the end token) in both.\n\n"
@@ -459,6 +465,8 @@ struct CoTReport {
         md += "## Method\n\n"
         md += "- Accuracy: greedy decoding of at most \(parameters.maxNewTokens) tokens, stopping at a newline or EOS; the answer is the first integer after the last ':' of the first line.\n"
         md += "- Logit lens at layer l: softmax(W_U · FinalNorm(h_l)) at the last prompt token. Mean task probability: the probability of the prompt's own operation word; lens task accuracy: the own word outscores the other two; top-1 rate: the own word's token is the arg-max of the vocabulary.\n"
+        md += "- Probe controls: the shuffled-label control (labels permuted once), the Hewitt–Liang control task (a random label fixed per unordered operand pair, the same for every operation, so only memorising operand pairs scores; seed \(parameters.seed)), and the negative control at the first operand's last token (it has seen no operator: near chance only when the operands carry no label, i.e. with matched_ranges). The probe interval is Wilson's over the test split.\n"
+        md += "- Baseline variants: three solved problems (one per operation, from the training data) before the prompt; the ChatML chat template (when the tokenizer has its special tokens), scored by the reply's last integer.\n"
         md += "- Probe: multinomial logistic regression on standardised hidden states (L2), stratified 80/20 split of the \(heldoutN) held-out prompts (about \(Int((Double(heldoutN) * 0.2).rounded())) test prompts, so one prompt is about \(String(format: "%.1f", 100 / max(1, (Double(heldoutN) * 0.2).rounded()))) points of probe accuracy), \(parameters.probeEpochs) epochs of Adam (lr \(parameters.probeLr), batch \(parameters.probeBatchSize)); the control is the same probe on shuffled labels.\n"
         md += "- Lens positions: `prompt_end` (the prompt's last token; after a CoT model's \"=\" the next token is the operation word, so this reads the output forming), `operator` (the operator token), `after_opname` (the \":\" after the operation word in CoT text, where the next token is the answer); each stage is read on the same texts. Each word form is measured alone (`bare`, `spaced`) and as the larger of the two (`larger`); tables and tests use the primary form.\n"
         md += "- Centred lens task accuracy: each task's logit minus its mean over the held-out prompts at that layer, then the same three-way comparison (a word that outscores the others on every prompt no longer wins its class's share by default).\n"

@@ -129,6 +129,11 @@ import Datasets
         #expect(AnswerScoring.extractAnswer(" the answer is 1,234") == 1)
         #expect(AnswerScoring.extractAnswer(" multiply:") == nil)
         #expect(AnswerScoring.extractAnswer("") == nil)
+        // A chat reply: the last integer of the first non-empty line.
+        #expect(AnswerScoring.extractLastInteger("7 * 8 = 56") == 56)
+        #expect(AnswerScoring.extractLastInteger("\n\nThe answer is 68.\nBut 12 is not") == 68)
+        #expect(AnswerScoring.extractLastInteger("34 - 50 = -16") == -16)
+        #expect(AnswerScoring.extractLastInteger("no number") == nil)
     }
 
     @Test func wilsonIntervals() {
