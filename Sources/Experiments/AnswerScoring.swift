@@ -1,6 +1,7 @@
 // Scoring generated answers: which integer a continuation states, and the Wilson score interval of an
 // accuracy (it behaves at 0% and 100% and for small n, where the normal approximation does not).
 import Foundation
+import Introspection
 
 public enum AnswerScoring {
     /// The first integer after the last ':' of the first line (the whole first line when it has no ':').
@@ -23,6 +24,25 @@ public enum AnswerScoring {
         guard let v = Int(digits) else { return nil }
         return negative ? -v : v
     }
+
+    /// The last integer of the first non-empty line: for a chat reply, which may restate the problem
+    /// ("7 * 8 = 56") before or instead of giving the bare answer.
+    public static func extractLastInteger(_ text: String) -> Int? {
+        let line = text.split(separator: "\n").first { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.map(String.init) ?? ""
+        var last: Int? = nil
+        var digits = "", negative = false, previous: Character = " "
+        for c in line + " " {
+            if c.isASCII, c.isNumber {
+                if digits.isEmpty { negative = previous == "-" }
+                digits.append(c)
+            } else if !digits.isEmpty {
+                last = Int(digits).map { negative ? -$0 : $0 }
+                digits = ""
+            }
+            previous = c
+        }
+        return last
+    }
 }
 
 /// An accuracy with its 95% Wilson score interval.
@@ -34,17 +54,9 @@ public struct Proportion: Codable, Sendable, Equatable {
     public var successes: Int
 
     public init(successes: Int, n: Int, z: Double = 1.959963984540054) {
-        self.successes = successes
-        self.n = n
-        guard n > 0 else { value = 0; low = 0; high = 1; return }
-        let p = Double(successes) / Double(n)
-        let z2 = z * z, nn = Double(n)
-        let denominator = 1 + z2 / nn
-        let center = (p + z2 / (2 * nn)) / denominator
-        let half = z * (p * (1 - p) / nn + z2 / (4 * nn * nn)).squareRoot() / denominator
-        value = p
-        low = max(0, center - half)
-        high = min(1, center + half)
+        (self.successes, self.n) = (successes, n)
+        value = n > 0 ? Double(successes) / Double(n) : 0
+        (low, high) = Statistics.wilson(successes: successes, n: n, z: z)
     }
 
     /// True when the two intervals do not overlap.

@@ -8,6 +8,39 @@ import Transformer
 import Training
 import Datasets
 
+/// A reference prompt and where it stands against the run's data.
+public struct ReferenceProvenance: Codable, Sendable, Equatable {
+    public var prompt: String
+    public var provenance: ProblemProvenance
+}
+
+/// The sizes of one run's data and how much of it training saw.
+public struct DataCounts: Codable, Sendable, Equatable {
+    public var train: Int, valid: Int, test: Int
+    /// Steps × batch size.
+    public var examplesSeen: Int
+    public var epochs: Double
+    /// Distinct problems per operation in the training file, and among the examples the batches visited.
+    public var distinctTrainingProblems: [String: Int]
+    public var distinctSeenProblems: [String: Int]
+    enum CodingKeys: String, CodingKey {
+        case train, valid, test, examplesSeen = "examples_seen", epochs
+        case distinctTrainingProblems = "distinct_training_problems", distinctSeenProblems = "distinct_seen_problems"
+    }
+}
+
+/// One training seed's three stages.
+public struct SeedRun: Codable, Sendable, Equatable {
+    public var seed: Int
+    public var dataSeed: Int
+    public var stages: [StageResult]
+    public var data: DataCounts
+    public var referenceProvenance: [ReferenceProvenance]
+    /// The base model's held-out accuracy with few-shot examples and with the chat template (answers only).
+    public var baselines: [String: Proportion]?
+    enum CodingKeys: String, CodingKey { case seed, dataSeed = "data_seed", stages, data, referenceProvenance = "reference_provenance", baselines }
+}
+
 public struct ReferencePrompt: Codable, Sendable, Equatable {
     public var input: String
     public var expected: String
@@ -34,8 +67,17 @@ public enum CoTVocabAlignment: Experiment {
         public var probeEpochs: Int
         public var probeLr: Double
         public var probeBatchSize: Int
+        /// Training seeds (LoRA initialisation and batch order): one run of the two SFT stages per seed.
+        public var seeds: [Int]
+        /// When true each training seed also draws its own data (data seed = that seed); else every run uses `seed`.
+        public var varyDataSeed: Bool
+        /// All operations draw operands from one set of pairs (ArithmeticOperation.matchedRange), so operands carry no label.
+        public var matchedRanges: Bool
+        /// Loss on the completion after "a op b =" only.
+        public var maskPrompt: Bool
 
         enum CodingKeys: String, CodingKey {
+            case seeds, varyDataSeed = "vary_data_seed", matchedRanges = "matched_ranges", maskPrompt = "mask_prompt"
             case numSamples = "num_samples", seed, maxSteps = "max_steps", batchSize = "batch_size"
             case learningRate = "learning_rate", lora, checkLayersPct = "check_layers_pct", testPrompts = "test_prompts"
             case evalSamples = "eval_samples", validSamples = "valid_samples", promptStyle = "prompt_style"
@@ -57,7 +99,7 @@ public enum CoTVocabAlignment: Experiment {
         lora: LoRAParameters(rank: 16, alpha: 32, targets: ["q_proj", "k_proj", "v_proj", "o_proj"]),
         checkLayersPct: [0.25, 0.5, 0.55, 0.75, 0.85, 0.95], testPrompts: referencePrompts,
         evalSamples: 300, validSamples: 60, promptStyle: .aligned, maxNewTokens: 20,
-        probeEpochs: 100, probeLr: 0.01, probeBatchSize: 32)
+        probeEpochs: 100, probeLr: 0.01, probeBatchSize: 32, seeds: [42, 43, 44], varyDataSeed: false, matchedRanges: false, maskPrompt: false)
 
     static let tasks = ArithmeticOperation.allCases.map(\.rawValue)
 
@@ -70,32 +112,88 @@ public enum CoTVocabAlignment: Experiment {
     public static func run(parameters p: Parameters, config: ExperimentConfig, context: ExperimentContext) throws -> [URL] {
         try validate(p, source: config.source)
         let wallStart = Date()
-        // Data: deterministic from the seed, written atomically.
-        let data = ArithmeticDataset.make(trainSamples: p.numSamples, validSamples: p.validSamples, testSamples: p.evalSamples,
-                                          seed: UInt64(p.seed))
-        try TaskData.writeTrainingFolders(data, to: context.dataFolder)
-        context.log("data: \(data.train.count) training problems, \(data.valid.count) validation, \(data.test.count) held-out test (disjoint)")
-        if let note = heldOutCapNote(requested: p.evalSamples, drawn: data.test.count) { context.log("data: \(note)") }
-
         context.log("loading model \(config.model)")
         let loaded = try ModelLoader.load(config.model)
+        let targets = try LensPositions.targetTokens(tasks: tasks, tokenizer: loaded.tokenizer, style: p.promptStyle)
+        var runs: [SeedRun] = []
+        for trainSeed in p.seeds {
+            runs.append(try runSeed(trainSeed, p, loaded: loaded, targets: targets, context: context))
+        }
+        let report = CoTReport(parameters: p, model: config.model, config: ModelShape(loaded.model.config), runs: runs, targets: targets,
+                               wallSeconds: Date().timeIntervalSince(wallStart))
+        var written: [URL] = []
+        written.append(try context.writeJSON(report.results, to: "results.json"))
+        for (name, svg) in report.plots() { written.append(try context.write(svg, to: name)) }
+        written.append(try context.write(report.markdown(), to: "report.md"))
+        return written
+    }
+
+    /// What a report is rendered from: the parts of a v2 results.json that hold measurements (the report's
+    /// conclusions are recomputed from them, so a test can check each conclusion against fixed numbers).
+    struct ReportInput: Decodable {
+        var model: String
+        var modelConfig: [String: Double]
+        var parameters: Parameters
+        var targetTokens: TargetTokens
+        var perSeed: [PerSeedInput]
+        var timings: [String: Double]
+        enum CodingKeys: String, CodingKey {
+            case model, modelConfig = "model_config", parameters, targetTokens = "target_tokens", perSeed = "per_seed", timings
+        }
+        struct PerSeedInput: Decodable {
+            var seed: Int, dataSeed: Int, data: DataCounts, referenceProvenance: [ReferenceProvenance], stages: [String: StageResult]
+            var baselines: [String: Proportion]?
+            enum CodingKeys: String, CodingKey { case seed, dataSeed = "data_seed", data, referenceProvenance = "reference_provenance", stages, baselines }
+        }
+    }
+
+    /// The report (Markdown) and its conclusions, rendered again from a v2 results.json.
+    public static func renderReport(fromResults data: Data) throws -> (markdown: String, conclusions: [String]) {
+        let input = try JSONDecoder().decode(ReportInput.self, from: data)
+        let runs = input.perSeed.map { s in
+            SeedRun(seed: s.seed, dataSeed: s.dataSeed, stages: CoTReport.stageNames.compactMap { s.stages[$0] }, data: s.data,
+                    referenceProvenance: s.referenceProvenance, baselines: s.baselines)
+        }
+        let report = CoTReport(parameters: input.parameters, model: input.model, config: ModelShape(input.modelConfig), runs: runs,
+                               targets: input.targetTokens, wallSeconds: input.timings["wall_s"] ?? 0)
+        return (report.markdown(), report.conclusions)
+    }
+
+    /// The three stages for one training seed: data (from the data seed), baseline, direct_sft, cot_sft.
+    static func runSeed(_ trainSeed: Int, _ p: Parameters, loaded: LoadedModel, targets: TargetTokens,
+                        context: ExperimentContext) throws -> SeedRun {
+        let dataSeed = p.varyDataSeed ? trainSeed : p.seed
+        // Data: deterministic from the data seed, written atomically (one folder per data seed when they vary).
+        let data = ArithmeticDataset.make(trainSamples: p.numSamples, validSamples: p.validSamples, testSamples: p.evalSamples,
+                                          seed: UInt64(dataSeed), matchedRanges: p.matchedRanges)
+        let dataFolder = p.varyDataSeed ? context.dataFolder.appendingPathComponent("seed-\(dataSeed)") : context.dataFolder
+        try TaskData.writeTrainingFolders(data, to: dataFolder)
+        context.log("seed \(trainSeed) (data seed \(dataSeed)): \(data.train.count) training problems, \(data.valid.count) validation, \(data.test.count) held-out test (split by unordered operand pair)")
+        if let note = heldOutCapNote(requested: p.evalSamples, drawn: data.test.count) { context.log("data: \(note)") }
         let modelKey = ModelIdentity(loaded)
         let referencePrompts = p.testPrompts.map { TaskPrompt(prompt: styled($0.input, p.promptStyle), task: $0.task, expected: Int($0.expected) ?? Int.min) }
         let heldout = data.test.map { TaskPrompt(prompt: $0.prompt(style: p.promptStyle), task: $0.operation.rawValue, expected: $0.result) }
         let probeOptions = ProbeOptions(epochs: p.probeEpochs, learningRate: p.probeLr, batchSize: p.probeBatchSize, seed: UInt64(p.seed))
+        let seen = p.maxSteps * min(p.batchSize, max(1, data.train.count))
+        let seenProblems = seenExamples(count: data.train.count, steps: p.maxSteps, batchSize: p.batchSize, seed: trainSeed).map { data.train[$0] }
 
         var stages: [StageResult] = []
         for stage in ["baseline", "direct_sft", "cot_sft"] {
-            let trainKey = TrainStageKey(model: modelKey, stage: stage, numSamples: p.numSamples, seed: p.seed, maxSteps: p.maxSteps,
-                                         batchSize: p.batchSize, learningRate: p.learningRate, lora: p.lora, validSamples: p.validSamples)
+            // The baseline does not depend on the training seed: one key per data set, so its evaluation is reused.
+            let trainKey = TrainStageKey(model: modelKey, stage: stage, numSamples: p.numSamples, seed: stage == "baseline" ? 0 : trainSeed,
+                                         maxSteps: p.maxSteps, batchSize: p.batchSize, learningRate: p.learningRate, lora: p.lora,
+                                         validSamples: p.validSamples, dataSeed: dataSeed, matchedRanges: p.matchedRanges,
+                                         maskPrompt: stage == "baseline" ? false : p.maskPrompt)
             var adapters: LoRAAdapters? = nil
             var training: TrainingSummary? = nil
             if stage != "baseline" {
                 let format = stage == "cot_sft" ? "cot" : "direct"
-                let trained = try StageTraining.trainOrLoad(loaded, data: context.dataFolder.appendingPathComponent(format),
+                let trained = try StageTraining.trainOrLoad(loaded, data: dataFolder.appendingPathComponent(p.maskPrompt ? format + "_masked" : format),
+                                                            answerData: dataFolder.appendingPathComponent(format + "_answer"),
                                                             checkpoint: context.checkpointFolder(stage, key: trainKey),
                                                             settings: StageTraining.Settings(steps: p.maxSteps, batchSize: p.batchSize,
-                                                                                             learningRate: p.learningRate, lora: p.lora, seed: p.seed),
+                                                                                             learningRate: p.learningRate, lora: p.lora, seed: trainSeed,
+                                                                                             maskPrompt: p.maskPrompt),
                                                             stage: stage, context: context)
                 adapters = trained.adapters
                 training = trained.summary
@@ -109,31 +207,75 @@ public enum CoTVocabAlignment: Experiment {
                 let held = try TaskEvaluation.accuracy(loaded, adapters: adapters, prompts: heldout, maxTokens: p.maxNewTokens) {
                     context.progress("\(stage): generation", $0)
                 }
-                context.log(String(format: "%@: held-out accuracy %.1f%% (n=%d), reference prompts %d/%d", stage,
+                context.log(String(format: "%@ (seed %d): held-out accuracy %.1f%% (n=%d), reference prompts %d/%d", stage, trainSeed,
                                    held.overall.value * 100, held.overall.n, reference.overall.successes, reference.overall.n))
-                let layers = try TaskEvaluation.layers(loaded, adapters: adapters, prompts: heldout, tasks: tasks, probeOptions: probeOptions)
+                let lens = try LensPositions.measure(loaded, adapters: adapters, problems: data.test, tasks: tasks, style: p.promptStyle,
+                                                     chainOfThought: stage == "cot_sft", targets: targets)
+                let labels = data.test.map { tasks.firstIndex(of: $0.operation.rawValue)! }
+                let controlTask = data.test.map { $0.unorderedPair.controlLabel(classes: tasks.count, seed: UInt64(p.seed)) }
+                let probes = try ProbeSweep.run(states: lens.promptEndStates, labels: labels, classes: tasks.count, options: probeOptions,
+                                                controlTask: controlTask)
+                let firstOperand = try HiddenStateCollector.collect(model: loaded.model, prompts: data.test.map { loaded.tokenizer.encode("\($0.a)") },
+                                                                    adapters: adapters)
+                let negative = try ProbeSweep.run(states: firstOperand, labels: labels, classes: tasks.count, options: probeOptions)
+                let primary = lens.positions.first { $0.position == "prompt_end" }!.forms[targets.primaryForm]!
                 return StageResult(name: stage, accuracyReferencePrompts: reference.overall, accuracyHeldout: held.overall, accuracyByTask: held.byTask,
-                                   referencePromptOutcomes: reference.outcomes, heldoutExamples: Array(held.outcomes.prefix(12)), layers: layers,
-                                   training: training, evaluationSeconds: Date().timeIntervalSince(start))
+                                   referencePromptOutcomes: reference.outcomes, heldoutExamples: Array(held.outcomes.prefix(12)),
+                                   layers: LayerRow.combine(lens: primary, probes: probes, firstOperand: negative),
+                                   training: training, evaluationSeconds: Date().timeIntervalSince(start),
+                                   heldoutCorrect: PairedOutcomes.encode(held.outcomes.map(\.correct)),
+                                   positions: lens.positions, nextToken: lens.nextToken)
             }
             var withTraining = result
             withTraining.training = training ?? result.training
             stages.append(withTraining)
         }
+        // Fairer baselines for an instruct model: three solved examples (one per operation, from training) before the
+        // prompt, and the chat template when the tokenizer has ChatML's special tokens. Answers only: the lens and the
+        // probes read the bare prompt, as in every stage.
+        let baselineKey = BaselineVariantsKey(model: modelKey, dataSeed: dataSeed, matchedRanges: p.matchedRanges, evalSamples: p.evalSamples,
+                                              promptStyle: p.promptStyle, maxNewTokens: p.maxNewTokens)
+        let baselines = try context.stage("baseline-variants", key: baselineKey) { () -> [String: Proportion] in
+            var out: [String: Proportion] = [:]
+            let shots = ArithmeticOperation.allCases.compactMap { op in data.train.first { $0.operation == op }?.directText }.joined(separator: "\n") + "\n"
+            let fewShot = heldout.map { TaskPrompt(prompt: shots + $0.prompt, task: $0.task, expected: $0.expected) }
+            out["few_shot"] = try TaskEvaluation.accuracy(loaded, adapters: nil, prompts: fewShot, maxTokens: p.maxNewTokens).overall
+            if loaded.tokenizer.encode("<|im_start|>").count == 1 {
+                let chat = heldout.map { h in
+                    TaskPrompt(prompt: "<|im_start|>user\n\(h.prompt.trimmingCharacters(in: .whitespaces))<|im_end|>\n<|im_start|>assistant\n", task: h.task, expected: h.expected)
+                }
+                out["chat_template"] = try TaskEvaluation.accuracy(loaded, adapters: nil, prompts: chat, maxTokens: p.maxNewTokens,
+                                                                   scoring: AnswerScoring.extractLastInteger).overall
+            }
+            context.log("baseline variants: " + out.keys.sorted().map { "\($0) " + String(format: "%.1f%%", out[$0]!.value * 100) }.joined(separator: ", "))
+            return out
+        }
+        let provenance = p.testPrompts.map { tp -> ReferenceProvenance in
+            let problem = ArithmeticProblem(parsing: tp.input)
+            return ReferenceProvenance(prompt: styled(tp.input, p.promptStyle),
+                                       provenance: problem.map { data.provenance(of: $0, trainedOn: seenProblems) } ?? .outOfRange)
+        }
+        let counts = DataCounts(train: data.train.count, valid: data.valid.count, test: data.test.count, examplesSeen: seen,
+                                epochs: Double(seen) / Double(max(1, data.train.count)),
+                                distinctTrainingProblems: ArithmeticDataset.distinctProblems(data.train),
+                                distinctSeenProblems: ArithmeticDataset.distinctProblems(seenProblems))
+        return SeedRun(seed: trainSeed, dataSeed: dataSeed, stages: stages, data: counts, referenceProvenance: provenance, baselines: baselines)
+    }
 
-        let report = CoTReport(parameters: p, model: config.model, config: loaded.model.config, stages: stages,
-                               dataCounts: ["train": data.train.count, "valid": data.valid.count, "test": data.test.count],
-                               wallSeconds: Date().timeIntervalSince(wallStart))
-        var written: [URL] = []
-        written.append(try context.writeJSON(report.results, to: "results.json"))
-        for (name, svg) in report.plots() { written.append(try context.write(svg, to: name)) }
-        written.append(try context.write(report.markdown(), to: "report.md"))
-        return written
+    /// Which training examples the trainer's batches visit in `steps` steps (its sampler, replayed).
+    static func seenExamples(count: Int, steps: Int, batchSize: Int, seed: Int) -> [Int] {
+        guard count > 0 else { return [] }
+        var sampler = BatchSampler(exampleCount: count, seed: LoRATrainer.samplerSeed(UInt64(seed)))
+        var out: [Int] = []
+        for _ in 0..<steps { out += sampler.next(batchSize: batchSize) }
+        return out
     }
 
     /// Everything `run` and the trainer would refuse, refused before the first stage, naming the config key.
     public static func validate(_ p: Parameters, source: String) throws {
         func bad(_ key: String, _ why: String) -> ExperimentError { .badValue(file: source, key: "parameters.\(key)", reason: why) }
+        guard !p.seeds.isEmpty else { throw bad("seeds", "must list at least one training seed, e.g. [42, 43, 44]") }
+        guard Set(p.seeds).count == p.seeds.count else { throw bad("seeds", "lists a seed twice: \(p.seeds)") }
         guard p.numSamples > 0 else { throw bad("num_samples", "must be positive, got \(p.numSamples)") }
         guard p.maxSteps > 0 else { throw bad("max_steps", "must be positive, got \(p.maxSteps)") }
         guard p.batchSize > 0 else { throw bad("batch_size", "must be positive, got \(p.batchSize)") }
@@ -188,8 +330,21 @@ struct TrainStageKey: Codable {
     var numSamples: Int, seed: Int, maxSteps: Int, batchSize: Int, learningRate: Double
     var lora: LoRAParameters
     var validSamples: Int
-    /// 2: balanced held-out sets (the same number of problems per operation).
-    var version = 2
+    var dataSeed: Int
+    var matchedRanges: Bool
+    var maskPrompt: Bool
+    /// 2: balanced held-out sets (the same number of problems per operation). 3: split by unordered operand pair.
+    var version = 3
+}
+
+struct BaselineVariantsKey: Codable {
+    var model: ModelIdentity
+    var dataSeed: Int
+    var matchedRanges: Bool
+    var evalSamples: Int
+    var promptStyle: PromptStyle
+    var maxNewTokens: Int
+    var version = 1
 }
 
 /// What an evaluation depends on: the model, the held-out set (seed and eval_samples draw it; it is disjoint
@@ -203,6 +358,7 @@ struct EvalStageKey: Codable {
     var maxNewTokens: Int
     var testPrompts: [ReferencePrompt]
     var probe: ProbeOptions
-    /// 3: the baseline's key no longer holds the training settings.
-    var version = 3
+    /// 3: the baseline's key no longer holds the training settings. 4: lens at several positions and forms,
+    /// the next-token yardstick, per-prompt outcomes.
+    var version = 4
 }

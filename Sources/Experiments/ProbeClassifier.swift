@@ -42,14 +42,17 @@ public enum ProbeClassifier: Experiment {
 
     static let tasks = ArithmeticOperation.allCases.map(\.rawValue)
 
-    /// Distinct problems, a third per operation (an operation with fewer distinct problems gives all it has).
+    /// Distinct problems, the SAME number per operation so that chance is 1/3: a third of `count`, but at most the
+    /// smallest operation's universe (multiplication in 2…12 has 121 problems, so 2000 asked give 3 × 121; before,
+    /// 121 / 667 / 667 made "chance" 47% for a probe that always says add).
     static func problems(count: Int, seed: UInt64) -> [ArithmeticProblem] {
         var rng = SeededRandom(seed: seed)
         var out: [ArithmeticProblem] = []
+        let per = min((count + 2) / 3, ArithmeticOperation.allCases.map { $0.universe.count }.min() ?? 0)
         for op in ArithmeticOperation.allCases {
             var all = op.universe
             rng.shuffle(&all)
-            out += all.prefix((count + 2) / 3)
+            out += all.prefix(per)
         }
         return out
     }

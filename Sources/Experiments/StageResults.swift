@@ -23,8 +23,23 @@ public struct LayerRow: Codable, Sendable, Equatable {
     public var probeAccuracy: Double
     public var probeControlAccuracy: Double
     public var probeSelectivity: Double
+    /// Lens task accuracy on logits centred per word (see LensLayerMetrics).
+    public var centredTaskAccuracy: Double?
+    /// Per held-out prompt, in order, "1" where the lens task classification is right, else "0": the paired
+    /// outcomes the McNemar tests between stages use.
+    public var lensCorrect: String?
+    /// The probe's accuracy on Hewitt & Liang's control task (a random label per operand pair) on the same split.
+    public var probeControlTaskAccuracy: Double?
+    /// The probe accuracy's 95% Wilson interval over its test examples.
+    public var probeLow: Double?
+    public var probeHigh: Double?
+    /// The negative control: the same probe at the first operand's last token, which has seen nothing of the
+    /// operation (near chance only when operands carry no label, i.e. with matched ranges).
+    public var probeFirstOperandAccuracy: Double?
 
     enum CodingKeys: String, CodingKey {
+        case probeControlTaskAccuracy = "probe_control_task_accuracy", probeLow = "probe_low", probeHigh = "probe_high"
+        case probeFirstOperandAccuracy = "probe_first_operand_accuracy"
         case name, index
         case meanTaskProb = "mean_task_prob"
         case lensTaskAccuracy = "lens_task_accuracy"
@@ -32,16 +47,33 @@ public struct LayerRow: Codable, Sendable, Equatable {
         case probeAccuracy = "probe_accuracy"
         case probeControlAccuracy = "probe_control_accuracy"
         case probeSelectivity = "probe_selectivity"
+        case centredTaskAccuracy = "centred_task_accuracy"
+        case lensCorrect = "lens_correct"
     }
 
-    public static func combine(lens: [LensLayerMetrics], probes: [ProbeLayerResult]) -> [LayerRow] {
+    public static func combine(lens: [LensLayerMetrics], probes: [ProbeLayerResult], firstOperand: [ProbeLayerResult] = []) -> [LayerRow] {
         lens.map { l in
             let p = probes.first { $0.index == l.index }
-            return LayerRow(name: l.name, index: l.index, meanTaskProb: l.meanTaskProb, lensTaskAccuracy: l.lensTaskAccuracy,
+            var row = LayerRow(name: l.name, index: l.index, meanTaskProb: l.meanTaskProb, lensTaskAccuracy: l.lensTaskAccuracy,
                             top1Rate: l.top1Rate, probeAccuracy: p?.testAccuracy ?? .nan,
-                            probeControlAccuracy: p?.controlAccuracy ?? .nan, probeSelectivity: p?.selectivity ?? .nan)
+                            probeControlAccuracy: p?.controlAccuracy ?? .nan, probeSelectivity: p?.selectivity ?? .nan,
+                            centredTaskAccuracy: l.centredTaskAccuracy.isNaN ? nil : l.centredTaskAccuracy,
+                            lensCorrect: l.promptCorrect.isEmpty ? nil : PairedOutcomes.encode(l.promptCorrect))
+            row.probeControlTaskAccuracy = p?.controlTaskAccuracy
+            if let p, let n = p.testCount {
+                let w = Statistics.wilson(successes: Int((p.testAccuracy * Double(n)).rounded()), n: n)
+                (row.probeLow, row.probeHigh) = (w.low, w.high)
+            }
+            row.probeFirstOperandAccuracy = firstOperand.first { $0.index == l.index }?.testAccuracy
+            return row
         }
     }
+}
+
+/// Per-item outcomes kept as one string of "1" and "0" (compact in JSON, and readable).
+public enum PairedOutcomes {
+    public static func encode(_ outcomes: [Bool]) -> String { String(outcomes.map { $0 ? "1" : "0" }) }
+    public static func decode(_ text: String) -> [Bool] { text.map { $0 == "1" } }
 }
 
 /// The loss curve and cost of a training stage.
@@ -51,6 +83,20 @@ public struct TrainingSummary: Codable, Sendable, Equatable {
     public var validLoss: [LossPoint]
     public var tokensPerSecond: Double
     public var seconds: Double
+    /// Mean loss on the validation problems' answer tokens (and end token) only: the same tokens in either format,
+    /// so direct and CoT can be compared on it (their whole-text losses cover different texts).
+    public var answerValidLoss: Double?
+    /// Steps × batch size: the examples the optimiser saw (with repeats).
+    public var examplesSeen: Int?
+    /// The examples in the training file.
+    public var trainingExamples: Int?
+    public var maskPrompt: Bool?
+
+    /// Passes over the training file.
+    public var epochs: Double? {
+        guard let seen = examplesSeen, let n = trainingExamples, n > 0 else { return nil }
+        return Double(seen) / Double(n)
+    }
 
     enum CodingKeys: String, CodingKey {
         case steps
@@ -58,6 +104,10 @@ public struct TrainingSummary: Codable, Sendable, Equatable {
         case validLoss = "valid_loss"
         case tokensPerSecond = "tokens_per_s"
         case seconds
+        case answerValidLoss = "answer_valid_loss"
+        case examplesSeen = "examples_seen"
+        case trainingExamples = "training_examples"
+        case maskPrompt = "mask_prompt"
     }
 }
 
@@ -72,8 +122,15 @@ public struct StageResult: Codable, Sendable, Equatable {
     public var layers: [LayerRow]
     public var training: TrainingSummary?
     public var evaluationSeconds: Double
+    /// Every held-out outcome in order as "1"/"0" (PairedOutcomes), for the paired tests.
+    public var heldoutCorrect: String?
+    /// The lens at each position, every word form apart.
+    public var positions: [PositionLens]?
+    /// The next-token yardstick at the position before the answer.
+    public var nextToken: NextTokenDepth?
 
     enum CodingKeys: String, CodingKey {
+        case heldoutCorrect = "heldout_correct", positions, nextToken = "next_token"
         case name
         case accuracyReferencePrompts = "accuracy_seed_prompts"
         case accuracyHeldout = "accuracy_heldout"

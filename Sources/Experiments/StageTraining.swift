@@ -24,11 +24,15 @@ enum StageTraining {
         var learningRate: Double
         var lora: LoRAParameters
         var seed: Int
+        /// Loss on the completion only (data in `{"prompt","completion"}` records).
+        var maskPrompt = false
     }
 
     static let summaryFile = "training_summary.json"
 
-    static func trainOrLoad(_ loaded: LoadedModel, data: URL, checkpoint: URL, settings s: Settings, stage: String,
+    /// `answerData`: a folder whose valid.jsonl splits each validation problem before its answer; the loss on those
+    /// completions (the answer tokens and the end token) is recorded for every format alike.
+    static func trainOrLoad(_ loaded: LoadedModel, data: URL, answerData: URL? = nil, checkpoint: URL, settings s: Settings, stage: String,
                             context: ExperimentContext) throws -> (adapters: LoRAAdapters, summary: TrainingSummary) {
         let summaryURL = checkpoint.appendingPathComponent(summaryFile)
         if context.fresh { try? FileManager.default.removeItem(at: checkpoint) }
@@ -37,7 +41,7 @@ enum StageTraining {
             context.log("\(stage): reusing trained adapters from \(checkpoint.lastPathComponent)")
             return (adapters, summary)
         }
-        let examples = try TrainingData.load(folder: data, tokenizer: loaded.tokenizer, maskPrompt: false)
+        let examples = try TrainingData.load(folder: data, tokenizer: loaded.tokenizer, maskPrompt: s.maskPrompt)
         let options = TrainingOptions(steps: s.steps, batchSize: s.batchSize, learningRate: Float(s.learningRate), seed: UInt64(s.seed),
                                       evalEvery: max(1, s.steps / 10), saveEvery: max(1, s.steps / 5),
                                       baseModel: loaded.source.path)
@@ -54,10 +58,19 @@ enum StageTraining {
                 context.log(String(format: "%@: step %d/%d, validation loss %.4f, %.0f tokens/s", stage, p.step, s.steps, valid, p.tokensPerSecond))
             }
         }
+        var answerLoss: Double? = nil
+        if let answerData {
+            let bos = loaded.tokenizer.addsBosToken ? loaded.tokenizer.bosTokenId : nil
+            let answers = try TrainingData.examples(fileURL: answerData.appendingPathComponent("valid.jsonl"), encode: loaded.tokenizer.encode,
+                                                    bosTokenId: bos, eosTokenId: loaded.tokenizer.eosTokenId, maskPrompt: true)
+            answerLoss = try trainer.validationLoss(answers, adapters: outcome.adapters)
+        }
         // Steps of the whole run, the interrupted part included: the adapters are the result of all of them.
         let summary = TrainingSummary(steps: outcome.finalStep,
                                       trainLoss: outcome.trainLosses, validLoss: outcome.validLosses,
-                                      tokensPerSecond: outcome.tokensPerSecond, seconds: Date().timeIntervalSince(start))
+                                      tokensPerSecond: outcome.tokensPerSecond, seconds: Date().timeIntervalSince(start),
+                                      answerValidLoss: answerLoss, examplesSeen: outcome.finalStep * min(s.batchSize, examples.train.count),
+                                      trainingExamples: examples.train.count, maskPrompt: s.maskPrompt)
         // The trainer's final checkpoint already holds the adapters in PEFT form; the summary, written last, marks the stage done.
         try AtomicWrite.write(try JSONEncoder().encode(summary), to: summaryURL)
         if let last = summary.trainLoss.last {

@@ -16,7 +16,8 @@ public struct TaskPrompt: Codable, Sendable, Equatable {
 public enum TaskEvaluation {
     /// Greedy answers (at most `maxTokens`, stopping at a newline or EOS) scored by `AnswerScoring`.
     public static func accuracy(_ loaded: LoadedModel, adapters: LoRAAdapters?, prompts: [TaskPrompt], maxTokens: Int = 20,
-                                batchSize: Int = 32, progress: (Double) -> Void = { _ in }) throws
+                                batchSize: Int = 32, scoring: (String) -> Int? = AnswerScoring.extractAnswer,
+                                progress: (Double) -> Void = { _ in }) throws
         -> (overall: Proportion, byTask: [String: Proportion], outcomes: [PromptOutcome]) {
         let tokenizer = loaded.tokenizer
         let options = GenerationOptions(maxTokens: maxTokens, stopTokens: loaded.stopTokens(atNewline: true))
@@ -27,7 +28,7 @@ public enum TaskEvaluation {
             let generated = try loaded.model.generateGreedy(prompts: batch.map { tokenizer.encode($0.prompt) }, adapters: adapters, options: options)
             for (p, ids) in zip(batch, generated) {
                 let text = tokenizer.decode(ids)
-                let answer = AnswerScoring.extractAnswer(text)
+                let answer = scoring(text)
                 outcomes.append(PromptOutcome(prompt: p.prompt, task: p.task, expected: p.expected, generated: text,
                                               answer: answer, correct: answer == p.expected))
             }

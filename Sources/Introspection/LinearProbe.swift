@@ -134,12 +134,30 @@ public struct ProbeLayerResult: Sendable, Codable, Equatable {
     /// The same probe trained and tested on labels shuffled by a seeded permutation (Hewitt & Liang's control idea).
     public var controlAccuracy: Double
     public var selectivity: Double
+    /// Hewitt & Liang's control task: the same probe on labels fixed per item type (e.g. per operand pair) at random,
+    /// so only memorising types can score; nil when no control task was given.
+    public var controlTaskAccuracy: Double?
+    /// Test examples (the denominator of every accuracy here).
+    public var testCount: Int?
+
+    public init(name: String, index: Int, testAccuracy: Double, controlAccuracy: Double, selectivity: Double,
+                controlTaskAccuracy: Double? = nil, testCount: Int? = nil) {
+        self.name = name
+        self.index = index
+        self.testAccuracy = testAccuracy
+        self.controlAccuracy = controlAccuracy
+        self.selectivity = selectivity
+        self.controlTaskAccuracy = controlTaskAccuracy
+        self.testCount = testCount
+    }
 
     enum CodingKeys: String, CodingKey {
         case name, index
         case testAccuracy = "test_accuracy"
         case controlAccuracy = "control_accuracy"
         case selectivity
+        case controlTaskAccuracy = "control_task_accuracy"
+        case testCount = "test_count"
     }
 }
 
@@ -150,7 +168,9 @@ public enum ProbeSweep {
     }
 
     /// A probe and its control at every layer of `states`, on one stratified split.
-    public static func run(states: PromptHiddenStates, labels: [Int], classes: Int, options: ProbeOptions) throws -> [ProbeLayerResult] {
+    /// `controlTask`: labels of Hewitt & Liang's control task (in 0..<classes), trained and tested on the same split.
+    public static func run(states: PromptHiddenStates, labels: [Int], classes: Int, options: ProbeOptions,
+                           controlTask: [Int]? = nil) throws -> [ProbeLayerResult] {
         try options.validate()
         guard labels.count == states.finalLogits.rows else { throw IntrospectionError.badInput("one label per prompt is needed") }
         guard Set(labels).count >= 2 else { throw IntrospectionError.notEnoughData("a probe needs at least two classes, found \(Set(labels).count)") }
@@ -165,7 +185,11 @@ public enum ProbeSweep {
             let control = LinearProbe.train(features: f, labels: shuffled, rows: split.train, classes: classes, options: options)
             let acc = probe.accuracy(f, labels: labels, rows: split.test)
             let ctl = control.accuracy(f, labels: shuffled, rows: split.test)
-            return ProbeLayerResult(name: LayerSelection.name(layer), index: layer, testAccuracy: acc, controlAccuracy: ctl, selectivity: acc - ctl)
+            let task = controlTask.map { t in
+                LinearProbe.train(features: f, labels: t, rows: split.train, classes: classes, options: options).accuracy(f, labels: t, rows: split.test)
+            }
+            return ProbeLayerResult(name: LayerSelection.name(layer), index: layer, testAccuracy: acc, controlAccuracy: ctl, selectivity: acc - ctl,
+                                    controlTaskAccuracy: task, testCount: split.test.count)
         }
     }
 }

@@ -23,7 +23,7 @@ public final class LoRATrainer {
     }
 
     /// The batch sampler's seed: derived from the run's seed so it is not the initialisation's stream.
-    static func samplerSeed(_ seed: UInt64) -> UInt64 { seed ^ 0xDA7A_5EED_0B47_C4E5 }
+    public static func samplerSeed(_ seed: UInt64) -> UInt64 { seed ^ 0xDA7A_5EED_0B47_C4E5 }
 
     /// Trains, saving into `outputFolder` (locked for the run). A folder that already holds a checkpoint is
     /// continued with `resume` or replaced with `overwrite`; with neither it is refused, never silently lost.

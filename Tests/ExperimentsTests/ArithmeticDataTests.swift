@@ -32,6 +32,72 @@ import Datasets
         #expect(small.test.count == 30 && small.valid.count == 6)
     }
 
+    @Test func commutedProblemsFallOnTheSameSide() {
+        for matched in [false, true] {
+            let d = ArithmeticDataset.make(trainSamples: 3000, validSamples: 60, testSamples: 300, seed: 42, matchedRanges: matched)
+            let train = Set(d.train.map(\.unorderedPair)), valid = Set(d.valid.map(\.unorderedPair)), test = Set(d.test.map(\.unorderedPair))
+            #expect(train.isDisjoint(with: test) && train.isDisjoint(with: valid) && valid.isDisjoint(with: test))
+            // Every commuted form of a held-out multiplication is held out too (7 * 3 with 3 * 7).
+            for p in d.test where p.operation != .subtract && p.a != p.b && !matched {
+                #expect(d.test.contains(ArithmeticProblem(operation: p.operation, a: p.b, b: p.a)))
+            }
+        }
+        // By hand: the pair of 3 * 7 is that of 7 * 3 and not that of 3 + 7.
+        #expect(ArithmeticProblem(operation: .multiply, a: 3, b: 7).unorderedPair == ArithmeticProblem(operation: .multiply, a: 7, b: 3).unorderedPair)
+        #expect(ArithmeticProblem(operation: .multiply, a: 3, b: 7).unorderedPair != ArithmeticProblem(operation: .add, a: 3, b: 7).unorderedPair)
+    }
+
+    @Test func controlTaskLabelIsFixedPerOperandPairType() {
+        func label(_ op: ArithmeticOperation, _ a: Int, _ b: Int, seed: UInt64 = 42) -> Int {
+            ArithmeticProblem(operation: op, a: a, b: b).unorderedPair.controlLabel(classes: 3, seed: seed)
+        }
+        // One label per unordered pair, whatever the order or the operation.
+        for (a, b) in [(3, 7), (12, 2), (5, 5), (40, 1)] {
+            let l = label(.multiply, a, b)
+            #expect(label(.multiply, b, a) == l && label(.add, a, b) == l && label(.subtract, max(a, b), min(a, b)) == l)
+        }
+        // Over the 66 pairs of 2…12 the labels use every class (about 22 each; 12 is more than 2.5 sd below).
+        var counts = [0, 0, 0]
+        for a in 2...12 { for b in 2...a { counts[label(.add, a, b)] += 1 } }
+        #expect(counts.reduce(0, +) == 66 && counts.allSatisfy { $0 >= 12 }, "\(counts)")
+        // Another seed is another assignment.
+        var differs = 0
+        for a in 2...12 { for b in 2...a where label(.add, a, b) != label(.add, a, b, seed: 43) { differs += 1 } }
+        #expect(differs > 20)
+    }
+
+    @Test func matchedRangesShareOneSetOfOperandPairs() {
+        let universes = ArithmeticOperation.allCases.map { $0.universe(matchedRanges: true) }
+        // a ≥ b in 2…20: 19 · 20 / 2 = 190 pairs for every operation, the same pairs.
+        for u in universes { #expect(u.count == 190) }
+        let pairs = universes.map { Set($0.map { [$0.a, $0.b] }) }
+        #expect(pairs[0] == pairs[1] && pairs[1] == pairs[2])
+        let d = ArithmeticDataset.make(trainSamples: 600, validSamples: 60, testSamples: 300, seed: 3, matchedRanges: true)
+        // 40% of 190 is 76 per operation; 10% is 19.
+        for op in ArithmeticOperation.allCases {
+            #expect(d.test.filter { $0.operation == op }.count == 76)
+            #expect(d.valid.filter { $0.operation == op }.count == 19)
+        }
+        for p in d.train + d.test + d.valid { #expect((2...20).contains(p.b) && p.b <= p.a && p.a <= 20) }
+    }
+
+    @Test func provenanceOfTheReferencePrompts() {
+        let train = [ArithmeticProblem(operation: .multiply, a: 12, b: 5), ArithmeticProblem(operation: .add, a: 1, b: 2)]
+        let d = ArithmeticDataset(train: train, valid: [ArithmeticProblem(operation: .multiply, a: 7, b: 8)],
+                                  test: [ArithmeticProblem(operation: .multiply, a: 9, b: 9)])
+        func status(_ s: String, seen: [ArithmeticProblem]? = nil) -> ProblemProvenance { d.provenance(of: ArithmeticProblem(parsing: s)!, trainedOn: seen) }
+        #expect(status("9 * 9 = ") == .heldOut)
+        #expect(status("7 * 8 =") == .validation)
+        #expect(status("12 * 5 = ") == .inTraining)
+        #expect(status("5 * 12 = ") == .inTraining)          // the commuted form was trained on
+        #expect(status("12 * 5 = ", seen: [train[1]]) == .unseenInRange) // not among the examples actually seen
+        #expect(status("23 + 45 = ") == .unseenInRange)
+        #expect(status("100 - 43 = ") == .outOfRange)
+        #expect(status("13 * 2 = ") == .outOfRange)
+        #expect(ArithmeticProblem(parsing: "seven times eight") == nil)
+        #expect(ArithmeticDataset.distinctProblems(train + train) == ["multiply": 1, "add": 1, "subtract": 0])
+    }
+
     @Test func problemsStayInTheOriginalRanges() {
         let d = ArithmeticDataset.make(trainSamples: 2000, validSamples: 30, testSamples: 90, seed: 1)
         for p in d.train + d.test + d.valid {
@@ -63,6 +129,11 @@ import Datasets
         #expect(AnswerScoring.extractAnswer(" the answer is 1,234") == 1)
         #expect(AnswerScoring.extractAnswer(" multiply:") == nil)
         #expect(AnswerScoring.extractAnswer("") == nil)
+        // A chat reply: the last integer of the first non-empty line.
+        #expect(AnswerScoring.extractLastInteger("7 * 8 = 56") == 56)
+        #expect(AnswerScoring.extractLastInteger("\n\nThe answer is 68.\nBut 12 is not") == 68)
+        #expect(AnswerScoring.extractLastInteger("34 - 50 = -16") == -16)
+        #expect(AnswerScoring.extractLastInteger("no number") == nil)
     }
 
     @Test func wilsonIntervals() {

@@ -30,14 +30,31 @@ enum ScratchExperiments {
 
 @Suite(.serialized) struct ExperimentRunTests {
     static let smallCoT = ["parameters.num_samples=240", "parameters.max_steps=20", "parameters.eval_samples=30",
-                           "parameters.valid_samples=12", "parameters.probe_epochs=30"]
+                           "parameters.valid_samples=12", "parameters.probe_epochs=30", "parameters.seeds=[42, 43]"]
 
     @Test func cotVocabAlignmentRunsEndToEnd() throws {
         let root = try ScratchExperiments.make(["cot_vocab_alignment"])
         defer { try? FileManager.default.removeItem(at: root) }
         let run = try ExperimentRunner.run("cot_vocab_alignment", overrides: Self.smallCoT, root: root)
         let results = try ScratchExperiments.json(run.appendingPathComponent("results.json"))
-        #expect(results["schema"] as? String == "lazarus.cot_vocab_alignment.v1")
+        #expect(results["schema"] as? String == "lazarus.cot_vocab_alignment.v2")
+        // Two training seeds, each with its three stages and paired tests; across-seed figures over both.
+        let perSeed = try #require(results["per_seed"] as? [[String: Any]])
+        #expect(perSeed.map { $0["seed"] as? Int } == [42, 43])
+        for entry in perSeed {
+            let tests = try #require(entry["paired_tests"] as? [[String: Any]])
+            // Three answer tests and 31 lens tests for each of the three stage pairs.
+            #expect(tests.count == 3 + 3 * 31)
+            for t in tests {
+                let p = try #require(t["p"] as? Double), q = try #require(t["p_holm"] as? Double)
+                #expect(0 < p && p <= q && q <= 1)
+            }
+        }
+        let across = try #require(results["across_seeds"] as? [String: Any])
+        let accuracy = try #require(across["heldout_accuracy"] as? [String: [String: Any]])
+        #expect(accuracy["cot_sft"]?["n"] as? Int == 2)
+        let targets = try #require(results["target_tokens"] as? [String: Any])
+        #expect(targets["primary_form"] as? String == "spaced")
         let stages = try #require(results["stages"] as? [String: Any])
         #expect(Set(stages.keys) == ["baseline", "direct_sft", "cot_sft"])
         let report = try String(contentsOf: run.appendingPathComponent("report.md"), encoding: .utf8)
@@ -90,7 +107,7 @@ enum ScratchExperiments {
     @Test func sameConfigAndSeedGiveTheSameNumbers() throws {
         // Both runs compute everything (fresh), including training; only timings may differ.
         let overrides = ["parameters.num_samples=120", "parameters.max_steps=6", "parameters.eval_samples=12",
-                         "parameters.valid_samples=6", "parameters.probe_epochs=10"]
+                         "parameters.valid_samples=6", "parameters.probe_epochs=10", "parameters.seeds=[42]"]
         let root = try ScratchExperiments.make(["cot_vocab_alignment"])
         defer { try? FileManager.default.removeItem(at: root) }
         func numbers(_ run: URL) throws -> [String: Any] {
@@ -108,11 +125,22 @@ enum ScratchExperiments {
                 stages[k] = s
             }
             r["stages"] = stages
-            return r
+            return Self.withoutTimings(r) as! [String: Any]
         }
         let first = try numbers(ExperimentRunner.run("cot_vocab_alignment", overrides: overrides, fresh: true, root: root))
         let second = try numbers(ExperimentRunner.run("cot_vocab_alignment", overrides: overrides, fresh: true, root: root))
         #expect(NSDictionary(dictionary: first).isEqual(to: second))
+    }
+
+    /// The value with every timing key removed at any depth (per_seed repeats the stages).
+    static func withoutTimings(_ value: Any) -> Any {
+        if let d = value as? [String: Any] {
+            var out: [String: Any] = [:]
+            for (k, v) in d where !["timings", "evaluation_s", "seconds", "tokens_per_s"].contains(k) { out[k] = withoutTimings(v) }
+            return out
+        }
+        if let a = value as? [Any] { return a.map(withoutTimings) }
+        return value
     }
 
     @Test func probeClassifierRunsEndToEnd() throws {

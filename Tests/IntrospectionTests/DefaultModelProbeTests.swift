@@ -31,3 +31,19 @@ import LazarusTestSupport
         }
     }
 }
+
+@Suite struct DefaultModelNegativeControlTests {
+    /// With matched operand ranges every operation draws its operands from the same pairs, so the state at the
+    /// first operand (which has seen nothing else) carries no label: a probe there must sit near chance (1/3).
+    @Test func probeAtTheFirstOperandIsAtChance() throws {
+        let m = try DefaultModel.get()
+        let problems = ArithmeticDataset.make(trainSamples: 0, validSamples: 0, testSamples: 300, seed: 5, matchedRanges: true).test
+        let labels = problems.map { ArithmeticOperation.allCases.firstIndex(of: $0.operation)! }
+        let all = try HiddenStateCollector.collect(model: m.model, prompts: problems.map { m.tokenizer.encode("\($0.a)") })
+        let layers = [-1, 7, 15, 29]
+        let states = PromptHiddenStates(layerIndices: layers, states: layers.map { all.state(layer: $0)! }, finalLogits: all.finalLogits)
+        let results = try ProbeSweep.run(states: states, labels: labels, classes: 3, options: ProbeOptions(epochs: 60, seed: 42))
+        // 3 × 76 prompts, about 45 in the test split: chance 1/3 with a standard error near 0.07.
+        for r in results { #expect(r.testAccuracy <= 0.5, "\(r.name) first-operand probe accuracy \(r.testAccuracy)") }
+    }
+}

@@ -47,3 +47,24 @@ import Testing
         }
     }
 }
+
+@Suite struct LensClassificationTests {
+    /// Task 0's word outscores task 1's on every prompt (a frequent token): raw accuracy is the share of task 0,
+    /// centring (means 5.5 and 2.5) recovers every prompt. By hand: centred rows (-0.5, -1.5), (0.5, -0.5),
+    /// (-0.5, 0.5), (0.5, 1.5).
+    @Test func centringRemovesAWordThatAlwaysWins() {
+        let logits: [[Float]] = [[5, 1], [6, 2], [5, 3], [6, 4]]
+        let r = LensMetrics.classify(logits, labels: [0, 0, 1, 1], tasks: 2)
+        #expect(r.correct == [true, true, false, false])
+        #expect(r.correctCentred == [true, true, true, true])
+        #expect(r.confusion == [[2, 0], [2, 0]])
+    }
+
+    @Test func tiesAreNotWinsAndNonFiniteLogitsStayUncentred() {
+        let r = LensMetrics.classify([[1, 1], [-.infinity, 0]], labels: [0, 1], tasks: 2)
+        #expect(r.correct == [false, true])
+        #expect(r.confusion == [[1, 0], [0, 1]])
+        // Task 0's mean is -inf, so it stays uncentred; task 1 is centred by 0.5: row 0 becomes (1, 0.5).
+        #expect(r.correctCentred == [true, true])
+    }
+}

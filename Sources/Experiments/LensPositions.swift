@@ -1,0 +1,143 @@
+// The flagship's logit lens at several positions of each held-out problem, with every form of each operation word
+// measured apart, and the depth at which an ordinary next token becomes readable (the yardstick). At the prompt's
+// end a CoT-trained model's next token IS the operation word, so reading it there is reading the output forming;
+// the operator token and the position after "opname:" are places where the word is not the next token.
+// Not the probes (TaskEvaluation) and not the statistics (Statistics).
+import Foundation
+import Introspection
+import Kernels
+import Transformer
+import Tokenizer
+import Datasets
+
+/// One form of an operation word and the token the lens reads for it (the form's first token).
+public struct WordFormToken: Codable, Sendable, Equatable {
+    public var text: String
+    public var id: Int
+    public var piece: String
+}
+
+/// The tokens behind every task word: `forms[task][form]`, and which form is primary for the run's prompt style.
+public struct TargetTokens: Codable, Sendable, Equatable {
+    public var primaryForm: String
+    public var forms: [String: [String: WordFormToken]]
+    enum CodingKeys: String, CodingKey { case primaryForm = "primary_form", forms }
+}
+
+/// The lens at one position: per word form ("bare", "spaced", and "larger", the larger of the two), every layer.
+public struct PositionLens: Codable, Sendable, Equatable {
+    public var position: String
+    /// The text up to and including the position, for the first held-out problem, and its token ids (the lens reads the last).
+    public var example: String
+    public var exampleTokenIds: [Int]
+    public var forms: [String: [LensLayerMetrics]]
+    enum CodingKeys: String, CodingKey { case position, example, exampleTokenIds = "example_token_ids", forms }
+}
+
+/// Where the model's own next token becomes the lens's arg-max, at the position before the answer's first digit.
+public struct NextTokenDepth: Codable, Sendable, Equatable {
+    public struct Layer: Codable, Sendable, Equatable {
+        public var name: String
+        public var index: Int
+        public var top1Rate: Double
+        public var meanProb: Double
+        enum CodingKeys: String, CodingKey { case name, index, top1Rate = "top1_rate", meanProb = "mean_prob" }
+    }
+    public var position: String
+    public var example: String
+    public var exampleTokenIds: [Int]
+    /// Share of prompts whose emitted token there is a digit (the control is meant to be the answer's first digit).
+    public var digitShare: Double
+    public var layers: [Layer]
+    /// The first layer whose lens arg-max is the emitted token for at least 80% of prompts (the criterion the
+    /// operation word's depth uses), nil when none.
+    public var firstLayer80: String?
+    enum CodingKeys: String, CodingKey {
+        case position, example, exampleTokenIds = "example_token_ids", digitShare = "digit_share", layers, firstLayer80 = "first_layer_80"
+    }
+}
+
+public enum LensPositions {
+    public static let formNames = ["bare", "spaced", "larger"]
+    public static let positionNames = ["prompt_end", "operator", "after_opname"]
+
+    /// The form the model faces after the prompt: " multiply" after "7 * 8 =", "multiply" after "7 * 8 = ".
+    static func primaryForm(_ style: PromptStyle) -> String { style == .original ? "bare" : "spaced" }
+
+    /// The text up to each position (the model is causal, so the state at a position is the last state of its prefix).
+    public static func prefix(_ p: ArithmeticProblem, position: String, style: PromptStyle) -> String {
+        switch position {
+        case "operator": return "\(p.a) \(p.operation.symbol)"
+        case "after_opname": return "\(p.a) \(p.operation.symbol) \(p.b) = \(p.operation.rawValue):"
+        default: return p.prompt(style: style)
+        }
+    }
+
+    /// The position before the answer's first digit in the stage's own format ("a op b = " or "a op b = opname: ").
+    public static func controlPrefix(_ p: ArithmeticProblem, chainOfThought: Bool) -> String {
+        chainOfThought ? "\(p.a) \(p.operation.symbol) \(p.b) = \(p.operation.rawValue): " : "\(p.a) \(p.operation.symbol) \(p.b) = "
+    }
+
+    static func firstToken(_ text: String, _ tokenizer: any TextTokenizer) -> Int? {
+        var ids = tokenizer.encode(text)
+        if tokenizer.addsBosToken, let bos = tokenizer.bosTokenId, ids.first == bos { ids.removeFirst() }
+        return ids.first
+    }
+
+    public static func targetTokens(tasks: [String], tokenizer: any TextTokenizer, style: PromptStyle) throws -> TargetTokens {
+        var forms: [String: [String: WordFormToken]] = [:]
+        for task in tasks {
+            for (form, text) in [("bare", task), ("spaced", " " + task)] {
+                guard let id = firstToken(text, tokenizer) else { throw IntrospectionError.badInput("the word form '\(text)' encodes to no token") }
+                forms[task, default: [:]][form] = WordFormToken(text: text, id: id, piece: tokenizer.piece(id))
+            }
+        }
+        return TargetTokens(primaryForm: primaryForm(style), forms: forms)
+    }
+
+    /// The vocabularies of `formNames`, in that order.
+    static func vocabularies(_ t: TargetTokens, tasks: [String]) -> [TaskVocabulary] {
+        formNames.map { form in
+            TaskVocabulary(taskNames: tasks, words: tasks.map { task in
+                let ids = form == "larger" ? [t.forms[task]!["bare"]!.id, t.forms[task]!["spaced"]!.id] : [t.forms[task]![form]!.id]
+                return [LensTargetWord(word: task, tokenIds: ids.count == 2 && ids[0] == ids[1] ? [ids[0]] : ids)]
+            })
+        }
+    }
+
+    static func encode(_ text: String, _ tokenizer: any TextTokenizer) -> [Int] { tokenizer.encode(text) }
+
+    /// Every position's lens (one forward pass and one readout sweep per position), the prompt-end states for the
+    /// probes, and the next-token yardstick.
+    static func measure(_ loaded: LoadedModel, adapters: LoRAAdapters?, problems: [ArithmeticProblem], tasks: [String],
+                        style: PromptStyle, chainOfThought: Bool, targets: TargetTokens)
+        throws -> (positions: [PositionLens], promptEndStates: PromptHiddenStates, nextToken: NextTokenDepth) {
+        let labels = problems.map { p in tasks.firstIndex(of: p.operation.rawValue)! }
+        let vocabularies = vocabularies(targets, tasks: tasks)
+        var positions: [PositionLens] = []
+        var promptEnd: PromptHiddenStates? = nil
+        for name in positionNames {
+            let texts = problems.map { prefix($0, position: name, style: style) }
+            let ids = texts.map { encode($0, loaded.tokenizer) }
+            let states = try HiddenStateCollector.collect(model: loaded.model, prompts: ids, adapters: adapters)
+            if name == "prompt_end" { promptEnd = states }
+            let measured = LensMetrics.measure(model: loaded.model, states: states, labels: labels, vocabularies: vocabularies)
+            positions.append(PositionLens(position: name, example: texts.first ?? "", exampleTokenIds: ids.first ?? [],
+                                          forms: Dictionary(uniqueKeysWithValues: zip(formNames, measured))))
+        }
+        let controlTexts = problems.map { controlPrefix($0, chainOfThought: chainOfThought) }
+        let controlIds = controlTexts.map { encode($0, loaded.tokenizer) }
+        let controlStates = try HiddenStateCollector.collect(model: loaded.model, prompts: controlIds, adapters: adapters)
+        let depth = LensMetrics.nextTokenDepth(model: loaded.model, states: controlStates)
+        let emitted = (0..<controlStates.finalLogits.rows).map { TopK.argmax(controlStates.finalLogits, $0) }
+        let digits = emitted.filter { id in
+            let piece = loaded.tokenizer.decode([id])
+            return !piece.isEmpty && piece.allSatisfy { $0.isASCII && $0.isNumber }
+        }.count
+        let layers = depth.map { NextTokenDepth.Layer(name: LayerSelection.name($0.index), index: $0.index, top1Rate: $0.top1Rate, meanProb: $0.meanProb) }
+        let next = NextTokenDepth(position: chainOfThought ? "before_answer_cot" : "before_answer_direct", example: controlTexts.first ?? "",
+                                  exampleTokenIds: controlIds.first ?? [], digitShare: Double(digits) / Double(max(1, emitted.count)),
+                                  layers: layers, firstLayer80: layers.first { $0.index >= 0 && $0.top1Rate >= 0.8 }?.name)
+        return (positions, promptEnd!, next)
+    }
+}
