@@ -20,6 +20,7 @@ struct LogitLensCommand: ParsableCommand {
     @Option(help: "A target word (repeatable); measured by the first token of 'word' and ' word'.") var targets: [String] = []
     @OptionGroup var layers: LayerOption
     @OptionGroup var adapter: AdapterOption
+    @OptionGroup var lens: LensOption
     @Option(help: "Top tokens per layer.") var topK = 5
     @OptionGroup var output: ReportOutput
 
@@ -29,7 +30,8 @@ struct LogitLensCommand: ParsableCommand {
         let adapters = try adapter.load(for: m)
         let layerList = try layers.resolve(layerCount: m.model.config.layerCount)
         let report = try LogitLensSweep.run(model: m.model, tokenizer: m.tokenizer, prompts: promptList, targets: targets,
-                                            layers: layerList, topK: max(1, topK), adapters: adapters, modelName: m.source.path)
+                                            layers: layerList, topK: max(1, topK), adapters: adapters, lens: try lens.load(for: m),
+                                            modelName: m.source.path)
         if try output.emit(report) { return }
         printTable(report, tokenizerNote: targets.map { w in
             let ids = report.prompts.first?.layers.first?.targets[w]?.tokenIds ?? []

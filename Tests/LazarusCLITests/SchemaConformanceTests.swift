@@ -64,6 +64,18 @@ import Testing
         try Data(records.joined(separator: "\n").utf8).write(to: data)
         try Self.expectConforms(Self.output(["introspect", "probe", "--model", Self.tiny, "--data", data.path, "--epochs", "3", "--json"]), to: "probe")
 
+        let lensFolder = folder.appendingPathComponent("tuned")
+        let corpus = LazarusProcess.packageRoot.appendingPathComponent("Tests/IntrospectionTests/Fixtures/corpus/fortunes_literature_sample.txt")
+        let trained = try Self.output(["lens", "train", "--model", Self.tiny, "--corpus", corpus.path, "--output", lensFolder.path,
+                                       "--steps", "2", "--batch-size", "2", "--sequence-length", "8", "--json"])
+        try Self.expectConforms(trained, to: "tuned_lens")
+        #expect(try JSONValue.parse(Data(contentsOf: lensFolder.appendingPathComponent("tuned_lens.json"))) == JSONValue.parse(trained))
+        let tunedReading = try Self.output(["introspect", "logit-lens", "--model", Self.tiny, "--prompts", "7 * 8 =", "--targets", "add",
+                                            "--layers", "embed,L1", "--lens", "tuned:\(lensFolder.path)", "--json"])
+        try Self.expectConforms(tunedReading, to: "logit_lens")
+        guard case let .object(reading) = try JSONValue.parse(tunedReading) else { Issue.record("not an object"); return }
+        #expect(reading["lens"] == .string("tuned"))
+
         try Self.expectConforms(Self.output(["bench", "--model", Self.tiny, "--quick", "--only", "prefill", "--json"]), to: "bench")
 
         let hidden = folder.appendingPathComponent("h.safetensors")
@@ -103,7 +115,7 @@ import Testing
     @Test func everySchemaIsCheckedAndDeclaresTheDraft() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.schemas.path).filter { $0.hasSuffix(".schema.json") }.sorted()
         let checked = ["bench", "cot_vocab_alignment.results", "generate", "hidden_states_metadata", "logit_lens", "model_info", "probe",
-                       "probe_classifier.results", "tokenize"].map { "\($0).schema.json" }
+                       "probe_classifier.results", "tokenize", "tuned_lens"].map { "\($0).schema.json" }
         #expect(files == checked, "a schema no test checks, or a checked one that is gone")
         for file in files {
             guard case let .object(s) = try JSONValue.parse(Data(contentsOf: Self.schemas.appendingPathComponent(file))) else {
