@@ -37,4 +37,13 @@ public enum LensChoice: Sendable, Equatable {
         case let .tuned(lens, _): return lens.translate(hidden, layer: layer)
         }
     }
+
+    /// Every layer's states as this lens's readout sees them, so that any per-layer measurement written for
+    /// the logit lens (LensMetrics, the sweeps) reads through a tuned lens unchanged: measure(apply(states)).
+    public func apply(to states: PromptHiddenStates) -> PromptHiddenStates {
+        guard case .tuned = self else { return states }
+        var out = states
+        out.states = zip(states.layerIndices, states.states).map { prepare($1, layer: $0) }
+        return out
+    }
 }

@@ -82,6 +82,20 @@ import Transformer
         #expect(loaded.lens.logits(model: model, hidden: h, layer: 1) != model.readout(h), "a trained translator is not the identity")
     }
 
+    @Test func aLensAppliesToCollectedStatesLayerByLayer() throws {
+        let model = TransformerModel.random(config: TransformerModel.tinyTestConfig, seed: 12)
+        let states = try HiddenStateCollector.collect(model: model, prompts: Self.randomSequences(3, length: 5, vocabulary: 48, seed: 8))
+        var lens = TunedLens.identity(for: model.config)
+        lens.biases[1] = randomValues(model.config.hiddenSize, seed: 9)
+        #expect(LensChoice.logit.apply(to: states).states == states.states)
+        let tuned = LensChoice.tuned(lens, folder: "-").apply(to: states)
+        for (i, layer) in states.layerIndices.enumerated() {
+            #expect(tuned.states[i] == lens.translate(states.states[i], layer: layer))
+            #expect((tuned.states[i] == states.states[i]) == (layer != 0), "only L0's translator moves its states")
+        }
+        #expect(tuned.finalLogits == states.finalLogits)
+    }
+
     @Test func aLensForAnotherModelIsRefused() throws {
         let lens = TunedLens.identity(hiddenSize: 16, layerCount: 3)
         #expect(throws: TunedLensError.self) { try lens.validate(against: TransformerModel.tinyTestConfig, source: "x") }
