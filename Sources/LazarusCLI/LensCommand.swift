@@ -51,7 +51,7 @@ struct LensTrainCommand: ParsableCommand {
         o.seed = seed
         let config = try TunedLensTraining.trainAndSave(
             model: loaded.model, tokenizer: loaded.tokenizer, adapters: adapters, corpus: URL(fileURLWithPath: corpus), options: o,
-            modelName: loaded.source.path, to: URL(fileURLWithPath: output)) { step, loss in
+            modelName: model.model, to: URL(fileURLWithPath: output)) { step, loss in
                 if terminal { FileHandle.standardError.write(Data("\rstep \(step)/\(steps)  mean KL \(String(format: "%.4f", loss))   ".utf8)) }
             }
         if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
