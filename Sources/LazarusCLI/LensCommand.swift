@@ -16,11 +16,9 @@ struct LensTrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train a tuned lens: one affine translator per layer, KL to the model's own final distribution.",
-        discussion: """
-            The corpus is plain text (passages split at blank lines or '%' lines); the default, \(defaultCorpus),
-            comes with Debian's 'fortunes' package. The last 10% of its tokens are held out; the held-out KL of
-            the logit lens and of the tuned lens at every layer is printed and kept in DIR/tuned_lens.json.
-            """)
+        discussion: "The corpus is plain text (passages split at blank lines or '%' lines); the default, \(defaultCorpus), "
+            + "comes with Debian's 'fortunes' package. The last 10% of its tokens are held out; the held-out KL of the logit lens "
+            + "and of the tuned lens at every layer is printed and kept in DIR/tuned_lens.json.")
 
     @OptionGroup var model: ModelOption
     @OptionGroup var adapter: AdapterOption
