@@ -24,6 +24,18 @@ struct CausalInterventionsReport {
         CausalInterventionsResults(model: model, parameters: parameters, stages: stages, wallSeconds: wallSeconds)
     }
 
+    /// Indices as ranges of their names: [3, 4, 5, 9] → "L3–L5, L9".
+    static func ranges(_ indices: [Int], names: [String]) -> String {
+        var parts: [String] = [], start = indices.first!, previous = start
+        for i in indices.dropFirst() + [Int.min] {
+            if i == previous + 1 { previous = i; continue }
+            parts.append(start == previous ? names[start] : "\(names[start])–\(names[previous])")
+            start = i
+            previous = i
+        }
+        return parts.joined(separator: ", ")
+    }
+
     static func percent(_ p: Proportion) -> String {
         String(format: "%.0f%% [%.0f, %.0f]", p.value * 100, p.low * 100, p.high * 100)
     }
@@ -37,21 +49,24 @@ struct CausalInterventionsReport {
             out.append("Positive control: patching the last layer at the last prompt position gave the donor's own next token in \(Self.percent(s.positiveControl)) of cases.")
         }
         for curve in s.patching {
-            // The shallowest layer from which the donor's word wins in at least half of the prompts, with the interval's low end above 0.5.
-            let first = curve.wordFollowsDonor.firstIndex { $0.low > 0.5 }
+            // Where the donor's word wins with the interval's low end above 0.5, as ranges of layers (the curve need not be monotone).
+            let clear = curve.wordFollowsDonor.indices.filter { curve.wordFollowsDonor[$0].low > 0.5 }
             let peak = curve.wordFollowsDonor.indices.max { curve.wordFollowsDonor[$0].value < curve.wordFollowsDonor[$1].value }
             let peakText = peak.map { "\(curve.layers[$0]) \(Self.percent(curve.wordFollowsDonor[$0]))" } ?? "none"
-            if let first {
-                out.append("Patching \(curve.recipient) prompts at the \(curve.position) position with the \(curve.donor) twin: the donor's word wins for a clear majority from \(curve.layers[first]) on (\(Self.percent(curve.wordFollowsDonor[first]))); the donor's answer there \(Self.percent(curve.answerFollowsDonor[first])).")
+            if let first = clear.first {
+                let best = curve.answerFollowsDonor.indices.filter(clear.contains).map { curve.answerFollowsDonor[$0] }.max { $0.value < $1.value }!
+                out.append("Patching \(curve.recipient) prompts at the \(curve.position) position with the \(curve.donor) twin: the donor's word wins for a clear majority at \(Self.ranges(clear, names: curve.layers)) (\(Self.percent(curve.wordFollowsDonor[first])) at \(curve.layers[first])); the donor's answer follows in at most \(Self.percent(best)) there.")
             } else {
                 out.append("Patching \(curve.recipient) prompts at the \(curve.position) position with the \(curve.donor) twin: at no layer does the donor's word win for a clear majority (the highest is \(peakText)).")
             }
         }
         for curve in s.steering {
-            guard let i = curve.wordSwitched.indices.last else { continue }
-            let switched = curve.wordSwitched.firstIndex { $0.low > 0.5 }
-            let text = switched.map { "from α = \(curve.alphas[$0]) (\(Self.percent(curve.wordSwitched[$0])))" } ?? "at no α up to \(curve.alphas[i]) (at most \(Self.percent(curve.wordSwitched.max { $0.value < $1.value }!)))"
-            out.append("Steering \(curve.from) prompts towards \(curve.toward) at \(curve.layer): the word switches for a clear majority \(text); the answer follows the new operation in \(Self.percent(curve.answerSwitched[i])) at α = \(curve.alphas[i]).")
+            guard !curve.wordSwitched.isEmpty else { continue }
+            let clear = curve.wordSwitched.indices.filter { curve.wordSwitched[$0].low > 0.5 }
+            let best = curve.answerSwitched.max { $0.value < $1.value }!
+            let text = clear.isEmpty ? "at no α (at most \(Self.percent(curve.wordSwitched.max { $0.value < $1.value }!)))"
+                : "at α = " + clear.map { "\(curve.alphas[$0])" }.joined(separator: ", ") + (clear.count < curve.alphas.count - 1 ? " only" : "")
+            out.append("Steering \(curve.from) prompts towards \(curve.toward) at \(curve.layer): the word switches for a clear majority \(text); the answer follows the new operation in at most \(Self.percent(best)) at any α.")
         }
         for e in s.erasure {
             let lensLost = e.lensReadableBefore.value - e.lensReadableAfter.value
