@@ -112,6 +112,10 @@ import Testing
         // The committed flagship run, written by the runner on the default model.
         let flagship = LazarusProcess.packageRoot.appendingPathComponent("docs/results/cot_vocab_alignment/results.json")
         try Self.expectConforms(Data(contentsOf: flagship), to: "cot_vocab_alignment.results")
+        let causal = LazarusProcess.packageRoot.appendingPathComponent("docs/results/causal_interventions/results.json")
+        try Self.expectConforms(Data(contentsOf: causal), to: "causal_interventions.results")
+        let lens = LazarusProcess.packageRoot.appendingPathComponent("docs/results/tuned_lens/tuned_lens.json")
+        try Self.expectConforms(Data(contentsOf: lens), to: "tuned_lens")
     }
 
     @Test func everySchemaIsCheckedAndDeclaresTheDraft() throws {
