@@ -51,6 +51,7 @@ public enum ExperimentRegistry {
     public static let all: [RegisteredExperiment] = [
         RegisteredExperiment(CoTVocabAlignment.self),
         RegisteredExperiment(ProbeClassifier.self),
+        RegisteredExperiment(CausalInterventions.self),
     ]
 
     public static func named(_ name: String) throws -> RegisteredExperiment {

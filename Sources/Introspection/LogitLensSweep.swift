@@ -39,13 +39,15 @@ public struct LensPromptReading: Codable, Sendable, Equatable {
 
 public struct LensReport: Codable, Sendable, Equatable {
     public var model: String
+    /// "logit" or "tuned" (absent in reports written before the tuned lens).
+    public var lens: String?
     public var prompts: [LensPromptReading]
 }
 
 public enum LogitLensSweep {
     /// Reads every prompt at its last token through the lens at `layers` (-1 = embed).
     public static func run(model: TransformerModel, tokenizer: any TextTokenizer, prompts: [String], targets: [String], layers: [Int],
-                           topK: Int = 5, adapters: LoRAAdapters? = nil, modelName: String) throws -> LensReport {
+                           topK: Int = 5, adapters: LoRAAdapters? = nil, lens: LensChoice = .logit, modelName: String) throws -> LensReport {
         guard !prompts.isEmpty else { throw IntrospectionError.badInput("no prompts given") }
         try checkTopK(topK)
         // Every argument is checked before the forward pass, which may take minutes on long prompts.
@@ -58,7 +60,7 @@ public enum LogitLensSweep {
         }
         for layer in layers {
             guard let hidden = states.state(layer: layer) else { throw IntrospectionError.badLayer("layer \(layer) was not captured") }
-            LogitLens.forEachChunk(model: model, hidden: hidden) { offset, probs in
+            LogitLens.forEachChunk(model: model, hidden: lens.prepare(hidden, layer: layer)) { offset, probs in
                 for r in 0..<probs.rows {
                     let top = TopK.row(probs, r, k: topK).map { TokenProbability(id: $0.index, token: tokenizer.piece($0.index), prob: Double($0.value)) }
                     var t: [String: TargetReading] = [:]
@@ -72,7 +74,7 @@ public enum LogitLensSweep {
         for r in 0..<logProbs.rows {
             readings[r].finalTop = TopK.row(logProbs, r, k: topK).map { TokenLogProbability(id: $0.index, token: tokenizer.piece($0.index), logprob: Double($0.value)) }
         }
-        return LensReport(model: modelName, prompts: readings)
+        return LensReport(model: modelName, lens: lens.name, prompts: readings)
     }
 
     /// The number of top tokens shown per layer: at least one (0 or -3 would otherwise quietly show one).

@@ -20,6 +20,7 @@ struct LogitLensCommand: ParsableCommand {
     @Option(help: "A target word (repeatable); measured by the first token of 'word' and ' word'.") var targets: [String] = []
     @OptionGroup var layers: LayerOption
     @OptionGroup var adapter: AdapterOption
+    @OptionGroup var lens: LensOption
     @Option(help: "Top tokens per layer.") var topK = 5
     @OptionGroup var output: ReportOutput
 
@@ -28,10 +29,11 @@ struct LogitLensCommand: ParsableCommand {
         let m = try model.load()
         let adapters = try adapter.load(for: m)
         let layerList = try layers.resolve(layerCount: m.model.config.layerCount)
+        let lensChoice = try lens.load(for: m)
         let tokens = promptList.reduce(0) { $0 + m.tokenizer.encode($1).count }
         let report = try TerminalProgress().ticking("logit lens over \(promptList.count) prompts, \(tokens) tokens") {
             try LogitLensSweep.run(model: m.model, tokenizer: m.tokenizer, prompts: promptList, targets: targets,
-                                   layers: layerList, topK: topK, adapters: adapters, modelName: m.source.path)
+                                   layers: layerList, topK: topK, adapters: adapters, lens: lensChoice, modelName: m.source.path)
         }
         if try output.emit(report) { return }
         printTable(report, tokenizerNote: targets.map { w in

@@ -13,7 +13,7 @@ struct Lazarus: ParsableCommand {
         abstract: "Interpretability experiments on small Llama-family models, on the CPU.",
         discussion: dashNote,
         subcommands: [ModelCommand.self, TokenizeCommand.self, GenerateCommand.self, IntrospectCommand.self,
-                      TrainCommand.self, ExperimentCommand.self, BenchCommand.self])
+                      TrainCommand.self, LensCommand.self, ExperimentCommand.self, BenchCommand.self])
 
     static func main() {
         AllocatorPolicy.keepFreedMemory()

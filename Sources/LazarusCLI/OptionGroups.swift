@@ -50,6 +50,14 @@ struct LayerOption: ParsableArguments {
     func resolve(layerCount: Int) throws -> [Int] { try LayerSelection.parse(layers, layerCount: layerCount) }
 }
 
+/// `--lens logit|tuned:DIR`: the logit lens, or a tuned lens written by `lazarus lens train`.
+struct LensOption: ParsableArguments {
+    @Option(help: ArgumentHelp("logit, or tuned:DIR for a tuned lens written by 'lazarus lens train'.", valueName: "lens"))
+    var lens = "logit"
+
+    func load(for loaded: LoadedModel) throws -> LensChoice { try LensChoice.parse(lens, config: loaded.model.config) }
+}
+
 /// `--json`: JSON on stdout instead of text (the shapes are in docs/schemas/).
 struct JSONFlag: ParsableArguments {
     @Flag(help: "Print JSON instead of text (the shape is in docs/schemas/).") var json = false

@@ -6,10 +6,14 @@ public struct GenerationOptions: Sendable {
     public var maxTokens: Int
     /// Token ids that end a sequence (EOS, and newline tokens when asked); the stop token is kept in the output.
     public var stopTokens: Set<Int>
+    /// Edits applied in the prefill and in every decoding step (an edit at a prompt position acts once, in the
+    /// prefill; one without a position acts on every token, generated ones too).
+    public var interventions: [Intervention]
 
-    public init(maxTokens: Int = 32, stopTokens: Set<Int> = []) {
+    public init(maxTokens: Int = 32, stopTokens: Set<Int> = [], interventions: [Intervention] = []) {
         self.maxTokens = maxTokens
         self.stopTokens = stopTokens
+        self.interventions = interventions
     }
 }
 
@@ -25,7 +29,8 @@ extension TransformerModel {
         var cache: KVCache? = KVCache(config: config, sequences: prompts.count, capacity: longest + options.maxTokens)
         var outputs = Array(repeating: [Int](), count: prompts.count)
         var finished = Array(repeating: false, count: prompts.count)
-        var step = try forward(prompts, adapters: adapters, cache: &cache, capture: .none, logits: .lastToken, saveActivations: false)
+        let pass = ForwardOptions(capture: .none, logits: .lastToken, interventions: options.interventions)
+        var step = try forward(prompts, adapters: adapters, cache: &cache, options: pass)
         for n in 0..<options.maxTokens {
             var next = [[Int]]()
             for b in 0..<prompts.count {
@@ -38,7 +43,7 @@ extension TransformerModel {
             }
             if finished.allSatisfy({ $0 }) || n == options.maxTokens - 1 { break }
             // Finished sequences keep decoding (their tokens are dropped) so every cache slot advances together.
-            step = try forward(next, adapters: adapters, cache: &cache, capture: .none, logits: .lastToken, saveActivations: false)
+            step = try forward(next, adapters: adapters, cache: &cache, options: pass)
         }
         return outputs
     }

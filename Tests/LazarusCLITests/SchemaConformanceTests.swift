@@ -64,6 +64,18 @@ import Testing
         try Data(records.joined(separator: "\n").utf8).write(to: data)
         try Self.expectConforms(Self.output(["introspect", "probe", "--model", Self.tiny, "--data", data.path, "--epochs", "3", "--json"]), to: "probe")
 
+        let lensFolder = folder.appendingPathComponent("tuned")
+        let corpus = LazarusProcess.packageRoot.appendingPathComponent("Tests/IntrospectionTests/Fixtures/corpus/fortunes_literature_sample.txt")
+        let trained = try Self.output(["lens", "train", "--model", Self.tiny, "--corpus", corpus.path, "--output", lensFolder.path,
+                                       "--steps", "2", "--batch-size", "2", "--sequence-length", "8", "--json"])
+        try Self.expectConforms(trained, to: "tuned_lens")
+        #expect(try JSONValue.parse(Data(contentsOf: lensFolder.appendingPathComponent("tuned_lens.json"))) == JSONValue.parse(trained))
+        let tunedReading = try Self.output(["introspect", "logit-lens", "--model", Self.tiny, "--prompts", "7 * 8 =", "--targets", "add",
+                                            "--layers", "embed,L1", "--lens", "tuned:\(lensFolder.path)", "--json"])
+        try Self.expectConforms(tunedReading, to: "logit_lens")
+        guard case let .object(reading) = try JSONValue.parse(tunedReading) else { Issue.record("not an object"); return }
+        #expect(reading["lens"] == .string("tuned"))
+
         try Self.expectConforms(Self.output(["bench", "--model", Self.tiny, "--quick", "--only", "prefill", "--json"]), to: "bench")
 
         let hidden = folder.appendingPathComponent("h.safetensors")
@@ -80,6 +92,8 @@ import Testing
         let configs = [
             "cot_vocab_alignment": "parameters:\n  num_samples: 60\n  max_steps: 2\n  eval_samples: 6\n  valid_samples: 4\n  probe_epochs: 3\n  lora:\n    rank: 2\n",
             "probe_classifier": "parameters:\n  num_samples: 60\n  probe_epochs: 3\n",
+            "causal_interventions": "parameters:\n  num_samples: 60\n  max_steps: 2\n  eval_samples: 30\n  valid_samples: 4\n  lora:\n    rank: 2\n"
+                + "  pairs: 3\n  patch_layers: embed\n  steering_layers_pct: [0.5]\n  steering_alphas: [0, 1]\n  max_new_tokens: 3\n",
         ]
         for (name, parameters) in configs {
             let config = root.appendingPathComponent("\(name)/config.yaml")
@@ -98,12 +112,16 @@ import Testing
         // The committed flagship run, written by the runner on the default model.
         let flagship = LazarusProcess.packageRoot.appendingPathComponent("docs/results/cot_vocab_alignment/results.json")
         try Self.expectConforms(Data(contentsOf: flagship), to: "cot_vocab_alignment.results")
+        let causal = LazarusProcess.packageRoot.appendingPathComponent("docs/results/causal_interventions/results.json")
+        try Self.expectConforms(Data(contentsOf: causal), to: "causal_interventions.results")
+        let lens = LazarusProcess.packageRoot.appendingPathComponent("docs/results/tuned_lens/tuned_lens.json")
+        try Self.expectConforms(Data(contentsOf: lens), to: "tuned_lens")
     }
 
     @Test func everySchemaIsCheckedAndDeclaresTheDraft() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.schemas.path).filter { $0.hasSuffix(".schema.json") }.sorted()
         let checked = ["bench", "cot_vocab_alignment.results", "generate", "hidden_states_metadata", "logit_lens", "model_info", "probe",
-                       "probe_classifier.results", "tokenize"].map { "\($0).schema.json" }
+                       "probe_classifier.results", "tokenize", "tuned_lens", "causal_interventions.results"].sorted().map { "\($0).schema.json" }
         #expect(files == checked, "a schema no test checks, or a checked one that is gone")
         for file in files {
             guard case let .object(s) = try JSONValue.parse(Data(contentsOf: Self.schemas.appendingPathComponent(file))) else {
