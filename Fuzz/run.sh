@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds one libFuzzer target (swiftc -sanitize=fuzzer,address) from the reader's sources and runs it for a
 # fixed number of executions over its seed corpus. Usage: Fuzz/run.sh TARGET RUNS
-#   TARGET: gguf | safetensors | tokenizer_json | hf_config | jsonl | experiment_config | tokenizer_roundtrip
+#   TARGET: gguf | safetensors | tokenizer_json | hf_config | jsonl | experiment_config | tokenizer_roundtrip | sentencepiece_gguf
 # Leak detection is off: Foundation keeps process-lifetime caches that LeakSanitizer reports as leaks.
 # A crash leaves its input in Fuzz/crashes/TARGET/ and makes the script exit non-zero.
 set -euo pipefail
@@ -12,7 +12,7 @@ runs="${2:-20000}"
 
 case "$target" in
     gguf|safetensors|hf_config) sources=("$root"/Sources/ModelFiles/*.swift) ;;
-    tokenizer_json|tokenizer_roundtrip) sources=("$root"/Sources/Tokenizer/*.swift) ;;
+    tokenizer_json|tokenizer_roundtrip|sentencepiece_gguf) sources=("$root"/Sources/Tokenizer/*.swift) ;;
     jsonl) sources=("$root"/Sources/Introspection/LabelledPrompts.swift "$root"/Sources/Introspection/IntrospectionError.swift) ;;
     experiment_config) sources=("$root"/Sources/Experiments/ExperimentConfig.swift "$root"/Sources/Experiments/ExperimentError.swift) ;;
     *) echo "unknown fuzz target '$target'" >&2; exit 2 ;;

@@ -8,12 +8,13 @@ What it writes (all small, < 1 MB together):
 - smollm2_reference.json: for every corpus string, the ids and the pre-tokenizer pieces that
   `tokenizers` gives with SmolLM2's vocabulary and merges (read from the GGUF) under three
   pre-tokenizers: `smollm` (SmolLM2's real one: every digit alone, then the GPT-2 byte-level
-  pattern), `gpt2` (the GPT-2 byte-level pattern only) and `llama3` (Llama 3's Split regex, then
-  byte-level without its own regex, BPE with ignore_merges as Llama 3 sets it).
+  pattern), `gpt2` (the GPT-2 byte-level pattern only), `llama3` (Llama 3's Split regex, then
+  byte-level without its own regex, BPE with ignore_merges as Llama 3 sets it) and `qwen2`
+  (Qwen2's Split regex: Llama 3's with every digit alone).
   Why rebuild instead of using transformers' GGUF tokenizer: transformers knows no split rule for
   `tokenizer.ggml.pre = smollm` and falls back to plain GPT-2 splitting, which is wrong on a run of
   spaces before a digit ("a  12"). The script prints where the two disagree, as a sanity check.
-- tiny_llama3/, tiny_smollm/, tiny_gpt2/: tokenizer.json files of tiny BPE tokenizers trained here,
+- tiny_llama3/, tiny_smollm/, tiny_gpt2/, tiny_qwen2/ (with Qwen2's NFC normalizer): tokenizer.json files of tiny BPE tokenizers trained here,
   one per pre-tokenizer family (merges written as [a, b] pairs in two, as "a b" strings in one),
   and tiny_reference.json with their ids for the corpus.
 - unicode_classes.json: which scalars the Oniguruma regex engine inside `tokenizers` puts in
@@ -26,7 +27,7 @@ import sys
 
 import gguf
 import tokenizers
-from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(ROOT, "Tests", "TokenizerTests", "Fixtures")
@@ -34,6 +35,12 @@ DEFAULT_MODEL = "/work/main/models/SmolLM2-135M-Instruct.Q4_1.gguf"
 
 LLAMA3_PATTERN = (
     r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}"
+    r"| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
+)
+
+# Qwen2's (and Qwen3's) pattern as its tokenizer.json writes it: Llama 3's with `\p{N}` alone.
+QWEN2_PATTERN = (
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}"
     r"| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
 )
 
@@ -46,9 +53,9 @@ def pre_tokenizer_for(kind):
         ])
     if kind == "gpt2":
         return pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
-    if kind == "llama3":
+    if kind in ("llama3", "qwen2"):
         return pre_tokenizers.Sequence([
-            pre_tokenizers.Split(Regex(LLAMA3_PATTERN), behavior="isolated", invert=False),
+            pre_tokenizers.Split(Regex(LLAMA3_PATTERN if kind == "llama3" else QWEN2_PATTERN), behavior="isolated", invert=False),
             pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
         ])
     raise ValueError(kind)
@@ -205,7 +212,7 @@ def write_json(path, value):
 def smollm2_reference(model_path, corpus, numbers):
     tokens, merges, token_types, pre = read_gguf_vocab(model_path)
     assert pre == "smollm", pre
-    built = {kind: build_from_vocab(tokens, merges, token_types, kind) for kind in ("smollm", "gpt2", "llama3")}
+    built = {kind: build_from_vocab(tokens, merges, token_types, kind) for kind in ("smollm", "gpt2", "llama3", "qwen2")}
     smol = built["smollm"]
 
     # The facts the spec states, checked here so that a wrong rebuild cannot write fixtures.
@@ -284,6 +291,9 @@ def train_tiny(kind, merges_as_strings, with_bos, vocab_size=600):
     tok = Tokenizer(models.BPE(ignore_merges=(kind == "llama3")))
     tok.pre_tokenizer = pre_tokenizer_for(kind)
     tok.decoder = decoders.ByteLevel()
+    if kind == "qwen2":
+        # Qwen2's tokenizer.json puts text in NFC first.
+        tok.normalizer = normalizers.NFC()
     if kind == "llama3":
         specials = ["<|begin_of_text|>", "<|end_of_text|>", "<|eot_id|>"]
     else:
@@ -311,7 +321,8 @@ def tiny_references(corpus):
     out = {"source": "tokenizers " + tokenizers.__version__, "tokenizers": {}}
     for name, kind, strings, bos in (("tiny_llama3", "llama3", False, True),
                                      ("tiny_smollm", "smollm", True, False),
-                                     ("tiny_gpt2", "gpt2", False, False)):
+                                     ("tiny_gpt2", "gpt2", False, False),
+                                     ("tiny_qwen2", "qwen2", False, False)):
         tok, data, specials = train_tiny(kind, strings, bos)
         folder = os.path.join(FIXTURES, name)
         os.makedirs(folder, exist_ok=True)
@@ -376,7 +387,18 @@ def unicode_classes():
     }
 
 
+def check_qwen2_pattern():
+    # The pattern must be the one transformers' Qwen2 tokenizer writes into tokenizer.json.
+    try:
+        from transformers.models.qwen2.tokenization_qwen2 import PRETOKENIZE_REGEX
+    except Exception as error:
+        print(f"cannot check the Qwen2 pattern against transformers: {error}"[:200])
+        return
+    assert PRETOKENIZE_REGEX == QWEN2_PATTERN, PRETOKENIZE_REGEX
+
+
 def main():
+    check_qwen2_pattern()
     model_path = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("LAZARUS_DEFAULT_MODEL", DEFAULT_MODEL)
     os.makedirs(FIXTURES, exist_ok=True)
     corpus = hand_written_corpus() + random_corpus(120)

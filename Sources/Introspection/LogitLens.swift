@@ -12,7 +12,7 @@ public struct LensTargetWord: Sendable, Codable, Equatable {
     /// The first token of each form, without repeats; never BOS.
     public var tokenIds: [Int]
 
-    public init(word: String, tokenizer: BPETokenizer) {
+    public init(word: String, tokenizer: any TextTokenizer) {
         self.word = word
         let bare = word.trimmingCharacters(in: .whitespaces)
         forms = [bare, " " + bare]

@@ -44,7 +44,7 @@ public struct LensReport: Codable, Sendable, Equatable {
 
 public enum LogitLensSweep {
     /// Reads every prompt at its last token through the lens at `layers` (-1 = embed).
-    public static func run(model: TransformerModel, tokenizer: BPETokenizer, prompts: [String], targets: [String], layers: [Int],
+    public static func run(model: TransformerModel, tokenizer: any TextTokenizer, prompts: [String], targets: [String], layers: [Int],
                            topK: Int = 5, adapters: LoRAAdapters? = nil, modelName: String) throws -> LensReport {
         guard !prompts.isEmpty else { throw IntrospectionError.badInput("no prompts given") }
         let ids = prompts.map { tokenizer.encode($0) }

@@ -34,7 +34,7 @@ struct ModelCommand: ParsableCommand {
                            layers: c.layerCount, hidden_size: c.hiddenSize, intermediate_size: c.intermediateSize, heads: c.headCount,
                            kv_heads: c.kvHeadCount, head_dim: c.headDim, vocab_size: c.vocabularySize, rope_theta: c.ropeTheta,
                            rope_scaling: scaling, rms_norm_eps: c.rmsNormEps, tied_embeddings: c.tiedEmbeddings, context_length: c.contextLength,
-                           tensor_types: m.tensorTypeCounts, tokenizer: "byte-level BPE (\(m.tokenizer.preTokenizerKind.rawValue) pre-tokenizer)",
+                           tensor_types: m.tensorTypeCounts, tokenizer: m.tokenizer.kindDescription,
                            tokenizer_vocab: m.tokenizer.vocabularySize, bos_token_id: m.tokenizer.bosTokenId, eos_token_id: m.tokenizer.eosTokenId,
                            adds_bos: m.tokenizer.addsBosToken, parameters: params, load_seconds: Date().timeIntervalSince(start),
                            family: c.architecture.rawValue, block: c.block.featureList, layer_types: c.layerKinds.map(\.rawValue),

@@ -7,7 +7,7 @@ import Foundation
 /// A byte-level BPE tokenizer whose ids match Hugging Face `tokenizers` for the GPT-2, SmolLM2
 /// and Llama 3 families. Immutable after construction except for an internal, locked word
 /// cache, so it may be shared across threads.
-public final class BPETokenizer: @unchecked Sendable {
+public final class BPETokenizer: TextTokenizer, @unchecked Sendable {
     public let bosTokenId: Int?
     public let eosTokenId: Int?
     /// Whether `encode` puts the BOS token first (the model's metadata says so).
@@ -15,6 +15,8 @@ public final class BPETokenizer: @unchecked Sendable {
     public let preTokenizerKind: PreTokenizerKind
     /// The texts recognised as special tokens in `encode`'s input, by id.
     public let specialTokenIds: [Int]
+    /// Whether plain text is put in Unicode NFC before splitting (Qwen2's tokenizer.json asks for it).
+    public let normalizesToNFC: Bool
 
     /// Vocabulary entries in their stored, byte-level form ("Ġadd").
     private let tokens: [String]
@@ -38,9 +40,11 @@ public final class BPETokenizer: @unchecked Sendable {
     ///   - ignoreMerges: take a piece that is itself in the vocabulary whole, as Llama 3 does;
     ///     nil means "as the family does": true for `.llama3` (llama.cpp sets it for that
     ///     pre-tokenizer), false otherwise.
+    ///   - normalizeToNFC: put plain text (not special tokens) in NFC first, as a tokenizer.json
+    ///     with an `NFC` normalizer does.
     public init(tokens: [String], merges: [String], tokenTypes: [Int]?, preTokenizer: PreTokenizerKind,
                 bosTokenId: Int?, eosTokenId: Int?, addBosToken: Bool, specialTokens: [String]? = nil,
-                source: String, ignoreMerges: Bool? = nil) throws {
+                source: String, ignoreMerges: Bool? = nil, normalizeToNFC: Bool = false) throws {
         func reject(_ field: String, _ reason: String) -> TokenizerError {
             TokenizerError(file: source, field: field, reason: reason)
         }
@@ -96,7 +100,7 @@ public final class BPETokenizer: @unchecked Sendable {
                 throw reject("merges[\(rank)]", "\(merge.debugDescription) makes \((left + right).debugDescription), which is not in the vocabulary")
             }
             // A repeated pair keeps its last rank, as in `tokenizers`.
-            mergeTable[BytePairModel.pairKey(Int32(leftId), Int32(rightId))] = MergeResult(rank: Int32(rank), merged: Int32(mergedId))
+            mergeTable[BytePairModel.pairKey(Int32(leftId), Int32(rightId))] = MergeResult(rank: Int64(rank), merged: Int32(mergedId))
         }
 
         self.tokens = tokens
@@ -105,6 +109,7 @@ public final class BPETokenizer: @unchecked Sendable {
         self.eosTokenId = eosTokenId
         self.addsBosToken = addBosToken
         self.preTokenizerKind = preTokenizer
+        self.normalizesToNFC = normalizeToNFC
         self.preTokenizer = PreTokenizer(kind: preTokenizer)
         self.specialTokens = SpecialTokenMatcher(tokens: specials)
         self.specialTokenIds = Array(Set(specials.map(\.id))).sorted()
@@ -116,26 +121,30 @@ public final class BPETokenizer: @unchecked Sendable {
     /// The number of token ids, special tokens included.
     public var vocabularySize: Int { tokens.count }
 
+    public var kindDescription: String {
+        "byte-level BPE (\(preTokenizerKind.rawValue) pre-tokenizer\(normalizesToNFC ? ", NFC" : ""))"
+    }
+
     /// The ids of `text`: BOS first if the model adds it, special tokens written in the text as
     /// their own ids, everything else split by the pre-tokenizer and merged by BPE.
     public func encode(_ text: String) -> [Int] {
-        var ids: [Int] = []
-        ids.reserveCapacity(text.utf8.count / 3 + 2)
-        if addsBosToken, let bosTokenId { ids.append(bosTokenId) }
-        let bytes = Array(text.utf8)
-        for segment in specialTokens.segments(of: bytes) {
-            switch segment {
-            case .special(let id):
-                ids.append(id)
-            case .text(let range):
-                encodePlain(bytes, range, into: &ids)
-            }
-        }
-        return ids
+        specialTokens.encode(text, bos: addsBosToken ? bosTokenId : nil) { bytes, range, ids in encodePlain(bytes, range, into: &ids) }
     }
 
     /// Special tokens start and end on scalar boundaries, so each plain stretch is valid UTF-8.
     private func encodePlain(_ bytes: [UInt8], _ range: Range<Int>, into ids: inout [Int]) {
+        if normalizesToNFC {
+            // Normalising can change the bytes, so the stretch is encoded from its own copy.
+            let normalized = Array(String(decoding: bytes[range], as: UTF8.self).precomposedStringWithCanonicalMapping.utf8)
+            if normalized != Array(bytes[range]) {
+                encodeNormalized(normalized, 0..<normalized.count, into: &ids)
+                return
+            }
+        }
+        encodeNormalized(bytes, range, into: &ids)
+    }
+
+    private func encodeNormalized(_ bytes: [UInt8], _ range: Range<Int>, into ids: inout [Int]) {
         let stretch = String(decoding: bytes[range], as: UTF8.self)
         let scanned = ScannedText(stretch.unicodeScalars)
         let base = range.lowerBound

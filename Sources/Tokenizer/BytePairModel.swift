@@ -1,39 +1,47 @@
 // The BPE model proper: turns one pre-tokenizer piece (its UTF-8 bytes) into token ids by
 // applying merges in rank order. Not the splitting (PreTokenizer.swift) nor special tokens.
+// The two merge loops (reference and heap) are generic over where the ranks come from, so the
+// SentencePiece-style model (SentencePieceModel.swift) runs the very same loops.
 
 import Foundation
 
 /// A merge's result: its priority (lower merges first) and the token it makes.
 struct MergeResult {
-    let rank: Int32
+    let rank: Int64
     let merged: Int32
+}
+
+/// Where merge ranks come from: a table read from a file, or a rule over the vocabulary.
+protocol MergeRanks {
+    /// The merge of two adjacent symbols, or nil when they do not merge.
+    func merge(_ left: Int32, _ right: Int32) -> MergeResult?
+}
+
+/// Merges listed in a file, keyed by `left << 32 | right`.
+struct MergeTable: MergeRanks {
+    let table: [UInt64: MergeResult]
+
+    @inline(__always)
+    func merge(_ left: Int32, _ right: Int32) -> MergeResult? { table[BytePairModel.pairKey(left, right)] }
 }
 
 /// The byte-level BPE model: the token of each byte, the merge table, and the word cache.
 final class BytePairModel: @unchecked Sendable {
     /// The token of each byte's stand-in scalar, or -1 when the vocabulary lacks it.
     let byteTokens: [Int32]
-    /// Merges keyed by `left << 32 | right`.
-    let merges: [UInt64: MergeResult]
+    let merges: MergeTable
     /// Llama 3's `ignore_merges`: a piece that is itself a vocabulary entry becomes that token
     /// without merging (the merges could reach a different split).
     let ignoreMerges: Bool
     /// Vocabulary lookup of byte-level strings, used only with `ignoreMerges`.
     private let vocabulary: [String: Int]
 
-    /// Pieces seen before and their tokens. Shared by concurrent `encode` calls, hence the lock.
-    private var cache: [[UInt8]: [Int32]] = [:]
-    private let cacheLock = NSLock()
-    /// The cache is emptied when it reaches this many words, so memory stays bounded.
-    private static let cacheCapacity = 50_000
-    /// Longer pieces are not cached: they are rare and would crowd the cache.
-    private static let longestCachedPiece = 64
-    /// Up to this many symbols, the quadratic reference loop is faster than the heap.
-    static let heapThreshold = 48
+    /// Pieces seen before and their tokens, at most 50,000 of up to 64 bytes.
+    private let cache = PieceCache<[UInt8]>(capacity: 50_000, longestPiece: 64)
 
     init(byteTokens: [Int32], merges: [UInt64: MergeResult], ignoreMerges: Bool, vocabulary: [String: Int]) {
         self.byteTokens = byteTokens
-        self.merges = merges
+        self.merges = MergeTable(table: merges)
         self.ignoreMerges = ignoreMerges
         self.vocabulary = vocabulary
     }
@@ -45,25 +53,7 @@ final class BytePairModel: @unchecked Sendable {
 
     /// Appends the tokens of one piece to `output`.
     func encode(piece bytes: ArraySlice<UInt8>, into output: inout [Int]) {
-        let cacheable = bytes.count <= Self.longestCachedPiece
-        let key = cacheable ? Array(bytes) : []
-        if cacheable {
-            cacheLock.lock()
-            let hit = cache[key]
-            cacheLock.unlock()
-            if let hit {
-                for token in hit { output.append(Int(token)) }
-                return
-            }
-        }
-        let tokens = tokenize(bytes)
-        for token in tokens { output.append(Int(token)) }
-        if cacheable {
-            cacheLock.lock()
-            if cache.count >= Self.cacheCapacity { cache.removeAll(keepingCapacity: true) }
-            cache[key] = tokens
-            cacheLock.unlock()
-        }
+        cache.append(count: bytes.count, key: { Array(bytes) }, into: &output) { tokenize(bytes) }
     }
 
     /// The tokens of one piece, uncached.
@@ -77,23 +67,41 @@ final class BytePairModel: @unchecked Sendable {
             let token = byteTokens[Int(byte)]
             if token >= 0 { symbols.append(token) }
         }
-        if symbols.count <= Self.heapThreshold {
-            mergeByRankReference(&symbols)
-        } else {
-            mergeByRankWithHeap(&symbols)
-        }
+        BytePairMerging.merge(&symbols, merges)
         return symbols
+    }
+
+    /// The reference merge loop over this model's table; see `BytePairMerging.reference`.
+    func mergeByRankReference(_ symbols: inout [Int32]) { BytePairMerging.reference(&symbols, merges) }
+
+    /// The heap merge loop over this model's table; see `BytePairMerging.heap`.
+    func mergeByRankWithHeap(_ symbols: inout [Int32]) { BytePairMerging.heap(&symbols, merges) }
+}
+
+/// The two merge loops, over any source of ranks.
+enum BytePairMerging {
+    /// Up to this many symbols, the quadratic reference loop is faster than the heap.
+    static let heapThreshold = 48
+
+    /// The reference loop for short pieces, the heap for long ones.
+    @inline(__always)
+    static func merge<Ranks: MergeRanks>(_ symbols: inout [Int32], _ merges: Ranks) {
+        if symbols.count <= heapThreshold {
+            reference(&symbols, merges)
+        } else {
+            heap(&symbols, merges)
+        }
     }
 
     /// The reference merge loop: repeatedly merge the lowest-ranked adjacent pair, the leftmost
     /// one among equals. Quadratic, and the definition the heap version must agree with.
-    func mergeByRankReference(_ symbols: inout [Int32]) {
+    static func reference<Ranks: MergeRanks>(_ symbols: inout [Int32], _ merges: Ranks) {
         while symbols.count > 1 {
-            var bestRank = Int32.max
+            var bestRank = Int64.max
             var bestIndex = -1
             var bestMerged: Int32 = 0
             for index in 0..<(symbols.count - 1) {
-                if let merge = merges[Self.pairKey(symbols[index], symbols[index + 1])], merge.rank < bestRank {
+                if let merge = merges.merge(symbols[index], symbols[index + 1]), merge.rank < bestRank {
                     bestRank = merge.rank
                     bestIndex = index
                     bestMerged = merge.merged
@@ -108,7 +116,7 @@ final class BytePairModel: @unchecked Sendable {
     /// The same merges in O(n log n) for long pieces: symbols in a linked list, candidate pairs
     /// in a min-heap ordered by (rank, position). A popped pair whose symbols have changed since
     /// it was pushed is stale and skipped.
-    func mergeByRankWithHeap(_ symbols: inout [Int32]) {
+    static func heap<Ranks: MergeRanks>(_ symbols: inout [Int32], _ merges: Ranks) {
         let count = symbols.count
         guard count > 1 else { return }
         var tokens = symbols
@@ -117,7 +125,7 @@ final class BytePairModel: @unchecked Sendable {
         var alive = [Bool](repeating: true, count: count)
         var heap = CandidateHeap()
         for position in 0..<(count - 1) {
-            if let merge = merges[Self.pairKey(tokens[position], tokens[position + 1])] {
+            if let merge = merges.merge(tokens[position], tokens[position + 1]) {
                 heap.push(Candidate(rank: merge.rank, position: Int32(position), left: tokens[position], right: tokens[position + 1]))
             }
         }
@@ -126,17 +134,17 @@ final class BytePairModel: @unchecked Sendable {
             guard alive[position], tokens[position] == candidate.left else { continue }
             let right = next[position]
             guard right >= 0, tokens[right] == candidate.right,
-                  let merge = merges[Self.pairKey(candidate.left, candidate.right)] else { continue }
+                  let merge = merges.merge(candidate.left, candidate.right) else { continue }
             tokens[position] = merge.merged
             alive[right] = false
             let afterRight = next[right]
             next[position] = afterRight
             if afterRight >= 0 { previous[afterRight] = position }
             let before = previous[position]
-            if before >= 0, let pair = merges[Self.pairKey(tokens[before], tokens[position])] {
+            if before >= 0, let pair = merges.merge(tokens[before], tokens[position]) {
                 heap.push(Candidate(rank: pair.rank, position: Int32(before), left: tokens[before], right: tokens[position]))
             }
-            if afterRight >= 0, let pair = merges[Self.pairKey(tokens[position], tokens[afterRight])] {
+            if afterRight >= 0, let pair = merges.merge(tokens[position], tokens[afterRight]) {
                 heap.push(Candidate(rank: pair.rank, position: Int32(position), left: tokens[position], right: tokens[afterRight]))
             }
         }
@@ -151,7 +159,7 @@ final class BytePairModel: @unchecked Sendable {
 
 /// A pair that may be merged: ordered by rank, then by position so the leftmost goes first.
 private struct Candidate {
-    let rank: Int32
+    let rank: Int64
     let position: Int32
     let left: Int32
     let right: Int32

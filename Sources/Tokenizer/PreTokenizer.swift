@@ -13,19 +13,31 @@ public enum PreTokenizerKind: String, Sendable, CaseIterable {
     /// Llama 3's pattern: `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|
     /// ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`.
     case llama3
+    /// Qwen2's (and Qwen3's): Llama 3's pattern with every number scalar on its own (`\p{N}`
+    /// in place of `\p{N}{1,3}`), as Qwen2's tokenizer.json and llama.cpp's `qwen2` write it.
+    case qwen2
+
+    /// The `tokenizer.ggml.pre` names llama.cpp gives each kind (the first is the canonical one).
+    public static let ggufNames: [(name: String, kind: PreTokenizerKind)] = [
+        ("gpt2", .gpt2), ("smollm", .smollm), ("llama-bpe", .llama3), ("llama3", .llama3), ("llama-v3", .llama3),
+        ("qwen2", .qwen2), ("deepseek-r1-qwen", .qwen2),
+    ]
 
     /// The kind named by GGUF's `tokenizer.ggml.pre`.
     ///
     /// `smollm` is SmolLM2's; `llama-bpe`, `llama3` and `llama-v3` are llama.cpp's names for the
-    /// Llama 3 pattern. Everything else, an absent key and `gpt2` included, falls back to the plain
-    /// GPT-2 pattern, which is llama.cpp's own default: a model of another family may then split
-    /// differently from its reference tokenizer, so callers should report the name they got.
-    public init(ggufPre: String?) {
-        switch ggufPre {
-        case "smollm": self = .smollm
-        case "llama-bpe", "llama3", "llama-v3": self = .llama3
-        default: self = .gpt2
+    /// Llama 3 pattern; `qwen2` and `deepseek-r1-qwen` for Qwen2's. Any other name, and an absent
+    /// key, is an error: llama.cpp's `default` is not GPT-2's pattern, and a model of another
+    /// family split by a pattern it was not trained with would give wrong ids without a word.
+    public init(ggufPre: String?, file: String) throws {
+        let known = Self.ggufNames.map(\.name).joined(separator: ", ")
+        guard let ggufPre else {
+            throw TokenizerError(file: file, field: "tokenizer.ggml.pre", reason: "missing; a byte-level BPE needs its split rule (known: \(known))")
         }
+        guard let kind = Self.ggufNames.first(where: { $0.name == ggufPre })?.kind else {
+            throw TokenizerError(file: file, field: "tokenizer.ggml.pre", reason: "'\(ggufPre)' is not a pre-tokenizer Lazarus implements (known: \(known))")
+        }
+        self = kind
     }
 }
 
@@ -61,7 +73,9 @@ struct PreTokenizer {
         case .gpt2:
             scan(text, 0..<text.count, matcher: gpt2PieceEnd, piece: piece)
         case .llama3:
-            scan(text, 0..<text.count, matcher: llama3PieceEnd, piece: piece)
+            scan(text, 0..<text.count, matcher: { llama3PieceEnd($0, $1, $2, digitRun: 3) }, piece: piece)
+        case .qwen2:
+            scan(text, 0..<text.count, matcher: { llama3PieceEnd($0, $1, $2, digitRun: 1) }, piece: piece)
         case .smollm:
             var start = 0
             for index in 0..<text.count where ScalarClass.isSplitDigit(text.scalars[index]) {
@@ -148,8 +162,8 @@ private func gpt2PieceEnd(_ text: ScannedText, _ start: Int, _ limit: Int) -> In
     return whitespaceEnd(text, start, limit)
 }
 
-/// One Llama 3 match starting at `start`; returns its end (always past `start`).
-private func llama3PieceEnd(_ text: ScannedText, _ start: Int, _ limit: Int) -> Int {
+/// One Llama 3 match starting at `start` (Qwen2's with `digitRun` 1); returns its end (always past `start`).
+private func llama3PieceEnd(_ text: ScannedText, _ start: Int, _ limit: Int, digitRun: Int) -> Int {
     if let end = contractionEnd(text, start, limit, ignoringCase: true) { return end }
     let scalar = text.scalars[start]
     let kind = text.classes[start]
@@ -159,8 +173,8 @@ private func llama3PieceEnd(_ text: ScannedText, _ start: Int, _ limit: Int) -> 
     if kind != .number && !isLineBreak(scalar) && start + 1 < limit && text.classes[start + 1] == .letter {
         return runEnd(text, from: start + 1, limit: limit, of: .letter)
     }
-    // `\p{N}{1,3}`
-    if kind == .number { return min(runEnd(text, from: start, limit: limit, of: .number), start + 3) }
+    // `\p{N}{1,3}` (Llama 3), `\p{N}` (Qwen2)
+    if kind == .number { return min(runEnd(text, from: start, limit: limit, of: .number), start + digitRun) }
     // ` ?[^\s\p{L}\p{N}]+[\r\n]*`
     var otherStart: Int?
     if kind == .other {

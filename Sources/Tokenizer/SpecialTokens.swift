@@ -23,11 +23,15 @@ struct SpecialTokenMatcher {
     /// everywhere). When a text appears twice, the larger id wins, as a later entry of a
     /// vocabulary overrides an earlier one.
     init(tokens: [(text: String, id: Int)]) {
-        var byText: [String: Int] = [:]
-        for token in tokens where !token.text.isEmpty { byText[token.text] = max(byText[token.text] ?? token.id, token.id) }
+        // Keyed by bytes: two canonically equivalent texts are two different tokens.
+        var byText: [ExactString: Int] = [:]
+        for token in tokens where !token.text.isEmpty {
+            let key = ExactString(token.text)
+            byText[key] = max(byText[key] ?? token.id, token.id)
+        }
         var table = [[Entry]](repeating: [], count: 256)
         for (text, id) in byText {
-            let bytes = Array(text.utf8)
+            let bytes = Array(text.value.utf8)
             table[Int(bytes[0])].append(Entry(bytes: bytes, id: id))
         }
         for index in table.indices {
@@ -35,6 +39,23 @@ struct SpecialTokenMatcher {
         }
         candidatesByFirstByte = table
         isEmpty = byText.isEmpty
+    }
+
+    /// The ids of `text`: `bos` first when given, each special token as its id, and each plain
+    /// stretch as `plain` encodes it (special tokens end on scalar boundaries, so a stretch is
+    /// valid UTF-8).
+    func encode(_ text: String, bos: Int?, plain: (_ bytes: [UInt8], _ stretch: Range<Int>, _ ids: inout [Int]) -> Void) -> [Int] {
+        var ids: [Int] = []
+        ids.reserveCapacity(text.utf8.count / 3 + 2)
+        if let bos { ids.append(bos) }
+        let bytes = Array(text.utf8)
+        for segment in segments(of: bytes) {
+            switch segment {
+            case .special(let id): ids.append(id)
+            case .text(let range): plain(bytes, range, &ids)
+            }
+        }
+        return ids
     }
 
     /// Cuts `bytes` into plain stretches and special tokens, in order.

@@ -1,5 +1,6 @@
 // The decoder stage: the raw bytes each token stands for, kept in one flat buffer, so that
-// decoding is a concatenation. Not the encoder.
+// decoding is a concatenation. Not the encoder. Byte-level tokens are decoded here; the
+// SentencePiece tokenizer hands in its bytes ready made.
 
 /// The bytes of every token, as the ByteLevel decoder of `tokenizers` gives them.
 struct TokenBytes {
@@ -11,15 +12,16 @@ struct TokenBytes {
     /// scalars encode; any other token (a special token written with a space or a character
     /// outside the alphabet) stands for its own UTF-8, whole, as in `tokenizers`.
     init(tokens: [String]) {
+        self.init(bytesOf: tokens.map { ByteLevelAlphabet.decode($0) ?? Array($0.utf8) })
+    }
+
+    /// Each token's bytes given directly (the SentencePiece decoder's, for instance).
+    init(bytesOf tokens: [[UInt8]]) {
         var storage: [UInt8] = []
         var starts: [Int] = [0]
         starts.reserveCapacity(tokens.count + 1)
-        for token in tokens {
-            if let bytes = ByteLevelAlphabet.decode(token) {
-                storage.append(contentsOf: bytes)
-            } else {
-                storage.append(contentsOf: token.utf8)
-            }
+        for bytes in tokens {
+            storage.append(contentsOf: bytes)
             starts.append(storage.count)
         }
         self.storage = storage

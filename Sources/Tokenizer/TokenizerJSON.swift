@@ -1,8 +1,20 @@
 // Reads a Hugging Face tokenizer.json (and the tokenizer_config.json beside it, if any) into a
-// BPETokenizer. It accepts the byte-level BPE shapes Lazarus can reproduce exactly and rejects
-// every other one by name, rather than tokenizing differently from the reference.
+// BPETokenizer, or hands a SentencePiece-style file to SentencePieceJSON.swift. It accepts the
+// shapes Lazarus can reproduce exactly and rejects every other one by name, rather than
+// tokenizing differently from the reference.
 
 import Foundation
+
+/// Loads whichever tokenizer a tokenizer.json describes.
+public enum TokenizerJSON {
+    /// A SentencePiece-style file (a Metaspace pre-tokenizer, or a normalizer writing spaces as
+    /// "▁") becomes a SentencePieceTokenizer, any other a byte-level BPETokenizer.
+    public static func load(_ url: URL) throws -> any TextTokenizer {
+        let (file, config, name) = try BPETokenizer.read(url)
+        if file.isSentencePieceStyle { return try file.makeSentencePieceTokenizer(name: name, config: config) }
+        return try file.makeTokenizer(name: name, config: config)
+    }
+}
 
 extension BPETokenizer {
     /// The largest tokenizer.json read; real ones are below 40 MB.
@@ -25,9 +37,14 @@ extension BPETokenizer {
     /// EOS (and BOS when no template names one) come from `tokenizer_config.json` in the same
     /// folder, when it exists (`eos_token`, `bos_token`: a string or `{"content": …}`).
     public static func load(tokenizerJSON url: URL) throws -> BPETokenizer {
+        let (file, config, name) = try read(url)
+        return try file.makeTokenizer(name: name, config: config)
+    }
+
+    static func read(_ url: URL) throws -> (TokenizerJSONFile, TokenizerConfigFile?, String) {
         let name = url.lastPathComponent
         let data = try readBounded(url, name: name)
-        let file: TokenizerJSONFile
+        var file: TokenizerJSONFile
         do {
             file = try JSONDecoder().decode(TokenizerJSONFile.self, from: data)
         } catch let error as DecodingError {
@@ -35,8 +52,13 @@ extension BPETokenizer {
         } catch {
             throw TokenizerError(file: name, field: "(file)", reason: "not valid JSON: \(error)")
         }
+        do {
+            file.exactVocabulary = try VocabularyScanner.vocabulary(in: Array(data))
+        } catch let failure as VocabularyScanner.Failure {
+            throw TokenizerError(file: name, field: "model.vocab", reason: failure.reason)
+        }
         let config = try TokenizerConfigFile.load(beside: url)
-        return try file.makeTokenizer(name: name, config: config)
+        return (file, config, name)
     }
 
     fileprivate static func readBounded(_ url: URL, name: String) throws -> Data {
@@ -60,10 +82,12 @@ extension BPETokenizer {
 
 /// The Llama 3 split pattern exactly as Meta's tokenizer.json writes it.
 let llama3SplitPattern = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+/// Qwen2's (and Qwen3's) split pattern exactly as its tokenizer.json writes it.
+let qwen2SplitPattern = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
 
 // MARK: - The file's shape
 
-private struct TokenizerJSONFile: Decodable {
+struct TokenizerJSONFile: Decodable {
     struct Model: Decodable {
         let type: String?
         let vocab: [String: Int]
@@ -73,6 +97,8 @@ private struct TokenizerJSONFile: Decodable {
         let continuing_subword_prefix: String?
         let end_of_word_suffix: String?
         let ignore_merges: Bool?
+        let unk_token: String?
+        let fuse_unk: Bool?
     }
 
     /// A merge in either of the two forms `tokenizers` writes.
@@ -108,6 +134,7 @@ private struct TokenizerJSONFile: Decodable {
         let lstrip: Bool?
         let rstrip: Bool?
         let single_word: Bool?
+        let normalized: Bool?
     }
 
     let model: Model
@@ -116,6 +143,13 @@ private struct TokenizerJSONFile: Decodable {
     let pre_tokenizer: JSONValue?
     let post_processor: JSONValue?
     let decoder: JSONValue?
+    /// `model.vocab` as the file writes it, keys byte for byte (VocabularyScanner.swift);
+    /// `model.vocab` above may have merged canonically equivalent keys.
+    var exactVocabulary: [(text: String, id: Int)]?
+
+    private enum CodingKeys: String, CodingKey {
+        case model, added_tokens, normalizer, pre_tokenizer, post_processor, decoder
+    }
 
     func makeTokenizer(name: String, config: TokenizerConfigFile?) throws -> BPETokenizer {
         func reject(_ field: String, _ reason: String) -> TokenizerError {
@@ -126,17 +160,43 @@ private struct TokenizerJSONFile: Decodable {
         if model.byte_fallback == true { throw reject("model.byte_fallback", "byte fallback is not supported (a byte-level BPE has no need of it)") }
         if let prefix = model.continuing_subword_prefix, !prefix.isEmpty { throw reject("model.continuing_subword_prefix", "subword prefixes are not supported") }
         if let suffix = model.end_of_word_suffix, !suffix.isEmpty { throw reject("model.end_of_word_suffix", "word suffixes are not supported") }
-        if let normalizer, normalizer != .null { throw reject("normalizer", "normalizers are not supported (found \(normalizer.typeName))") }
+        // NFC is Qwen2's; any other normalizer changes text in ways the byte-level path does not reproduce.
+        let nfc = normalizer?.typeName == "NFC"
+        if let normalizer, normalizer != .null, !nfc { throw reject("normalizer", "only NFC or no normalizer is supported for byte-level BPE (found \(normalizer.typeName))") }
         if let decoder, decoder != .null, decoder.typeName != "ByteLevel" {
             throw reject("decoder", "only the ByteLevel decoder is supported (found \(decoder.typeName))")
         }
         let kind = try preTokenizerKind(pre_tokenizer ?? .null, reject: reject)
-
-        // Every id must have exactly one text: ids are array indices here.
+        let vocabulary = try vocabularyByID(reject: reject)
         let added = added_tokens ?? []
-        let entryCount = model.vocab.count + added.count
+        let templateBos = try bosFromPostProcessor(post_processor ?? .null, reject: reject)
+        let (bos, eos) = try bosAndEos(name: name, config: config, templateBos: templateBos)
+        return try BPETokenizer(
+            tokens: vocabulary, merges: model.merges.map { $0.left + " " + $0.right }, tokenTypes: nil,
+            preTokenizer: kind, bosTokenId: bos, eosTokenId: eos, addBosToken: templateBos != nil,
+            specialTokens: added.map(\.content), source: name, ignoreMerges: model.ignore_merges ?? false, normalizeToNFC: nfc)
+    }
+
+    /// The BOS id (from the post-processor's template, else tokenizer_config.json) and the EOS id.
+    func bosAndEos(name: String, config: TokenizerConfigFile?, templateBos: Int?) throws -> (Int?, Int?) {
+        let added = added_tokens ?? []
+        func id(of text: String?, field: String) throws -> Int? {
+            guard let text else { return nil }
+            guard let id = added.last(where: { $0.content == text })?.id ?? model.vocab[text] else {
+                throw TokenizerError(file: "tokenizer_config.json", field: field, reason: "\(text.debugDescription) is not in \(name)")
+            }
+            return id
+        }
+        return (try templateBos ?? id(of: config?.bosToken, field: "bos_token"), try id(of: config?.eosToken, field: "eos_token"))
+    }
+
+    /// The vocabulary and the added tokens as one array indexed by id, every id given exactly once.
+    func vocabularyByID(reject: (String, String) -> TokenizerError) throws -> [String] {
+        let added = added_tokens ?? []
+        let entries = exactVocabulary ?? model.vocab.map { (text: $0.key, id: $0.value) }
+        let entryCount = entries.count + added.count
         var tokens = [String?](repeating: nil, count: entryCount)
-        for (text, id) in model.vocab {
+        for (text, id) in entries {
             guard id >= 0 && id < entryCount else { throw reject("model.vocab[\(text.debugDescription)]", "id \(id) is outside 0..<\(entryCount)") }
             if let other = tokens[id] { throw reject("model.vocab", "id \(id) is given to both \(other.debugDescription) and \(text.debugDescription)") }
             tokens[id] = text
@@ -144,7 +204,7 @@ private struct TokenizerJSONFile: Decodable {
         for (index, token) in added.enumerated() {
             let field = "added_tokens[\(index)]"
             guard token.id >= 0 && token.id < entryCount else { throw reject(field, "id \(token.id) is outside 0..<\(entryCount)") }
-            if let existing = tokens[token.id], existing != token.content {
+            if let existing = tokens[token.id], !existing.utf8.elementsEqual(token.content.utf8) {
                 throw reject(field, "id \(token.id) is \(token.content.debugDescription) here but \(existing.debugDescription) in model.vocab")
             }
             if token.lstrip == true || token.rstrip == true || token.single_word == true {
@@ -161,20 +221,7 @@ private struct TokenizerJSONFile: Decodable {
             vocabulary.append(text)
         }
 
-        let templateBos = try bosFromPostProcessor(post_processor ?? .null, reject: reject)
-        func id(of text: String?, field: String) throws -> Int? {
-            guard let text else { return nil }
-            guard let id = added.last(where: { $0.content == text })?.id ?? model.vocab[text] else {
-                throw TokenizerError(file: "tokenizer_config.json", field: field, reason: "\(text.debugDescription) is not in \(name)")
-            }
-            return id
-        }
-        let bos = try templateBos ?? id(of: config?.bosToken, field: "bos_token")
-        let eos = try id(of: config?.eosToken, field: "eos_token")
-        return try BPETokenizer(
-            tokens: vocabulary, merges: model.merges.map { $0.left + " " + $0.right }, tokenTypes: nil,
-            preTokenizer: kind, bosTokenId: bos, eosTokenId: eos, addBosToken: templateBos != nil,
-            specialTokens: added.map(\.content), source: name, ignoreMerges: model.ignore_merges ?? false)
+        return vocabulary
     }
 
     private func preTokenizerKind(_ value: JSONValue, reject: (String, String) -> TokenizerError) throws -> PreTokenizerKind {
@@ -195,14 +242,18 @@ private struct TokenizerJSONFile: Decodable {
             && stages[0]["behavior"]?.string == "Isolated" && stages[0]["invert"]?.bool != true
             && byteLevel(stages[1], useRegex: false):
             return .llama3
+        case 2 where stages[0].typeName == "Split" && stages[0]["pattern"]?["Regex"]?.string == qwen2SplitPattern
+            && stages[0]["behavior"]?.string == "Isolated" && stages[0]["invert"]?.bool != true
+            && byteLevel(stages[1], useRegex: false):
+            return .qwen2
         default:
             let found = stages.map(\.typeName).joined(separator: ", ")
-            throw reject(field, "unsupported pre-tokenizer [\(found)]: expected GPT-2 ByteLevel, SmolLM2's Digits + ByteLevel, or Llama 3's Split + ByteLevel, with add_prefix_space false")
+            throw reject(field, "unsupported pre-tokenizer [\(found)]: expected GPT-2 ByteLevel, SmolLM2's Digits + ByteLevel, or Llama 3's or Qwen2's Split + ByteLevel, with add_prefix_space false")
         }
     }
 
     /// The BOS id a post-processor adds in front of a single sequence, nil if it adds none.
-    private func bosFromPostProcessor(_ value: JSONValue, reject: (String, String) -> TokenizerError) throws -> Int? {
+    func bosFromPostProcessor(_ value: JSONValue, reject: (String, String) -> TokenizerError) throws -> Int? {
         let field = "post_processor"
         switch value.typeName {
         case "null", "ByteLevel":
@@ -235,7 +286,7 @@ private struct TokenizerJSONFile: Decodable {
 }
 
 /// What Lazarus reads of tokenizer_config.json: the names of BOS and EOS.
-private struct TokenizerConfigFile {
+struct TokenizerConfigFile {
     let bosToken: String?
     let eosToken: String?
 

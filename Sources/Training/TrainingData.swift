@@ -14,7 +14,7 @@ public enum TrainingData {
     /// Files larger than this are refused before they are read (JSONL is untrusted input).
     public static let maximumFileBytes = 1 << 31
 
-    public static func load(folder: URL, tokenizer: BPETokenizer, maskPrompt: Bool) throws -> (train: [TrainingExample], valid: [TrainingExample]) {
+    public static func load(folder: URL, tokenizer: any TextTokenizer, maskPrompt: Bool) throws -> (train: [TrainingExample], valid: [TrainingExample]) {
         let bos = tokenizer.addsBosToken ? tokenizer.bosTokenId : nil
         return try load(folder: folder, encode: tokenizer.encode, bosTokenId: bos, eosTokenId: tokenizer.eosTokenId, maskPrompt: maskPrompt)
     }

@@ -10,7 +10,7 @@ import Tokenizer
 /// A loaded model with everything the commands report about it.
 public struct LoadedModel: Sendable {
     public var model: TransformerModel
-    public var tokenizer: BPETokenizer
+    public var tokenizer: any TextTokenizer
     /// The file or folder it came from.
     public var source: URL
     public var format: ModelFormat
@@ -23,7 +23,7 @@ public struct LoadedModel: Sendable {
     /// Every token whose bytes hold a newline (a scan of the whole vocabulary, done once at load).
     public let newlineTokenIds: Set<Int>
 
-    public init(model: TransformerModel, tokenizer: BPETokenizer, source: URL, format: ModelFormat,
+    public init(model: TransformerModel, tokenizer: any TextTokenizer, source: URL, format: ModelFormat,
                 architecture: String, tensorTypes: [String: String], name: String) {
         self.model = model
         self.tokenizer = tokenizer
@@ -62,11 +62,19 @@ public enum ModelLoader {
         return isDir.boolValue ? try loadHuggingFaceFolder(url) : try loadGGUF(url)
     }
 
-    /// The path a MODEL argument names. "default" is $LAZARUS_DEFAULT_MODEL, or models/<default file> in the
-    /// working folder or in a folder above the executable (a clone's .build/release/lazarus).
+    /// The named models: the MODEL name, the file bootstrap puts in models/, the variable that
+    /// overrides it, and the bootstrap step that fetches it.
+    public static let namedModels: [(name: String, file: String, variable: String, fetch: String)] = [
+        ("default", defaultModelFile, "LAZARUS_DEFAULT_MODEL", "scripts/bootstrap.sh"),
+        ("default-gemma", "gemma-3-270m-q4_k_m.gguf", "LAZARUS_GEMMA_MODEL", "scripts/bootstrap.sh --gemma"),
+    ]
+
+    /// The path a MODEL argument names. "default" (SmolLM2) and "default-gemma" (Gemma 3 270M) are
+    /// their variable ($LAZARUS_DEFAULT_MODEL, $LAZARUS_GEMMA_MODEL), or models/<file> in the working
+    /// folder or in a folder above the executable (a clone's .build/release/lazarus).
     public static func resolve(_ spec: String) throws -> URL {
-        guard spec == "default" else { return URL(fileURLWithPath: spec) }
-        if let env = ProcessInfo.processInfo.environment["LAZARUS_DEFAULT_MODEL"], !env.isEmpty {
+        guard let named = namedModels.first(where: { $0.name == spec }) else { return URL(fileURLWithPath: spec) }
+        if let env = ProcessInfo.processInfo.environment[named.variable], !env.isEmpty {
             return URL(fileURLWithPath: env)
         }
         var candidates = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath)]
@@ -76,11 +84,11 @@ public enum ModelLoader {
             dir = dir.deletingLastPathComponent()
         }
         for c in candidates {
-            let file = c.appendingPathComponent("models").appendingPathComponent(defaultModelFile)
+            let file = c.appendingPathComponent("models").appendingPathComponent(named.file)
             if FileManager.default.fileExists(atPath: file.path) { return file }
         }
-        throw ModelError.unsupportedModel(file: "models/\(defaultModelFile)",
-                                          reason: "the default model is not installed; run scripts/bootstrap.sh (or set LAZARUS_DEFAULT_MODEL)")
+        throw ModelError.unsupportedModel(file: "models/\(named.file)",
+                                          reason: "the model '\(spec)' is not installed; run \(named.fetch) (or set \(named.variable))")
     }
 
     // MARK: GGUF
@@ -109,23 +117,24 @@ public enum ModelLoader {
                            format: source.format, architecture: architecture, tensorTypes: types, name: name)
     }
 
-    /// The byte-level BPE tokenizer a GGUF file describes (`tokenizer.ggml.model = gpt2`).
-    public static func tokenizerFromGGUF(_ file: GGUFFile, source: String) throws -> BPETokenizer {
-        let kind = file.string("tokenizer.ggml.model") ?? ""
-        guard kind == "gpt2" else {
-            throw ModelError.unsupportedModel(file: source, reason: "tokenizer.ggml.model is '\(kind)'; Lazarus reads byte-level BPE tokenizers ('gpt2')")
-        }
-        guard let tokens = file.metadata["tokenizer.ggml.tokens"]?.stringArray else {
-            throw ModelError.invalidConfig(file: source, field: "tokenizer.ggml.tokens", reason: "missing or not an array of strings")
-        }
-        let merges = file.metadata["tokenizer.ggml.merges"]?.stringArray ?? []
-        let types = file.metadata["tokenizer.ggml.token_type"]?.intArray
-        // transformers and llama.cpp add BOS for a gpt2-type tokenizer only when the file asks for it.
-        let addBos = file.metadata["tokenizer.ggml.add_bos_token"]?.boolValue ?? false
-        return try BPETokenizer(tokens: tokens, merges: merges, tokenTypes: types,
-                                preTokenizer: PreTokenizerKind(ggufPre: file.string("tokenizer.ggml.pre")),
-                                bosTokenId: file.int("tokenizer.ggml.bos_token_id"), eosTokenId: file.int("tokenizer.ggml.eos_token_id"),
-                                addBosToken: addBos, source: source)
+    /// The tokenizer a GGUF file describes: byte-level BPE (`tokenizer.ggml.model = gpt2`) or
+    /// SentencePiece-style BPE (`llama`, Gemma's rules); GGUFVocabulary checks every key.
+    public static func tokenizerFromGGUF(_ file: GGUFFile, source: String) throws -> any TextTokenizer {
+        var vocabulary = GGUFVocabulary()
+        vocabulary.architecture = file.string("general.architecture")
+        vocabulary.model = file.string("tokenizer.ggml.model")
+        vocabulary.pre = file.string("tokenizer.ggml.pre")
+        vocabulary.tokens = file.metadata["tokenizer.ggml.tokens"]?.stringArray
+        vocabulary.scores = file.metadata["tokenizer.ggml.scores"]?.floatArray
+        vocabulary.tokenTypes = file.metadata["tokenizer.ggml.token_type"]?.intArray
+        vocabulary.merges = file.metadata["tokenizer.ggml.merges"]?.stringArray
+        vocabulary.bosTokenId = file.int("tokenizer.ggml.bos_token_id")
+        vocabulary.eosTokenId = file.int("tokenizer.ggml.eos_token_id")
+        vocabulary.unknownTokenId = file.int("tokenizer.ggml.unknown_token_id")
+        vocabulary.paddingTokenId = file.int("tokenizer.ggml.padding_token_id")
+        vocabulary.addBosToken = file.metadata["tokenizer.ggml.add_bos_token"]?.boolValue
+        vocabulary.addSpacePrefix = file.metadata["tokenizer.ggml.add_space_prefix"]?.boolValue
+        return try vocabulary.makeTokenizer(file: source)
     }
 
     // MARK: Hugging Face folder
@@ -145,11 +154,11 @@ public enum ModelLoader {
     }
 
     /// The folder's tokenizer.json (its special tokens and post-processor say BOS/EOS).
-    static func loadTokenizer(_ folder: URL) throws -> BPETokenizer {
+    static func loadTokenizer(_ folder: URL) throws -> any TextTokenizer {
         let url = folder.appendingPathComponent("tokenizer.json")
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw ModelError.unsupportedModel(file: url.path, reason: "missing: a Hugging Face model folder needs its tokenizer.json")
         }
-        return try BPETokenizer.load(tokenizerJSON: url)
+        return try TokenizerJSON.load(url)
     }
 }

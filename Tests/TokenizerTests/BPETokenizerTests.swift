@@ -99,14 +99,22 @@ struct BPETokenizerTests {
         #expect(tokenizer.token(ids[0]) == "Ã")
     }
 
-    @Test("GGUF pre-tokenizer names")
-    func ggufNames() {
-        #expect(PreTokenizerKind(ggufPre: "smollm") == .smollm)
-        #expect(PreTokenizerKind(ggufPre: "llama-bpe") == .llama3)
-        #expect(PreTokenizerKind(ggufPre: "llama3") == .llama3)
-        #expect(PreTokenizerKind(ggufPre: "gpt2") == .gpt2)
-        #expect(PreTokenizerKind(ggufPre: nil) == .gpt2)
-        #expect(PreTokenizerKind(ggufPre: "qwen2") == .gpt2)
+    @Test("GGUF pre-tokenizer names; an unknown or absent one is an error naming it and the known ones")
+    func ggufNames() throws {
+        #expect(try PreTokenizerKind(ggufPre: "smollm", file: "m.gguf") == .smollm)
+        #expect(try PreTokenizerKind(ggufPre: "llama-bpe", file: "m.gguf") == .llama3)
+        #expect(try PreTokenizerKind(ggufPre: "llama3", file: "m.gguf") == .llama3)
+        #expect(try PreTokenizerKind(ggufPre: "gpt2", file: "m.gguf") == .gpt2)
+        #expect(try PreTokenizerKind(ggufPre: "qwen2", file: "m.gguf") == .qwen2)
+        for name in ["default", "falcon", "Qwen2"] {
+            let error = #expect(throws: TokenizerError.self) { try PreTokenizerKind(ggufPre: name, file: "m.gguf") }
+            #expect(error?.file == "m.gguf")
+            #expect(error?.field == "tokenizer.ggml.pre")
+            #expect(error?.reason.contains("'\(name)'") == true)
+            #expect(error?.reason.contains("smollm, llama-bpe") == true)
+        }
+        let missing = #expect(throws: TokenizerError.self) { try PreTokenizerKind(ggufPre: nil, file: "m.gguf") }
+        #expect(missing?.reason.hasPrefix("missing") == true)
     }
 
     @Test("the initialiser names what is wrong")

@@ -1,5 +1,5 @@
 // Test-only: reads the tokenizer keys of a GGUF file's metadata so the tests can build the real
-// SmolLM2 tokenizer. The production GGUF reader lives in ModelFiles; this one knows only what
+// SmolLM2 and Gemma 3 tokenizers. The production GGUF reader lives in ModelFiles; this one knows only what
 // the tests need, and still checks every length against the file.
 
 import Foundation
@@ -13,6 +13,12 @@ struct GGUFTokenizerMetadata {
     var bosTokenId: Int?
     var eosTokenId: Int?
     var addBosToken: Bool?
+    var architecture: String?
+    var model: String?
+    var scores: [Float]?
+    var unknownTokenId: Int?
+    var paddingTokenId: Int?
+    var addSpacePrefix: Bool?
 
     struct ReadError: Error, CustomStringConvertible {
         let description: String
@@ -38,15 +44,40 @@ struct GGUFTokenizerMetadata {
             case ("tokenizer.ggml.bos_token_id", 4): metadata.bosTokenId = Int(try reader.u32())
             case ("tokenizer.ggml.eos_token_id", 4): metadata.eosTokenId = Int(try reader.u32())
             case ("tokenizer.ggml.add_bos_token", 7): metadata.addBosToken = try reader.u8() != 0
+            case ("tokenizer.ggml.add_space_prefix", 7): metadata.addSpacePrefix = try reader.u8() != 0
+            case ("tokenizer.ggml.unknown_token_id", 4): metadata.unknownTokenId = Int(try reader.u32())
+            case ("tokenizer.ggml.padding_token_id", 4): metadata.paddingTokenId = Int(try reader.u32())
+            case ("tokenizer.ggml.model", 8): metadata.model = try reader.string()
+            case ("general.architecture", 8): metadata.architecture = try reader.string()
+            case ("tokenizer.ggml.scores", 9): metadata.scores = try reader.floatArray()
             default: try reader.skipValue(type: type)
             }
         }
         return metadata
     }
 
+    /// The keys as the production loader hands them to the Tokenizer target.
+    var vocabulary: GGUFVocabulary {
+        var vocabulary = GGUFVocabulary()
+        vocabulary.architecture = architecture
+        vocabulary.model = model
+        vocabulary.pre = pre
+        vocabulary.tokens = tokens
+        vocabulary.scores = scores
+        vocabulary.tokenTypes = tokenTypes
+        vocabulary.merges = merges.isEmpty ? nil : merges
+        vocabulary.bosTokenId = bosTokenId
+        vocabulary.eosTokenId = eosTokenId
+        vocabulary.unknownTokenId = unknownTokenId
+        vocabulary.paddingTokenId = paddingTokenId
+        vocabulary.addBosToken = addBosToken
+        vocabulary.addSpacePrefix = addSpacePrefix
+        return vocabulary
+    }
+
     func makeTokenizer(preTokenizer: PreTokenizerKind? = nil) throws -> BPETokenizer {
         try BPETokenizer(tokens: tokens, merges: merges, tokenTypes: tokenTypes,
-                         preTokenizer: preTokenizer ?? PreTokenizerKind(ggufPre: pre),
+                         preTokenizer: try preTokenizer ?? PreTokenizerKind(ggufPre: pre, file: "SmolLM2 GGUF"),
                          bosTokenId: bosTokenId, eosTokenId: eosTokenId, addBosToken: addBosToken ?? false,
                          source: "SmolLM2 GGUF")
     }
@@ -103,6 +134,13 @@ private struct Reader {
         guard elementType == 5 || elementType == 4 else { throw GGUFTokenizerMetadata.ReadError(description: "token types of type \(elementType)") }
         let length = try count()
         return try (0..<length).map { _ in Int(Int32(bitPattern: try u32())) }
+    }
+
+    mutating func floatArray() throws -> [Float] {
+        guard try u32() == 6 else { throw GGUFTokenizerMetadata.ReadError(description: "scores are not float32") }
+        let length = try count()
+        guard length <= (bytes.endIndex - offset) / 4 else { throw GGUFTokenizerMetadata.ReadError(description: "scores exceed the file") }
+        return try (0..<length).map { _ in Float(bitPattern: try u32()) }
     }
 
     static let scalarWidths: [UInt32: Int] = [0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8]
