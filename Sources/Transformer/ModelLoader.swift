@@ -107,7 +107,7 @@ public enum ModelLoader {
     }
 
     /// The model from its tensor source once the config is known: one assembly for every format.
-    static func assemble(_ source: any TensorSource, config: ModelConfig, tokenizer: BPETokenizer, url: URL,
+    static func assemble(_ source: any TensorSource, config: ModelConfig, tokenizer: any TextTokenizer, url: URL,
                          architecture: String, name: String) throws -> LoadedModel {
         var assembler = WeightAssembler(source: source, config: config)
         let weights = try assembler.assemble()
