@@ -38,7 +38,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // What the test targets share: the default model, finite differences, seeded inputs.
+        // What the test targets share: the default model, finite differences, seeded inputs, the tiny family folders.
         .target(name: "LazarusTestSupport", dependencies: ["Transformer", "Kernels"], path: "Tests/TestSupport"),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "LazarusTestSupport"]),
         .testTarget(name: "OptimizationTests", dependencies: ["Optimization", "Kernels", "LazarusTestSupport"]),

@@ -77,7 +77,8 @@ def fixed_ids(tokenizer, vocab_size):
         ids.append(encode(tokenizer, text)[0])
     for word in LENS_WORDS:
         ids += [encode(tokenizer, word)[0], encode(tokenizer, " " + word)[0]]
-    ids += [100, 1000, 5000, 12345, 20000, 30000, 40000, vocab_size - 1]
+    # The spread, cut to the vocabulary (a tiny model's has a few hundred tokens).
+    ids += [i for i in (100, 1000, 5000, 12345, 20000, 30000, 40000) if i < vocab_size] + [vocab_size - 1]
     return sorted(set(ids))
 
 

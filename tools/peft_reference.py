@@ -1,23 +1,29 @@
 #!/usr/bin/env python3
-"""Final-position logits of the default model with a LoRA adapter applied by PEFT, as JSON.
+"""Final-position logits of a model with a LoRA adapter applied by PEFT, as JSON.
 
-Dev-only (the dev venv: /opt/lazarus-dev-venv/bin/python tools/peft_reference.py ...). Three uses:
+Dev-only (the dev venv: /opt/lazarus-dev-venv/bin/python tools/peft_reference.py ...). The model is the
+default GGUF unless --model names another GGUF or a Hugging Face folder (e.g. a tiny family fixture,
+whose own tokenizer.json then gives the ids). Three uses:
 
-  peft_reference.py ADAPTER_DIR OUT.json [--prompt TEXT]... [--full-logits]
-      loads the default GGUF in transformers, applies ADAPTER_DIR (e.g. one the Swift trainer saved)
-      with `PeftModel.from_pretrained`, and writes the logits for each prompt (default prompts below).
-  peft_reference.py --self-test
+  peft_reference.py [--model PATH] ADAPTER_DIR OUT.json [--prompt TEXT]... [--full-logits]
+      loads the model in transformers, applies ADAPTER_DIR (e.g. one the Swift trainer saved) with
+      `PeftModel.from_pretrained`, and writes the logits for each prompt (default prompts below).
+  peft_reference.py --self-test [--model PATH]
       makes a PEFT adapter (r 16, alpha 32, q/k/v/o, seeded random B) in a temporary folder, runs the
       above on it, and checks the result against the in-memory PEFT model and against an independent
       merge W + (alpha/r) B A read straight from adapter_model.safetensors.
-  peft_reference.py --fixture
-      writes Tests/IntrospectionTests/Fixtures/peft_adapter_r4/ (r 4, alpha 8, q_proj + v_proj, saved
-      by PEFT itself) and peft_reference.json beside it.
+  peft_reference.py --fixture [NAME]
+      writes one of the PEFT-saved adapter fixtures of FIXTURES into Tests/IntrospectionTests/Fixtures/
+      (saved by PEFT itself, seeded random nonzero B) and its reference JSON beside it: `default` is
+      peft_adapter_r4/ (r 4, alpha 8, q_proj + v_proj on the default model) and peft_reference.json;
+      `gemma3` and `qwen2` are peft_adapter_tiny_{gemma3,qwen2}/ (r 4, alpha 8, all seven projections on
+      the tiny family folder) and peft_reference_tiny_{gemma3,qwen2}.json.
 
 JSON: {"generator", "model", "peft_version", "adapter": {"dir", "r", "lora_alpha", "target_modules"},
 "fixed_ids", "prompts": [{"text", "ids", "base": FINAL, "adapted": FINAL}]} with FINAL =
 {"logsumexp", "top20": [[id, logit]...], "fixed_logits": [...]} (plus "logits", the full vector, with
---full-logits). Ids come from SmolLM2's tokenizer, no BOS; each prompt runs alone.
+--full-logits). "model" is the model's file or folder name. Ids come from the model's tokenizer, no
+BOS; each prompt runs alone.
 """
 import argparse
 import json
@@ -33,8 +39,18 @@ from make_llama_reference import fixed_ids
 from reference_model import DEFAULT_MODEL, ROOT, encode, final_summary, load_model, load_tokenizer, rounded, write_json
 
 PROMPTS = ["7 * 8 =", "23 + 45 =", "The capital of France is", "Hello, world!"]
-FIXTURE_DIR = os.path.join(ROOT, "Tests", "IntrospectionTests", "Fixtures", "peft_adapter_r4")
-FIXTURE_JSON = os.path.join(ROOT, "Tests", "IntrospectionTests", "Fixtures", "peft_reference.json")
+FIXTURES_ROOT = os.path.join(ROOT, "Tests", "IntrospectionTests", "Fixtures")
+FAMILIES = os.path.join(ROOT, "Tests", "TransformerTests", "Fixtures", "families")
+ALL_PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+# name -> (model, adapter folder, reference JSON, r, alpha, targets, seed, std of B). The tiny models' random
+# weights are larger than a trained model's, so their B is too, for the adapter to move the logits visibly.
+FIXTURES = {
+    "default": (DEFAULT_MODEL, "peft_adapter_r4", "peft_reference.json", 4, 8, ("q_proj", "v_proj"), 11, 0.05),
+    "gemma3": (os.path.join(FAMILIES, "tiny_gemma3"), "peft_adapter_tiny_gemma3", "peft_reference_tiny_gemma3.json",
+               4, 8, ALL_PROJECTIONS, 13, 0.2),
+    "qwen2": (os.path.join(FAMILIES, "tiny_qwen2"), "peft_adapter_tiny_qwen2", "peft_reference_tiny_qwen2.json",
+              4, 8, ALL_PROJECTIONS, 17, 0.2),
+}
 
 
 @torch.no_grad()
@@ -42,7 +58,7 @@ def last_logits(model, ids):
     return model(torch.tensor([ids]), use_cache=False).logits[0, -1]
 
 
-def make_adapter(model, folder, r, alpha, targets, seed, b_std=0.05):
+def make_adapter(model, model_path, folder, r, alpha, targets, seed, b_std=0.05):
     """A PEFT adapter saved by PEFT: A as PEFT initialises it (from the seed), B seeded random instead
     of zero so the adapter changes the logits. Returns the in-memory PeftModel."""
     torch.manual_seed(seed)
@@ -60,20 +76,20 @@ def make_adapter(model, folder, r, alpha, targets, seed, b_std=0.05):
     path = os.path.join(folder, "adapter_config.json")
     with open(path) as f:
         config = json.load(f)
-    config["base_model_name_or_path"] = os.path.basename(DEFAULT_MODEL)
+    config["base_model_name_or_path"] = os.path.basename(os.path.normpath(model_path))
     with open(path, "w") as f:
         json.dump(config, f, indent=2, sort_keys=True)
         f.write("\n")
     return wrapped
 
 
-def manual_merge_logits(folder, prompts_ids):
+def manual_merge_logits(model_path, folder, prompts_ids):
     """Independent of PEFT's forward: add (alpha/r) B A to each targeted weight from the saved files."""
     with open(os.path.join(folder, "adapter_config.json")) as f:
         config = json.load(f)
     scale = config["lora_alpha"] / config["r"]
     tensors = load_file(os.path.join(folder, "adapter_model.safetensors"))
-    model = load_model()
+    model = load_model(model_path)
     weights = dict(model.named_parameters())
     merged = 0
     with torch.no_grad():
@@ -89,9 +105,9 @@ def manual_merge_logits(folder, prompts_ids):
     return [last_logits(model, ids) for ids in prompts_ids]
 
 
-def reference(adapter_dir, prompts, full_logits=False):
-    tokenizer = load_tokenizer()
-    base = load_model()
+def reference(model_path, adapter_dir, prompts, full_logits=False):
+    tokenizer = load_tokenizer(model_path)
+    base = load_model(model_path)
     chosen = fixed_ids(tokenizer, base.config.vocab_size)
     prompts_ids = [encode(tokenizer, p) for p in prompts]
     base_logits = [last_logits(base, ids) for ids in prompts_ids]
@@ -108,7 +124,7 @@ def reference(adapter_dir, prompts, full_logits=False):
 
     result = {
         "generator": "tools/peft_reference.py",
-        "model": os.path.basename(DEFAULT_MODEL),
+        "model": os.path.basename(os.path.normpath(model_path)),
         "peft_version": peft.__version__,
         "adapter": {"dir": os.path.basename(os.path.normpath(adapter_dir)), "r": config["r"],
                     "lora_alpha": config["lora_alpha"], "target_modules": sorted(config["target_modules"])},
@@ -127,46 +143,50 @@ def check(name, expected, got, atol):
     assert worst <= atol, (name, worst)
 
 
-def self_test():
+def self_test(model_path):
     with tempfile.TemporaryDirectory() as folder:
-        tokenizer = load_tokenizer()
-        wrapped = make_adapter(load_model(), folder, r=16, alpha=32,
+        tokenizer = load_tokenizer(model_path)
+        wrapped = make_adapter(load_model(model_path), model_path, folder, r=16, alpha=32,
                                targets=("q_proj", "k_proj", "v_proj", "o_proj"), seed=7)
         in_memory = [last_logits(wrapped, encode(tokenizer, p)) for p in PROMPTS]
         del wrapped
-        _, prompts_ids, from_files = reference(folder, PROMPTS)
+        _, prompts_ids, from_files = reference(model_path, folder, PROMPTS)
         check("PeftModel.from_pretrained vs the in-memory PEFT model", in_memory, from_files, 1e-4)
-        check("manual merge W + (alpha/r) B A vs PEFT", from_files, manual_merge_logits(folder, prompts_ids), 2e-3)
+        check("manual merge W + (alpha/r) B A vs PEFT", from_files,
+              manual_merge_logits(model_path, folder, prompts_ids), 2e-3)
 
 
-def fixture():
-    make_adapter(load_model(), FIXTURE_DIR, r=4, alpha=8, targets=("q_proj", "v_proj"), seed=11)
-    readme = os.path.join(FIXTURE_DIR, "README.md")
+def fixture(name):
+    model_path, folder_name, json_name, r, alpha, targets, seed, b_std = FIXTURES[name]
+    folder = os.path.join(FIXTURES_ROOT, folder_name)
+    make_adapter(load_model(model_path), model_path, folder, r=r, alpha=alpha, targets=targets, seed=seed, b_std=b_std)
+    readme = os.path.join(folder, "README.md")
     if os.path.exists(readme):
         os.remove(readme)  # PEFT's model-card template: nothing a test reads
-    result, prompts_ids, adapted = reference(FIXTURE_DIR, PROMPTS)
-    check("manual merge vs PEFT", adapted, manual_merge_logits(FIXTURE_DIR, prompts_ids), 2e-3)
-    write_json(FIXTURE_JSON, result)
+    result, prompts_ids, adapted = reference(model_path, folder, PROMPTS)
+    check("manual merge vs PEFT", adapted, manual_merge_logits(model_path, folder, prompts_ids), 2e-3)
+    write_json(os.path.join(FIXTURES_ROOT, json_name), result)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("adapter_dir", nargs="?")
     parser.add_argument("out", nargs="?")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="a GGUF file or a Hugging Face folder (default: the default model)")
     parser.add_argument("--prompt", action="append", help="a prompt (repeatable); default: a few fixed ones")
     parser.add_argument("--full-logits", action="store_true", help="also write the full logit vectors")
     parser.add_argument("--self-test", action="store_true")
-    parser.add_argument("--fixture", action="store_true")
+    parser.add_argument("--fixture", nargs="?", const="default", choices=sorted(FIXTURES))
     args = parser.parse_args()
     if args.self_test:
-        self_test()
+        self_test(args.model)
     elif args.fixture:
-        fixture()
+        fixture(args.fixture)
     elif args.adapter_dir and args.out:
-        result, _, _ = reference(args.adapter_dir, args.prompt or PROMPTS, args.full_logits)
+        result, _, _ = reference(args.model, args.adapter_dir, args.prompt or PROMPTS, args.full_logits)
         write_json(os.path.abspath(args.out), result)
     else:
-        parser.error("give ADAPTER_DIR OUT.json, or --self-test, or --fixture")
+        parser.error("give ADAPTER_DIR OUT.json, or --self-test, or --fixture [NAME]")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ Not a library of the package: only the Python reference scripts import it. The m
 GGUF through transformers (which dequantises to float32 and un-permutes Q/K itself); the tokenizer is
 rebuilt from the GGUF's vocabulary with SmolLM2's real pre-tokenizer (tokenizer_reference.py), because
 transformers' GGUF tokenizer falls back to plain GPT-2 splitting for `tokenizer.ggml.pre = smollm`.
+A Hugging Face folder (config.json + safetensors + tokenizer.json, e.g. the tiny family fixtures) loads
+too: in float32 with eager attention, its tokenizer from its own tokenizer.json.
 """
 import json
 import os
@@ -18,15 +20,23 @@ DEFAULT_MODEL = os.environ.get(
 
 
 def load_model(path=DEFAULT_MODEL):
+    """A GGUF file (dequantised by transformers) or a Hugging Face folder, float32, in eval mode."""
     from transformers import AutoModelForCausalLM
-    model = AutoModelForCausalLM.from_pretrained(
-        os.path.dirname(path), gguf_file=os.path.basename(path), dtype=torch.float32)
+    if os.path.isdir(path):
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32, attn_implementation="eager")
+    else:
+        model = AutoModelForCausalLM.from_pretrained(
+            os.path.dirname(path), gguf_file=os.path.basename(path), dtype=torch.float32)
     model.eval()
     return model
 
 
 def load_tokenizer(path=DEFAULT_MODEL):
-    """SmolLM2's tokenizer (every digit alone, then GPT-2 byte-level), as a `tokenizers.Tokenizer`."""
+    """A folder's own tokenizer.json; for the default GGUF, SmolLM2's tokenizer (every digit alone, then
+    GPT-2 byte-level), as a `tokenizers.Tokenizer`."""
+    if os.path.isdir(path):
+        from tokenizers import Tokenizer
+        return Tokenizer.from_file(os.path.join(path, "tokenizer.json"))
     tokens, merges, token_types, pre = read_gguf_vocab(path)
     assert pre == "smollm", pre
     return build_from_vocab(tokens, merges, token_types, "smollm")

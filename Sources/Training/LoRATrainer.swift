@@ -81,7 +81,7 @@ public final class LoRATrainer {
         func checkpoint() throws {
             guard let folder = outputFolder else { return }
             try TrainingCheckpoint.save(folder: folder, layout: layout, parameters: parameters, optimizer: optimizer,
-                                        state: state, baseModel: options.baseModel)
+                                        state: state, baseModel: options.baseModel, architecture: model.config.architecture)
             try AtomicWrite.write(Data(state.metrics.map { $0 + "\n" }.joined().utf8),
                                                to: folder.appendingPathComponent(TrainingCheckpoint.metricsFileName))
         }

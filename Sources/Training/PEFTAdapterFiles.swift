@@ -11,25 +11,29 @@ public enum PEFTAdapterFiles {
     public static let weightsFileName = "adapter_model.safetensors"
     public static let configFileName = "adapter_config.json"
 
-    /// PEFT's key for one LoRA matrix ("A" or "B").
-    public static func key(layer: Int, _ p: Projection, _ matrix: String) -> String {
-        "base_model.model.model.layers.\(layer).\(p.huggingFaceModule).\(p.huggingFaceName).lora_\(matrix).weight"
+    /// PEFT's key for one LoRA matrix ("A" or "B"): PeftModel's prefix before the module path that the
+    /// family's name table gives (the transformers module tree of its *ForCausalLM class).
+    public static func key(_ names: TensorNames, layer: Int, _ p: Projection, _ matrix: String) -> String {
+        "base_model.model.\(names.peftModule(layer: layer, p)).lora_\(matrix).weight"
     }
 
-    public static func save(_ adapters: LoRAAdapters, to folder: URL, baseModel: String) throws {
-        try save(adapters, to: folder, baseModel: baseModel, metadata: [:])
+    /// Saves adapters for a model of `architecture` (whose name table gives the keys).
+    public static func save(_ adapters: LoRAAdapters, to folder: URL, baseModel: String, architecture: Architecture) throws {
+        try save(adapters, to: folder, baseModel: baseModel, architecture: architecture, metadata: [:])
     }
 
     /// `metadata` goes into the safetensors header beside PEFT's {"format": "pt"} (the trainer records its step).
-    static func save(_ adapters: LoRAAdapters, to folder: URL, baseModel: String, metadata: [String: String]) throws {
+    static func save(_ adapters: LoRAAdapters, to folder: URL, baseModel: String, architecture: Architecture,
+                     metadata: [String: String]) throws {
+        let names = TensorNames(architecture)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         var writer = SafetensorsWriter()
         writer.metadata = metadata.merging(["format": "pt"]) { _, pt in pt }
         for (l, layer) in adapters.layers.enumerated() {
             for p in adapters.targets {
                 guard let ad = layer[p] else { continue }
-                writer.add(name: key(layer: l, p, "A"), shape: [ad.a.rows, ad.a.cols], values: ad.a.values)
-                writer.add(name: key(layer: l, p, "B"), shape: [ad.b.rows, ad.b.cols], values: ad.b.values)
+                writer.add(name: key(names, layer: l, p, "A"), shape: [ad.a.rows, ad.a.cols], values: ad.a.values)
+                writer.add(name: key(names, layer: l, p, "B"), shape: [ad.b.rows, ad.b.cols], values: ad.b.values)
             }
         }
         let config: [String: Any] = [
@@ -85,6 +89,7 @@ public enum PEFTAdapterFiles {
             throw fail(weightsURL, error.field ?? "file", error.reason)
         }
         let alpha = Float(alphaNumber)
+        let tensorNames = TensorNames(config.architecture)
         var layers = [[Projection: LoRAAdapter]](repeating: [:], count: config.layerCount)
         var used = 0
         for l in 0..<config.layerCount {
@@ -92,7 +97,7 @@ public enum PEFTAdapterFiles {
                 let shape = p.shape(config)
                 var matrices: [Matrix] = []
                 for (m, expected) in [("A", [rank, shape[1]]), ("B", [shape[0], rank])] {
-                    let k = key(layer: l, p, m)
+                    let k = key(tensorNames, layer: l, p, m)
                     guard let shape = file.shape(of: k) else { throw fail(weightsURL, k, "missing") }
                     guard shape == expected else { throw fail(weightsURL, k, "shape \(shape), expected \(expected)") }
                     let values: [Float]
@@ -106,7 +111,7 @@ public enum PEFTAdapterFiles {
             }
         }
         if used != file.tensorNames.count, let extra = file.tensorNames.sorted().first(where: { k in
-            !(0..<config.layerCount).contains { l in targets.contains { p in k == key(layer: l, p, "A") || k == key(layer: l, p, "B") } }
+            !(0..<config.layerCount).contains { l in targets.contains { p in k == key(tensorNames, layer: l, p, "A") || k == key(tensorNames, layer: l, p, "B") } }
         }) {
             throw fail(weightsURL, extra, "not a LoRA matrix of a target module of this \(config.layerCount)-layer model")
         }

@@ -33,7 +33,7 @@ public enum TrainingCheckpoint {
     public static let metricsFileName = "metrics.jsonl"
 
     static func save(folder: URL, layout: LoRAParameterLayout, parameters: [Float], optimizer: AdamWState,
-                     state: TrainerState, baseModel: String) throws {
+                     state: TrainerState, baseModel: String, architecture: Architecture) throws {
         let stepTag = ["lazarus_step": String(state.step)]
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -45,7 +45,8 @@ public enum TrainingCheckpoint {
         checkpoint.add(name: "exp_avg", shape: [optimizer.m.count], values: optimizer.m)
         checkpoint.add(name: "exp_avg_sq", shape: [optimizer.v.count], values: optimizer.v)
         try checkpoint.write(to: folder.appendingPathComponent(optimizerFileName))
-        try PEFTAdapterFiles.save(layout.adapters(from: parameters), to: folder, baseModel: baseModel, metadata: stepTag)
+        try PEFTAdapterFiles.save(layout.adapters(from: parameters), to: folder, baseModel: baseModel, architecture: architecture,
+                                  metadata: stepTag)
         try AtomicWrite.write(stateJSON, to: folder.appendingPathComponent(stateFileName))
     }
 

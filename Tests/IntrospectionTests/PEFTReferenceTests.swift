@@ -1,6 +1,7 @@
 // LoRA adapters across Lazarus and Hugging Face PEFT, both ways (tools/peft_reference.py wrote the logits):
 // an adapter PEFT saved, loaded by Lazarus; and an adapter Lazarus trained and saved, loaded by PEFT
-// (tools/make_lazarus_adapter.sh). Either way the adapted final logits agree within 1e-3 (docs/SPEC.md §3, §6).
+// (tools/make_lazarus_adapter.sh). Either way the adapted final logits agree within 1e-3 (docs/SPEC.md §3, §6),
+// on the default model (Llama) and on the tiny Gemma 3 and Qwen2 folders (every projection adapted).
 import Foundation
 import Kernels
 import Transformer
@@ -73,8 +74,7 @@ struct LazarusAdapterRecord: Decodable {
     }
 
     /// Loads `folder` as Lazarus does, checks its settings against the reference, and compares the logits.
-    func checkAdapter(_ folder: String, reference name: String, label: String) throws -> PEFTReference {
-        let m = try DefaultModel.get()
+    func checkAdapter(_ folder: String, reference name: String, label: String, model m: LoadedModel) throws -> PEFTReference {
         let ref = try PEFTReference.load(name)
         let adapters = try PEFTAdapterFiles.load(from: try introspectionFixture(folder), config: m.model.config)
         try adapters.validate(against: m.model.config, source: folder)
@@ -88,17 +88,13 @@ struct LazarusAdapterRecord: Decodable {
         return ref
     }
 
-    @Test func peftSavedAdapterGivesPEFTsLogits() throws {
-        _ = try checkAdapter("peft_adapter_r4", reference: "peft_reference.json", label: "PEFT adapter r4 in Lazarus vs PEFT")
-    }
-
-    @Test func lazarusTrainedAdapterLoadsInPEFT() throws {
-        let ref = try checkAdapter("lazarus_adapter_r8", reference: "lazarus_peft_reference.json",
-                                   label: "Lazarus-trained adapter r8 in PEFT vs Lazarus")
-
-        // What Lazarus printed right after training, against PEFT's log-probabilities (logit − logsumexp).
+    /// An adapter Lazarus trained: PEFT's logits through it, and what Lazarus printed right after training
+    /// (`logprobsName`) against PEFT's log-probabilities (logit − logsumexp).
+    func checkTrainedAdapter(_ folder: String, reference name: String, logprobs logprobsName: String, label: String,
+                             model m: LoadedModel) throws {
+        let ref = try checkAdapter(folder, reference: name, label: label, model: m)
         let record = try JSONDecoder().decode(LazarusAdapterRecord.self,
-                                              from: Data(contentsOf: try introspectionFixture("lazarus_adapter_logprobs.json")))
+                                              from: Data(contentsOf: try introspectionFixture(logprobsName)))
         #expect(record.prompts.map(\.prompt) == ref.prompts.map(\.text))
         var worstRecorded = 0.0
         for (reading, p) in zip(record.prompts, ref.prompts) {
@@ -110,7 +106,29 @@ struct LazarusAdapterRecord: Decodable {
             #expect(shared.count >= reading.final_top.count - 1 && reading.final_top.count == 20)
             for top in shared { worstRecorded = max(worstRecorded, abs(top.logprob - peft[top.id]!)) }
         }
-        print("Lazarus's recorded adapted log-probabilities vs PEFT: \(worstRecorded)")
+        print("\(label): Lazarus's recorded adapted log-probabilities vs PEFT: \(worstRecorded)")
         #expect(worstRecorded <= 1e-3)
+    }
+
+    @Test func peftSavedAdapterGivesPEFTsLogits() throws {
+        _ = try checkAdapter("peft_adapter_r4", reference: "peft_reference.json", label: "PEFT adapter r4 in Lazarus vs PEFT",
+                             model: try DefaultModel.get())
+    }
+
+    @Test func lazarusTrainedAdapterLoadsInPEFT() throws {
+        try checkTrainedAdapter("lazarus_adapter_r8", reference: "lazarus_peft_reference.json", logprobs: "lazarus_adapter_logprobs.json",
+                                label: "Lazarus-trained adapter r8 in PEFT vs Lazarus", model: try DefaultModel.get())
+    }
+
+    /// The tiny Gemma 3 (pre+post norms, GeGLU, QK-norm, windows) and Qwen2 (q/k/v biases), all seven projections.
+    @Test(arguments: ["gemma3", "qwen2"])
+    func familyAdaptersBothWays(family: String) throws {
+        let m = try TinyFamilies.load("tiny_\(family)")
+        #expect(m.model.config.architecture.rawValue == family)
+        _ = try checkAdapter("peft_adapter_tiny_\(family)", reference: "peft_reference_tiny_\(family).json",
+                             label: "PEFT adapter on tiny \(family) in Lazarus vs PEFT", model: m)
+        try checkTrainedAdapter("lazarus_adapter_tiny_\(family)", reference: "lazarus_peft_reference_tiny_\(family).json",
+                                logprobs: "lazarus_adapter_logprobs_tiny_\(family).json",
+                                label: "Lazarus-trained adapter on tiny \(family) in PEFT vs Lazarus", model: m)
     }
 }

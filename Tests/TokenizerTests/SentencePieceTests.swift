@@ -6,6 +6,7 @@
 import Foundation
 import LazarusTestSupport
 import Testing
+import LazarusTestSupport
 @testable import Tokenizer
 
 private let gemmaMissing: Comment = "the Gemma 3 GGUF is not installed: run scripts/bootstrap.sh --gemma (or set LAZARUS_GEMMA_MODEL)"

@@ -95,7 +95,7 @@ import Training
         var rng = SeededRandom(seed: 2)
         let adapters = layout.adapters(from: (0..<layout.count).map { _ in rng.uniform(-1, 1) })
         let out = folder()
-        try PEFTAdapterFiles.save(adapters, to: out, baseModel: "HuggingFaceTB/SmolLM2-135M-Instruct")
+        try PEFTAdapterFiles.save(adapters, to: out, baseModel: "HuggingFaceTB/SmolLM2-135M-Instruct", architecture: model.config.architecture)
         let loaded = try PEFTAdapterFiles.load(from: out, config: model.config)
         #expect(loaded.rank == 3 && loaded.alpha == 5 && loaded.targets == settings.targets)
         #expect(layout.flatten(loaded) == layout.flatten(adapters))
@@ -135,7 +135,7 @@ import Training
     @Test func adapterFileRejectionsNameTheFieldAndDoNotCrash() throws {
         let settings = LoRASettings(rank: 2, alpha: 4)
         let out = folder()
-        try PEFTAdapterFiles.save(LoRAInitialisation.adapters(config: model.config, settings: settings, seed: 1), to: out, baseModel: "x")
+        try PEFTAdapterFiles.save(LoRAInitialisation.adapters(config: model.config, settings: settings, seed: 1), to: out, baseModel: "x", architecture: model.config.architecture)
         let configURL = out.appendingPathComponent("adapter_config.json")
         let original = try Data(contentsOf: configURL)
         var json = try JSONSerialization.jsonObject(with: original) as! [String: Any]
