@@ -199,8 +199,7 @@ static struct {
 
 static lazarus_blas_info info;
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
-static _Atomic int thread_cap = 0;        // the most threads sgemm may use; 0 until the library loads
-static _Atomic int threads_in_use = 0;
+static _Atomic int thread_cap = 0;        // the most workers one product may use; 0 until the library loads
 
 static void note(const char *fmt, const char *a, const char *b, const char *c) {
     size_t used = strlen(info.note);
@@ -342,6 +341,11 @@ static void load_blas(void) {
     // The pool OpenBLAS sized itself (OPENBLAS_NUM_THREADS / OMP_NUM_THREADS, else the cores) is the cap: a
     // user who asked for one thread keeps one.
     atomic_store(&thread_cap, blas.get_threads());
+    // OpenBLAS itself runs one thread from here on: Lazarus splits each product into blocks fixed by its
+    // shape (Matmul.swift) and runs the blocks on its own workers. On some cores (Haswell's sgemm among
+    // them) OpenBLAS's threaded split changes the rounding with the thread count, so a result depended on
+    // how many cores other processes left free; and its pool spun on a descheduled peer at every call.
+    blas.set_threads(1);
     if (info.generic_on_capable)
         fprintf(stderr, "lazarus: WARNING: the BLAS (%s, %s) runs its generic %s kernels on a CPU that supports %s ones; "
                         "sgemm is several times slower than it should be. Run scripts/bootstrap.sh to install scipy-openblas32.\n",
@@ -357,23 +361,9 @@ const lazarus_blas_info *lazarus_blas_info_get(void) {
 
 // MARK: Calls
 
-/// At most every half second: OpenBLAS gets as many threads as there are cores other processes leave free. A
-/// pool of two on a core another process holds waits, spinning, for its descheduled half at every sgemm.
-static void fit_threads_to_free_cores(void) {
-    int n = lazarus_cpu_free_cores(500);
-    int cap = atomic_load(&thread_cap);
-    if (cap > 0 && n > cap) n = cap;
-    if (n < 1) n = 1;
-    if (atomic_load(&threads_in_use) != n) {
-        atomic_store(&threads_in_use, n);
-        blas.set_threads(n);
-    }
-}
-
 void lazarus_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
                    const float *b, int ldb, float beta, float *c, int ldc) {
     pthread_once(&load_once, load_blas);
-    fit_threads_to_free_cores();
     // CBLAS enums: CblasRowMajor 101, CblasNoTrans 111, CblasTrans 112.
     blas.sgemm(101, trans_a ? 112 : 111, trans_b ? 112 : 111, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
@@ -381,11 +371,9 @@ void lazarus_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, c
 void lazarus_blas_set_threads(int n) {
     pthread_once(&load_once, load_blas);
     atomic_store(&thread_cap, n > 0 ? n : 1);
-    atomic_store(&threads_in_use, 0);
-    fit_threads_to_free_cores();
 }
 
 int lazarus_blas_get_threads(void) {
     pthread_once(&load_once, load_blas);
-    return blas.get_threads();
+    return atomic_load(&thread_cap);
 }

@@ -1,6 +1,8 @@
 // Matrix products through the loaded BLAS's sgemm (BLASLibrary.swift), plus a plain reference loop that tests hold them to.
 // Weights are stored as [out, in] rows (Hugging Face's nn.Linear layout), so a linear layer is y = x·Wᵀ.
 import COpenBLAS
+import Dispatch
+import Synchronization
 
 public enum Matmul {
     /// y[M,N] (+)= x[M,K] · w[N,K]ᵀ   — the forward of a linear layer.
@@ -8,8 +10,8 @@ public enum Matmul {
                            m: Int, n: Int, k: Int, accumulate: Bool = false, alpha: Float = 1) {
         guard m > 0, n > 0 else { return }
         if k == 0 { if !accumulate { y.update(repeating: 0, count: m * n) }; return }
-        lazarus_sgemm(0, 1, Int32(m), Int32(n), Int32(k),
-                    alpha, x, Int32(k), w, Int32(k), accumulate ? 1 : 0, y, Int32(n))
+        blocked(transA: false, transB: true, m: m, n: n, k: k, alpha: alpha, x, lda: k, w, ldb: k,
+                beta: accumulate ? 1 : 0, y, ldc: n)
     }
 
     /// y[M,N] (+)= x[M,K] · w[K,N]   — the input gradient of a linear layer (dx = dy·W).
@@ -17,8 +19,8 @@ public enum Matmul {
                           m: Int, n: Int, k: Int, accumulate: Bool = false, alpha: Float = 1) {
         guard m > 0, n > 0 else { return }
         if k == 0 { if !accumulate { y.update(repeating: 0, count: m * n) }; return }
-        lazarus_sgemm(0, 0, Int32(m), Int32(n), Int32(k),
-                    alpha, x, Int32(k), w, Int32(n), accumulate ? 1 : 0, y, Int32(n))
+        blocked(transA: false, transB: false, m: m, n: n, k: k, alpha: alpha, x, lda: k, w, ldb: n,
+                beta: accumulate ? 1 : 0, y, ldc: n)
     }
 
     /// y[M,N] (+)= a[K,M]ᵀ · b[K,N]   — the weight gradient of a linear layer (dW = dyᵀ·x).
@@ -26,8 +28,74 @@ public enum Matmul {
                            m: Int, n: Int, k: Int, accumulate: Bool = false, alpha: Float = 1) {
         guard m > 0, n > 0 else { return }
         if k == 0 { if !accumulate { y.update(repeating: 0, count: m * n) }; return }
-        lazarus_sgemm(1, 0, Int32(m), Int32(n), Int32(k),
-                    alpha, a, Int32(m), b, Int32(n), accumulate ? 1 : 0, y, Int32(n))
+        blocked(transA: true, transB: false, m: m, n: n, k: k, alpha: alpha, a, lda: m, b, ldb: n,
+                beta: accumulate ? 1 : 0, y, ldc: n)
+    }
+
+    // MARK: Blocks fixed by the shape
+
+    /// How one product is cut into independent blocks of the output: along its longer side (rows of C, or
+    /// columns of C), into `parts` stretches of `size`. It depends on the shape alone, never on how many cores
+    /// are free, so a product gives the same bits on a quiet machine and a loaded one, with one worker or two.
+    public struct Blocking: Equatable, Sendable {
+        public enum Axis: Sendable { case rows, columns }
+        public var axis: Axis
+        public var size: Int
+        public var parts: Int
+    }
+
+    /// Products below this many multiply-adds (about 0.1 ms on one core) run as one call.
+    static let smallestSplitProduct = 1 << 22
+    /// At most this many blocks: enough for dynamic balance on a few cores when one of them is shared,
+    /// few enough that each block re-packing the smaller operand stays a small cost.
+    static let maximumBlocks = 8
+
+    public static func blocking(m: Int, n: Int, k: Int) -> Blocking {
+        let axis: Blocking.Axis = n >= m ? .columns : .rows
+        let length = axis == .columns ? n : m
+        guard m * n * k >= smallestSplitProduct, length >= 64 else { return Blocking(axis: axis, size: length, parts: 1) }
+        let parts = min(maximumBlocks, length / 32)
+        // Stretches a multiple of 16 long keep every block's edge on the kernels' register tiles.
+        let size = ((length + parts - 1) / parts + 15) / 16 * 16
+        return Blocking(axis: axis, size: size, parts: (length + size - 1) / size)
+    }
+
+    /// Row-major C[m, n] = alpha·op(A)·op(B) + beta·C, block by block (each block one single-threaded sgemm);
+    /// the blocks run on up to `BLASThreads.current` workers, never more than the cores other processes leave free
+    /// (`workers` overrides that count, for tests that compare one worker with several).
+    public static func blocked(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                               _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
+                               beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int, workers: Int? = nil) {
+        let plan = blocking(m: m, n: n, k: k)
+        func run(_ block: Int) {
+            let start = block * plan.size
+            let length = min(plan.size, (plan.axis == .columns ? n : m) - start)
+            guard length > 0 else { return }
+            switch plan.axis {
+            case .columns:
+                // Columns j of C come from columns j of op(B): rows of B when it is transposed.
+                lazarus_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(length), Int32(k), alpha, a, Int32(lda),
+                              b + (transB ? start * ldb : start), Int32(ldb), beta, c + start, Int32(ldc))
+            case .rows:
+                // Rows i of C come from rows i of op(A): columns of A when it is transposed.
+                lazarus_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(length), Int32(n), Int32(k), alpha,
+                              a + (transA ? start : start * lda), Int32(lda), b, Int32(ldb), beta, c + start * ldc, Int32(ldc))
+            }
+        }
+        let workers = min(plan.parts, workers ?? min(BLASThreads.current, Parallel.workerCount))
+        if workers <= 1 {
+            for block in 0..<plan.parts { run(block) }
+            return
+        }
+        // Workers take the next block as they finish one, so a worker on a core another process holds does less.
+        let next = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while true {
+                let block = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                if block >= plan.parts { return }
+                run(block)
+            }
+        }
     }
 
     // MARK: Safe wrappers over Matrix values

@@ -1,5 +1,5 @@
-// Work splitting over the machine's cores, and the switch that keeps OpenBLAS's own threads out of
-// the way while we split rows ourselves (two kinds of parallelism at once oversubscribe 2 cores).
+// Work splitting over the machine's cores, and the cap on how many workers one matrix product uses
+// (OpenBLAS itself runs one thread; Matmul splits each product into blocks fixed by its shape).
 import Dispatch
 import Foundation
 import COpenBLAS
@@ -47,7 +47,7 @@ public enum Parallel {
 }
 
 public enum BLASThreads {
-    /// Caps how many threads OpenBLAS may use for one sgemm; it uses fewer while other processes hold cores.
+    /// Caps how many workers one matrix product may use; it uses fewer while other processes hold cores.
     public static func set(_ n: Int) { lazarus_blas_set_threads(Int32(max(1, n))) }
     public static var current: Int { Int(lazarus_blas_get_threads()) }
 }

@@ -54,6 +54,8 @@ const lazarus_blas_info *lazarus_blas_info_get(void);
 void lazarus_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
                    const float *b, int ldb, float beta, float *c, int ldc);
 
+/// The most workers one product may use (Matmul splits it; OpenBLAS itself always runs one thread). Starts at
+/// the pool OpenBLAS sized itself (OPENBLAS_NUM_THREADS / OMP_NUM_THREADS, else the cores).
 void lazarus_blas_set_threads(int n);
 int lazarus_blas_get_threads(void);
 
