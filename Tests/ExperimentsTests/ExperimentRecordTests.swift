@@ -11,7 +11,7 @@ import Transformer
     static let tinyModel = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("TransformerTests/Fixtures/tiny_llama.gguf").path
     static let small = ["model=\(tinyModel)", "parameters.num_samples=24", "parameters.valid_samples=6", "parameters.eval_samples=12",
-                        "parameters.probe_epochs=2", "parameters.max_new_tokens=4", "parameters.batch_size=2"]
+                        "parameters.probe_folds=2", "parameters.probe_samples_per_operation=12", "parameters.max_new_tokens=4", "parameters.batch_size=2"]
 
     static func description(of body: () throws -> Void) -> String {
         do { try body(); return "no error" } catch { return "\(error)" }

@@ -30,7 +30,7 @@ enum ScratchExperiments {
 
 @Suite(.serialized) struct ExperimentRunTests {
     static let smallCoT = ["parameters.num_samples=240", "parameters.max_steps=20", "parameters.eval_samples=30",
-                           "parameters.valid_samples=12", "parameters.probe_epochs=30", "parameters.seeds=[42, 43]"]
+                           "parameters.valid_samples=12", "parameters.probe_samples_per_operation=30", "parameters.seeds=[42, 43]"]
 
     @Test func cotVocabAlignmentRunsEndToEnd() throws {
         let root = try ScratchExperiments.make(["cot_vocab_alignment"])
@@ -107,7 +107,7 @@ enum ScratchExperiments {
     @Test func sameConfigAndSeedGiveTheSameNumbers() throws {
         // Both runs compute everything (fresh), including training; only timings may differ.
         let overrides = ["parameters.num_samples=120", "parameters.max_steps=6", "parameters.eval_samples=12",
-                         "parameters.valid_samples=6", "parameters.probe_epochs=10", "parameters.seeds=[42]"]
+                         "parameters.valid_samples=6", "parameters.probe_folds=3", "parameters.probe_samples_per_operation=12", "parameters.seeds=[42]"]
         let root = try ScratchExperiments.make(["cot_vocab_alignment"])
         defer { try? FileManager.default.removeItem(at: root) }
         func numbers(_ run: URL) throws -> [String: Any] {
@@ -146,7 +146,7 @@ enum ScratchExperiments {
     @Test func probeClassifierRunsEndToEnd() throws {
         let root = try ScratchExperiments.make(["probe_classifier"])
         defer { try? FileManager.default.removeItem(at: root) }
-        let run = try ExperimentRunner.run("probe_classifier", overrides: ["parameters.num_samples=90", "parameters.probe_epochs=30"], root: root)
+        let run = try ExperimentRunner.run("probe_classifier", overrides: ["parameters.num_samples=90", "parameters.probe_samples_per_operation=30"], root: root)
         let results = try ScratchExperiments.json(run.appendingPathComponent("results.json"))
         let layers = try #require(results["layers"] as? [[String: Any]])
         #expect(!layers.isEmpty)
