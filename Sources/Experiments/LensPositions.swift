@@ -61,6 +61,7 @@ public struct NextTokenDepth: Codable, Sendable, Equatable {
 public struct TunedLensReading: Codable, Sendable, Equatable {
     /// The folder the translators were loaded from.
     public var folder: String
+    /// The primary word form only.
     public var positions: [PositionLens]
     public var nextToken: NextTokenDepth
     enum CodingKeys: String, CodingKey { case folder, positions, nextToken = "next_token" }
@@ -134,7 +135,13 @@ public enum LensPositions {
                                     forms: Dictionary(uniqueKeysWithValues: zip(formNames, measured)))
             }
             positions.append(reading(states))
-            if case .tuned = lens { tunedPositions.append(reading(lens.apply(to: states))) }
+            if case .tuned = lens {
+                // The primary form only: the tuned lens answers where the word becomes readable, and three forms at
+                // three positions per stage would add half again to results.json.
+                var tuned = reading(lens.apply(to: states))
+                tuned.forms = tuned.forms.filter { $0.key == targets.primaryForm }
+                tunedPositions.append(tuned)
+            }
         }
         let controlTexts = problems.map { controlPrefix($0, chainOfThought: chainOfThought) }
         let controlIds = controlTexts.map { encode($0, loaded.tokenizer) }
