@@ -76,6 +76,19 @@ enum ScratchExperiments {
                     #expect((0...1).contains(v), "\(name) \(key) = \(v)")
                 }
             }
+            // Cross-validated probes on the balanced probe set: 30 per operation, every prompt predicted once, one
+            // chosen penalty per outer fold from the grid, the accuracy inside its Wilson interval.
+            let probeSet = try #require(stage["probe_cv"] as? [String: Any], "\(name).probe_cv")
+            #expect(probeSet["n"] as? Int == 90 && probeSet["per_operation"] as? Int == 30 && probeSet["folds"] as? Int == 5)
+            let grid = try #require(probeSet["l2_grid"] as? [Double])
+            for l in layers {
+                #expect(l["probe_n"] as? Int == 90)
+                let chosen = try #require(l["probe_l2"] as? [Double])
+                #expect(chosen.count == 5 && chosen.allSatisfy(grid.contains))
+                let v = try #require(l["probe_accuracy"] as? Double), low = try #require(l["probe_low"] as? Double), high = try #require(l["probe_high"] as? Double)
+                #expect(low <= v && v <= high)
+                #expect(l["probe_control_task_accuracy"] is Double && l["probe_first_operand_accuracy"] is Double)
+            }
             // The report prints each stage's held-out accuracy as results.json holds it.
             let accuracy = (stage["accuracy_heldout"] as! [String: Any])["value"] as! Double
             #expect(report.contains(String(format: "%.1f%%", accuracy * 100)), "report.md lacks \(name)'s accuracy")
@@ -146,7 +159,7 @@ enum ScratchExperiments {
     @Test func probeClassifierRunsEndToEnd() throws {
         let root = try ScratchExperiments.make(["probe_classifier"])
         defer { try? FileManager.default.removeItem(at: root) }
-        let run = try ExperimentRunner.run("probe_classifier", overrides: ["parameters.num_samples=90", "parameters.probe_samples_per_operation=30"], root: root)
+        let run = try ExperimentRunner.run("probe_classifier", overrides: ["parameters.num_samples=90", "parameters.probe_epochs=30"], root: root)
         let results = try ScratchExperiments.json(run.appendingPathComponent("results.json"))
         let layers = try #require(results["layers"] as? [[String: Any]])
         #expect(!layers.isEmpty)
