@@ -49,11 +49,21 @@ import Testing
                              layers: [layer(-1, lens: none), layer(0, lens: none), layer(1, lens: none)], nextToken: nil)
         let directStage = stage("direct_sft", answers: direct,
                                 layers: [layer(-1, lens: none), layer(0, lens: none), layer(1, lens: none)], nextToken: nil)
-        let cotStage = stage("cot_sft", answers: cot,
+        var cotStage = stage("cot_sft", answers: cot,
                              layers: [layer(-1, lens: none),
                                       layer(0, lens: cotL0, centred: 0.7, probe: probeL0.0, controlTask: probeL0.1, firstOperand: probeL0.2),
                                       layer(1, lens: "1111111110", top1: 0.9, probe: probeL1.0, controlTask: probeL1.1, firstOperand: probeL1.2)],
                              nextToken: "L1")
+        // The tuned lens at the prompt's end reads the word from L0 (8/10) in both seeds: mean L0.0, sd 0.
+        func tunedRow(_ index: Int, _ acc: Double) -> [String: Any] {
+            ["name": index < 0 ? "embed" : "L\(index)", "index": index, "mean_task_prob": 0.1, "lens_task_accuracy": acc, "top1_rate": 0.0,
+             "centred_task_accuracy": acc, "confusion": [[Int]]()]
+        }
+        let tunedPosition: [String: Any] = ["position": "prompt_end", "example": "1 + 1 =", "example_token_ids": [1],
+                                            "forms": ["spaced": [tunedRow(-1, 0.3), tunedRow(0, 0.8), tunedRow(1, 0.9)]]]
+        cotStage["tuned_lens"] = ["folder": "lens", "positions": [tunedPosition],
+                                  "next_token": ["position": "before_answer_cot", "example": "1 + 1 = add: ", "example_token_ids": [1],
+                                                 "digit_share": 1.0, "layers": [Any](), "first_layer_80": "L1"]]
         let kinds = ["held-out", "held-out", "in-training", "in-training", "in-training", "out-of-range", "out-of-range", "out-of-range", "out-of-range"]
         return ["seed": seed, "data_seed": 42,
                 "data": ["train": 100, "valid": 6, "test": 10, "examples_seen": 80, "epochs": 0.8,
@@ -127,6 +137,11 @@ import Testing
         #expect(probe.contains("Hewitt–Liang control task 45.0% (95% t-interval 0.0%–100.0% over 2 seeds)"))
         #expect(probe.contains("first-operand negative control 33.0% (95% t-interval 0.0%–71.1% over 2 seeds)"))
         #expect(probe.contains("0 of 2 seeds never reach it"))
+        // Tuned lens L0, L0 (mean 0.0, no spread) against the logit lens's L0, L1 (mean 0.5): within one layer.
+        let tuned = try sentence("Through the tuned lens, the CoT model's operation word reaches 80%")
+        #expect(tuned.contains("from L0.0 (95% t-interval L0.0–L0.0) (per seed L0, L0), against L0.5 (95% t-interval L-5.9–L6.9) (per seed L0, L1)"))
+        #expect(tuned.hasSuffix("within a layer of each other."))
+        #expect(rendered.markdown.contains("## Tuned lens beside the logit lens") && rendered.markdown.contains("Tuned lens ≥ 80% from"))
         #expect(try sentence("The 9 reference prompts are").contains("2 held-out, 3 in-training, 4 out-of-range"))
 
         // The summary counts only held-out reference prompts: outcomes 0 and 1 are right and held out → 2/2.
