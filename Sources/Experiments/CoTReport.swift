@@ -121,13 +121,25 @@ struct CoTReport {
     /// The first layer (not embed) whose lens task accuracy reaches 80% in a stage's primary rows.
     static func firstReadableLayer(_ s: StageResult) -> LayerRow? { s.layers.first { $0.index >= 0 && $0.lensTaskAccuracy >= 0.8 } }
 
+    /// The same through the tuned lens (prompt end, primary form), nil when no tuned lens was read.
+    func firstTunedReadableLayer(_ s: StageResult) -> Int? {
+        s.tunedLens?.positions.first { $0.position == "prompt_end" }?.forms[targets.primaryForm]?
+            .first { $0.index >= 0 && $0.lensTaskAccuracy >= 0.8 }?.index
+    }
+
+    /// The first layer (not embed) where the cross-validated probe reaches 90% with selectivity ≥ 0.3 against the
+    /// Hewitt–Liang control task (the shuffled-label control where no control task was run).
+    static func firstProbeLayer(_ s: StageResult) -> LayerRow? {
+        s.layers.first { $0.index >= 0 && $0.probeAccuracy >= 0.9 && $0.probeAccuracy - ($0.probeControlTaskAccuracy ?? $0.probeControlAccuracy) >= 0.3 }
+    }
+
     var acrossSeeds: AcrossSeeds {
         var accuracy: [String: Statistics.MeanInterval] = [:]
         var firstLayer: [String: AcrossSeeds.LayerFigure] = [:]
         var nextToken: [String: AcrossSeeds.LayerFigure] = [:]
         for name in Self.stageNames {
             let values = runs.compactMap { Self.stage($0, name)?.accuracyHeldout.value }
-            if !values.isEmpty { accuracy[name] = Statistics.meanInterval(values) }
+            if !values.isEmpty { accuracy[name] = Statistics.meanInterval(values).clipped(to: 0...1) }
             let first = runs.map { Self.stage($0, name).flatMap(Self.firstReadableLayer).map(\.index) }
             firstLayer[name] = AcrossSeeds.LayerFigure(perSeed: first)
             let next = runs.map { run -> Int? in
@@ -140,10 +152,19 @@ struct CoTReport {
             guard let d = Self.stage(run, "direct_sft"), let c = Self.stage(run, "cot_sft") else { return nil }
             return d.accuracyHeldout.value - c.accuracyHeldout.value
         }
-        return AcrossSeeds(seeds: runs.map(\.seed), heldoutAccuracy: accuracy,
-                           directMinusCoT: gaps.isEmpty ? nil : Statistics.meanInterval(gaps),
-                           firstLensLayer80: firstLayer, nextTokenLayer80: nextToken,
-                           positiveControlPassed: runs.map { positiveControl($0).passed })
+        var tuned: [String: AcrossSeeds.LayerFigure] = [:], probe: [String: AcrossSeeds.LayerFigure] = [:]
+        let hasTuned = runs.contains { $0.stages.contains { $0.tunedLens != nil } }
+        for name in Self.stageNames {
+            if hasTuned { tuned[name] = AcrossSeeds.LayerFigure(perSeed: runs.map { Self.stage($0, name).flatMap(firstTunedReadableLayer) }) }
+            probe[name] = AcrossSeeds.LayerFigure(perSeed: runs.map { Self.stage($0, name).flatMap(Self.firstProbeLayer)?.index })
+        }
+        var across = AcrossSeeds(seeds: runs.map(\.seed), heldoutAccuracy: accuracy,
+                                 directMinusCoT: gaps.isEmpty ? nil : Statistics.meanInterval(gaps).clipped(to: -1...1),
+                                 firstLensLayer80: firstLayer, nextTokenLayer80: nextToken,
+                                 positiveControlPassed: runs.map { positiveControl($0).passed })
+        across.tunedFirstLensLayer80 = hasTuned ? tuned : nil
+        across.probeFirstLayer90 = probe
+        return across
     }
 
     // MARK: Conclusions
@@ -153,8 +174,10 @@ struct CoTReport {
         guard !runs.isEmpty, stage("baseline") != nil else { return out }
         func pct(_ v: Double) -> String { String(format: "%.1f%%", v * 100) }
         func points(_ v: Double) -> String { String(format: "%+.1f", v * 100) }
-        func meanText(_ m: Statistics.MeanInterval) -> String {
-            m.n > 1 ? "\(pct(m.mean)) (95% t-interval \(pct(m.low))–\(pct(m.high)) over \(m.n) seeds)" : "\(pct(m.mean)) (one seed: no spread known)"
+        // Every figure this prints is a proportion: its t-interval is clipped to [0, 1].
+        func meanText(_ raw: Statistics.MeanInterval) -> String {
+            let m = raw.clipped(to: 0...1)
+            return m.n > 1 ? "\(pct(m.mean)) (95% t-interval \(pct(m.low))–\(pct(m.high)) over \(m.n) seeds)" : "\(pct(m.mean)) (one seed: no spread known)"
         }
         let across = acrossSeeds
         let n = heldoutN, seeds = runs.count
@@ -241,22 +264,40 @@ struct CoTReport {
             guard !best.isEmpty else { continue }
             out.append("\(Self.stageTitles[name]!): the best intermediate lens task accuracy on centred logits (each word's mean over prompts subtracted) is \(meanText(Statistics.meanInterval(best))).")
         }
-        // Probe versus lens: where the task is linearly decodable (first seed), with what the probe could be using.
-        for s in stages {
-            let embed = row(s, -1)
-            let strong = s.layers.filter { $0.index >= 0 && $0.probeAccuracy >= 0.9 && $0.probeSelectivity >= 0.3 }
-            if let first = strong.first {
-                var sentence = "\(title(s)) (seed \(runs[0].seed)): a linear probe decodes the task from \(first.name) on (\(pct(first.probeAccuracy))"
-                if let lo = first.probeLow, let hi = first.probeHigh { sentence += " [\(pct(lo)), \(pct(hi))]" }
-                sentence += ", shuffled-label control \(pct(first.probeControlAccuracy))"
-                if let task = first.probeControlTaskAccuracy { sentence += ", Hewitt–Liang control task \(pct(task)) (selectivity \(String(format: "%.2f", first.probeAccuracy - task)))" }
-                if let neg = first.probeFirstOperandAccuracy { sentence += ", first-operand negative control \(pct(neg))" }
-                sentence += "; embed floor \(pct(embed?.probeAccuracy ?? .nan)))"
+        // Probe versus lens: where the task is linearly decodable, across seeds, with what the probe could be using.
+        for name in Self.stageNames {
+            guard let figure = across.probeFirstLayer90?[name] else { continue }
+            let rows = runs.compactMap { Self.stage($0, name).flatMap(Self.firstProbeLayer) }
+            let probeN = runs.compactMap { Self.stage($0, name)?.probeCV?.n }.first
+            let setText = probeN.map { " (\($0)-prompt balanced probe set, \(parameters.probeFolds)-fold CV grouped by operand pair)" } ?? ""
+            if let m = figure.interval {
+                var sentence = "\(Self.stageTitles[name]!): a cross-validated linear probe\(setText) decodes the task from layer L\(String(format: "%.1f", m.mean))"
+                sentence += m.n > 1 ? String(format: " on average (95%% t-interval L%.1f–L%.1f; per seed ", m.low, m.high) + figure.text + ")" : " (one seed)"
+                func meanAt(_ value: (LayerRow) -> Double?) -> String {
+                    let v = rows.compactMap(value).filter(\.isFinite)
+                    return v.isEmpty ? "–" : meanText(Statistics.meanInterval(v).clipped(to: 0...1))
+                }
+                sentence += "; at that layer accuracy \(meanAt { $0.probeAccuracy }), Hewitt–Liang control task \(meanAt { $0.probeControlTaskAccuracy })"
+                sentence += ", first-operand negative control \(meanAt { $0.probeFirstOperandAccuracy }) (chance 33.3%)"
+                sentence += "; \(figure.missing) of \(seeds) seeds never reach it"
                 sentence += parameters.matchedRanges ? "." : "; the operator token is in the prompt and the operand ranges differ per operation, so this shows the label is present, not where the model computes it."
                 out.append(sentence)
             } else {
-                out.append("\(title(s)) (seed \(runs[0].seed)): no layer reaches 90% probe accuracy with selectivity ≥ 0.3 (best \(pct(s.layers.map(\.probeAccuracy).max() ?? 0))).")
+                let best = runs.compactMap { Self.stage($0, name)?.layers.filter { $0.index >= 0 }.map(\.probeAccuracy).max() }
+                out.append("\(Self.stageTitles[name]!): no layer reaches 90% cross-validated probe accuracy with selectivity ≥ 0.3 in any seed (best per seed \(best.map(pct).joined(separator: ", "))).")
             }
+        }
+        // The tuned lens beside the logit lens, when one was read.
+        if let tuned = across.tunedFirstLensLayer80?["cot_sft"], let logit = across.firstLensLayer80["cot_sft"] {
+            func figure(_ f: AcrossSeeds.LayerFigure) -> String {
+                guard let m = f.interval else { return "no layer in any seed" }
+                return String(format: "L%.1f", m.mean) + (m.n > 1 ? String(format: " (95%% t-interval L%.1f–L%.1f)", m.low, m.high) : "") + " (per seed \(f.text))"
+            }
+            var sentence = "Through the tuned lens, the CoT model's operation word reaches 80% lens task accuracy at the prompt's end from \(figure(tuned)), against \(figure(logit)) through the logit lens"
+            if let t = tuned.interval, let l = logit.interval {
+                sentence += t.mean < l.mean - 1 ? ": the tuned lens reads it earlier, so part of the logit lens's late reading is the lens's own mismatch with intermediate layers." : t.mean > l.mean + 1 ? ": the tuned lens reads it later." : ": within a layer of each other."
+            } else { sentence += "." }
+            out.append(sentence)
         }
         // The reference prompts: what each is, so that no reader takes a trained-on prompt for a held-out one.
         if let first = runs.first {
@@ -440,6 +481,8 @@ struct CoTReport {
                 return "\(prob(r.meanTaskProb)) | \(pct(r.lensTaskAccuracy)) | \(pct(r.top1Rate)) | \(pct(r.probeAccuracy)) (\(controls))"
             }.joined(separator: " | ") + " |\n"
         }
+        md += probesMarkdown(pct)
+        md += tunedLensMarkdown(pct)
         md += "\n## Training\n\nThe validation loss covers each format's whole text (or its completion with mask_prompt), so it differs between formats; the answer-token loss covers the same tokens (the answer and the end token) in both.\n\n"
         md += "| Seed | Stage | Steps | Epochs | First train loss | Last train loss | Last validation loss | Answer-token validation loss | Tokens/s |\n|---|---|---|---|---|---|---|---|---|\n"
         for run in runs {
@@ -463,19 +506,70 @@ struct CoTReport {
             }.joined(separator: " | ") + " |\n"
         }
         md += "\n## Plots\n\n![alignment by depth](alignment_by_depth.svg)\n\n![lens task accuracy by depth](lens_accuracy_by_depth.svg)\n\n"
-        md += "![probe accuracy by depth](probe_accuracy_by_depth.svg)\n\n![training loss](training_loss.svg)\n\n"
+        md += "![probe accuracy by depth](probe_accuracy_by_depth.svg)\n\n"
+        if acrossSeeds.tunedFirstLensLayer80 != nil { md += "![tuned vs logit lens](tuned_lens_accuracy_by_depth.svg)\n\n" }
+        md += "![training loss](training_loss.svg)\n\n"
         md += "## Method\n\n"
         md += "- Accuracy: greedy decoding of at most \(parameters.maxNewTokens) tokens, stopping at a newline or EOS; the answer is the first integer after the last ':' of the first line.\n"
         md += "- Logit lens at layer l: softmax(W_U · FinalNorm(h_l)) at the last prompt token. Mean task probability: the probability of the prompt's own operation word; lens task accuracy: the own word outscores the other two; top-1 rate: the own word's token is the arg-max of the vocabulary.\n"
-        md += "- Probe controls: the shuffled-label control (labels permuted once), the Hewitt–Liang control task (a random label fixed per unordered operand pair, the same for every operation, so only memorising operand pairs scores; seed \(parameters.seed)), and the negative control at the first operand's last token (it has seen no operator: near chance only when the operands carry no label, i.e. with matched_ranges). The probe interval is Wilson's over the test split.\n"
+        md += "- Probe controls: the shuffled-label control (labels permuted once), the Hewitt–Liang control task (a random label fixed per unordered operand pair, the same for every operation, so only memorising operand pairs scores; seed \(parameters.seed)), and the negative control at the first operand's last token (it has seen no operator: near chance only when the operands carry no label, i.e. with matched_ranges). \n"
         md += "- Baseline variants: three solved problems (one per operation, from the training data) before the prompt; the ChatML chat template (when the tokenizer has its special tokens), scored by the reply's last integer.\n"
-        md += "- Probe: multinomial logistic regression on standardised hidden states (L2), stratified 80/20 split of the \(heldoutN) held-out prompts (about \(Int((Double(heldoutN) * 0.2).rounded())) test prompts, so one prompt is about \(String(format: "%.1f", 100 / max(1, (Double(heldoutN) * 0.2).rounded()))) points of probe accuracy), \(parameters.probeEpochs) epochs of Adam (lr \(parameters.probeLr), batch \(parameters.probeBatchSize)); the control is the same probe on shuffled labels.\n"
+        let probeSet = stages.first?.probeCV
+        md += "- Probe: a ridge classifier (least squares onto one-hot labels, arg-max; closed form in its dual) on hidden states standardised with the training folds' statistics, at the prompt's last token. "
+        md += "Probe set: \(probeSet.map { "\($0.n) prompts, \($0.perOperation) per operation, drawn from each operation's whole problem universe (\($0.inTraining) of them share an unordered operand pair with the first seed's training data), \($0.groups) operand-pair groups" } ?? "–"). "
+        md += "Why not the held-out prompts alone: \(heldoutN) of them give a probe about \(Int((Double(heldoutN) * 0.2).rounded())) test prompts a split, where every layer sat at the ceiling; the probe asks whether the state at the prompt's end carries the operation, which the operator token in every prompt decides, so a prompt the LoRA trained on is a fair probe input, and the probe's own train and test never share an operand pair. "
+        md += "\(parameters.probeFolds)-fold cross-validation, stratified by operation, with folds grouped by unordered operand pair (\"3 * 7\" and \"7 * 3\" never straddle train and test); in each outer fold the L2 penalty λ (objective mean squared error + λ‖W‖²) is chosen from \(parameters.probeL2Grid.map { String(format: "%g", $0) }.joined(separator: ", ")) by \(probeSet?.innerFolds ?? 3)-fold inner cross-validation on the outer training part (grouped the same way; best mean inner accuracy, ties to the larger λ), then refitted on the whole training part. "
+        md += "Accuracy is pooled over the out-of-fold predictions (each prompt predicted once); its interval is Wilson's on those pooled predictions, which treats them as independent (the usual approximation; slightly narrow). The chosen λ per layer and fold is in results.json (`probe_l2`). "
+        md += "The control task, the shuffled labels and the first-operand negative control go through the same nested CV, each with its own λ.\n"
         md += "- Lens positions: `prompt_end` (the prompt's last token; after a CoT model's \"=\" the next token is the operation word, so this reads the output forming), `operator` (the operator token), `after_opname` (the \":\" after the operation word in CoT text, where the next token is the answer); each stage is read on the same texts. Each word form is measured alone (`bare`, `spaced`) and as the larger of the two (`larger`); tables and tests use the primary form.\n"
         md += "- Centred lens task accuracy: each task's logit minus its mean over the held-out prompts at that layer, then the same three-way comparison (a word that outscores the others on every prompt no longer wins its class's share by default).\n"
         md += "- Next-token yardstick: at the position before the answer's first digit in the stage's own format (\"a op b = \" or \"a op b = opname: \"), the first layer whose lens arg-max equals the model's own final arg-max (the token greedy decoding emits there) for at least 80% of prompts — the same 80% criterion as the operation word's depth.\n"
         md += "- Paired tests: two-sided exact McNemar (binomial on the discordant prompts) between stages on the same held-out prompts; Holm's step-down adjustment over the layers of each pair of stages (lens) and over the three pairs (answers). \"No difference detected at n=…\" means the adjusted p is at least 0.05, not that the stages are equal.\n"
         md += "- Across seeds: means with two-sided 95% Student-t intervals over the training seeds; a layer figure's interval covers the seeds that reach the criterion.\n"
         md += "- Layers are named by block output: L0 is the output of the first block, `embed` the embedding output.\n"
+        return md
+    }
+
+    /// Per layer and stage (first seed): the cross-validated probe with its Wilson interval and the penalty inner CV
+    /// chose most often over the outer folds, and the controls.
+    func probesMarkdown(_ pct: (Double, Int) -> String) -> String {
+        guard stages.contains(where: { $0.probeCV != nil }) else { return "" }
+        func modal(_ l: [Double]?) -> String {
+            guard let l, !l.isEmpty else { return "–" }
+            let counts = Dictionary(l.map { ($0, 1) }, uniquingKeysWith: +)
+            let top = counts.max { $0.value != $1.value ? $0.value < $1.value : $0.key < $1.key }!
+            return String(format: "%g", top.key) + " (\(top.value)/\(l.count))"
+        }
+        var md = "\n## Probes (first seed, cross-validated)\n\nPer layer: pooled out-of-fold accuracy [95% Wilson], the λ inner CV chose most often (folds choosing it), then the Hewitt–Liang control task / shuffled labels / first-operand negative control.\n\n"
+        md += "| Layer | " + stages.map { "\(title($0)) probe | λ | controls" }.joined(separator: " | ") + " |\n|---|" + stages.map { _ in "---|---|---|" }.joined() + "\n"
+        for l in stages.first?.layers ?? [] {
+            md += "| \(l.name) | " + stages.map { s in
+                guard let r = row(s, l.index) else { return "– | – | –" }
+                let interval = r.probeLow.map { lo in " [\(pct(lo, 0))–\(pct(r.probeHigh ?? .nan, 0))]" } ?? ""
+                return "\(pct(r.probeAccuracy, 1))\(interval) | \(modal(r.probeL2)) | \(pct(r.probeControlTaskAccuracy ?? .nan, 0)) / \(pct(r.probeControlAccuracy, 0)) / \(pct(r.probeFirstOperandAccuracy ?? .nan, 0))"
+            }.joined(separator: " | ") + " |\n"
+        }
+        if let info = stages.first?.probeCV { md += String(format: "\nOne stage's probe sweep (states and nested CV at every layer) took %.1f s.\n", info.seconds) }
+        return md
+    }
+
+    /// The tuned lens beside the logit lens at every position (first seed, primary form), when one was read.
+    func tunedLensMarkdown(_ pct: (Double, Int) -> String) -> String {
+        guard let folder = stages.compactMap({ $0.tunedLens?.folder }).first else { return "" }
+        var md = "\n## Tuned lens beside the logit lens (first seed)\n\nTranslators from `\(folder)`. Lens task accuracy (\(targets.primaryForm) form) per layer: logit / tuned, at each position.\n\n"
+        let positions = LensPositions.positionNames
+        md += "| Layer | " + stages.map { s in positions.map { "\(title(s)) \($0)" }.joined(separator: " | ") }.joined(separator: " | ") + " |\n"
+        md += "|---|" + stages.map { _ in positions.map { _ in "---|" }.joined() }.joined() + "\n"
+        for l in stages.first?.layers ?? [] {
+            md += "| \(l.name) | " + stages.map { s in
+                positions.map { name -> String in
+                    let logit = s.positions?.first { $0.position == name }?.forms[targets.primaryForm]?.first { $0.index == l.index }?.lensTaskAccuracy
+                    let tuned = s.tunedLens?.positions.first { $0.position == name }?.forms[targets.primaryForm]?.first { $0.index == l.index }?.lensTaskAccuracy
+                    return "\(pct(logit ?? .nan, 0)) / \(pct(tuned ?? .nan, 0))"
+                }.joined(separator: " | ")
+            }.joined(separator: " | ") + " |\n"
+        }
+        for s in stages { if let next = s.tunedLens?.nextToken { md += "\n\(title(s)): through the tuned lens the next-token yardstick reaches 80% from \(next.firstLayer80 ?? "no layer").\n" } }
         return md
     }
 
@@ -490,9 +584,13 @@ struct CoTReport {
             let m = f.interval.map { $0.n > 1 ? String(format: "L%.1f [%.1f–%.1f]", $0.mean, $0.low, $0.high) : String(format: "L%.0f", $0.mean) } ?? "none"
             return "\(m) (\(f.text))"
         }
-        var md = "## Across seeds\n\n| Stage | Held-out accuracy | Lens ≥ 80% from (prompt end) | Next token ≥ 80% from |\n|---|---|---|---|\n"
+        let tuned = a.tunedFirstLensLayer80 != nil
+        var md = "## Across seeds\n\n| Stage | Held-out accuracy | Lens ≥ 80% from (prompt end) |" + (tuned ? " Tuned lens ≥ 80% from |" : "")
+        md += " Next token ≥ 80% from | Probe ≥ 90% (selective) from |\n|---|---|---|" + (tuned ? "---|" : "") + "---|---|\n"
         for name in Self.stageNames {
-            md += "| \(Self.stageTitles[name]!) | \(mean(a.heldoutAccuracy[name])) | \(layers(a.firstLensLayer80[name])) | \(layers(a.nextTokenLayer80[name])) |\n"
+            md += "| \(Self.stageTitles[name]!) | \(mean(a.heldoutAccuracy[name])) | \(layers(a.firstLensLayer80[name])) |"
+            if tuned { md += " \(layers(a.tunedFirstLensLayer80?[name])) |" }
+            md += " \(layers(a.nextTokenLayer80[name])) | \(layers(a.probeFirstLayer90?[name])) |\n"
         }
         if let g = a.directMinusCoT {
             md += g.n > 1 ? String(format: "\nDirect − CoT accuracy: %+.1f points [%+.1f, %+.1f] over %d seeds.\n\n", g.mean * 100, g.low * 100, g.high * 100, g.n)
@@ -544,27 +642,64 @@ struct CoTReport {
     // MARK: plots
 
     func plots() -> [(String, String)] {
-        func depthChart(_ title: String, _ y: String, _ value: (LayerRow) -> Double, extra: [ChartSeries] = [],
-                        probabilities: Bool = false) -> String {
-            var chart = SVGLineChart(title: title, xLabel: "layer (embed = -1)", yLabel: y,
-                                     series: stages.map { s in ChartSeries(name: self.title(s), points: s.layers.map { (Double($0.index), value($0)) }) } + extra,
-                                     yRange: 0...1)
+        // Each stage: the across-seed mean per layer (thick), and each seed's curve (thin, same colour).
+        func curves(_ value: (LayerRow) -> Double, label: String = "", offset: Int = 0) -> [ChartSeries] {
+            var out: [ChartSeries] = []
+            for (k, name) in Self.stageNames.enumerated() {
+                let perSeed = runs.compactMap { Self.stage($0, name) }
+                guard let first = perSeed.first else { continue }
+                let mean = first.layers.map { l -> (x: Double, y: Double) in
+                    let ys = perSeed.compactMap { s in s.layers.first { $0.index == l.index }.map(value) }.filter(\.isFinite)
+                    return (Double(l.index), ys.isEmpty ? .nan : ys.reduce(0, +) / Double(ys.count))
+                }
+                let title = Self.stageTitles[name]! + label
+                out.append(ChartSeries(name: runs.count > 1 ? "\(title) (mean of \(perSeed.count))" : title, points: mean, colorIndex: k + offset))
+                if runs.count > 1 {
+                    out += perSeed.map { s in ChartSeries(name: title, points: s.layers.map { (Double($0.index), value($0)) }, thin: true, colorIndex: k + offset) }
+                }
+            }
+            return out
+        }
+        func depthChart(_ title: String, _ y: String, _ series: [ChartSeries], probabilities: Bool = false) -> String {
+            var chart = SVGLineChart(title: title, xLabel: "layer (embed = -1)", yLabel: y, series: series, yRange: 0...1)
             for l in stages.first?.layers ?? [] { chart.xTickLabels[Double(l.index)] = l.name }
             // Task-word probabilities run from ~1e-14 in early layers to ~1 at the last: only a log axis shows both.
+            // Accuracies stay in [0.2, 1] (chance is 1/3), so their axes stay linear.
             if probabilities { chart.yScale = .probability(for: chart.series.flatMap { $0.points.map(\.y) }) }
             return chart.render()
         }
+        let seedsNote = runs.count > 1 ? " (\(runs.count) seeds: mean, thin lines per seed)" : ""
         var out: [(String, String)] = []
-        out.append(("alignment_by_depth.svg", depthChart("Vocabulary alignment by depth (mean task-word probability)", "probability", { $0.meanTaskProb }, probabilities: true)))
-        out.append(("lens_accuracy_by_depth.svg", depthChart("Logit-lens task accuracy by depth", "accuracy", { $0.lensTaskAccuracy })))
-        let controls = stages.map { s in ChartSeries(name: "\(title(s)) control", points: s.layers.map { (Double($0.index), $0.probeControlAccuracy) }) }
-        out.append(("probe_accuracy_by_depth.svg", depthChart("Linear-probe accuracy by depth", "accuracy", { $0.probeAccuracy }, extra: controls)))
-        var loss: [ChartSeries] = []
-        for s in stages {
-            guard let t = s.training else { continue }
-            loss.append(ChartSeries(name: "\(title(s)) train", points: t.trainLoss.map { (Double($0.step), $0.loss) }))
-            if !t.validLoss.isEmpty { loss.append(ChartSeries(name: "\(title(s)) valid", points: t.validLoss.map { (Double($0.step), $0.loss) })) }
+        out.append(("alignment_by_depth.svg", depthChart("Vocabulary alignment by depth (mean task-word probability)" + seedsNote, "probability",
+                                                         curves { $0.meanTaskProb }, probabilities: true)))
+        out.append(("lens_accuracy_by_depth.svg", depthChart("Logit-lens task accuracy by depth" + seedsNote, "accuracy", curves { $0.lensTaskAccuracy })))
+        let probe = curves { $0.probeAccuracy } + curves({ $0.probeControlTaskAccuracy ?? .nan }, label: " control task", offset: 3)
+            + curves({ $0.probeFirstOperandAccuracy ?? .nan }, label: " first operand", offset: 6)
+        out.append(("probe_accuracy_by_depth.svg", depthChart("Cross-validated probe accuracy by depth" + seedsNote, "accuracy", probe)))
+        if runs.contains(where: { $0.stages.contains { $0.tunedLens != nil } }) {
+            var series: [ChartSeries] = []
+            for (k, name) in Self.stageNames.enumerated() {
+                let perSeed = runs.compactMap { Self.stage($0, name)?.tunedLens?.positions.first { $0.position == "prompt_end" }?.forms[targets.primaryForm] }
+                guard let first = perSeed.first else { continue }
+                let mean = first.map { l in (x: Double(l.index), y: perSeed.compactMap { rows in rows.first { $0.index == l.index }?.lensTaskAccuracy }.reduce(0, +) / Double(perSeed.count)) }
+                series.append(ChartSeries(name: "\(Self.stageTitles[name]!) tuned", points: mean, colorIndex: k))
+            }
+            series += curves({ $0.lensTaskAccuracy }, label: " logit", offset: 3).filter { !$0.thin }
+            out.append(("tuned_lens_accuracy_by_depth.svg", depthChart("Tuned vs logit lens task accuracy at the prompt's end (seed mean)", "accuracy", series)))
         }
+        var loss: [ChartSeries] = []
+        for (k, name) in Self.stageNames.enumerated() {
+            for (j, run) in runs.enumerated() {
+                guard let t = Self.stage(run, name)?.training else { continue }
+                // One legend entry per stage and split; the other seeds' curves are thin lines in the same colour.
+                let label = "\(Self.stageTitles[name]!) train" + (runs.count > 1 ? " (seed \(run.seed); thin: other seeds)" : "")
+                loss.append(ChartSeries(name: label, points: t.trainLoss.map { (Double($0.step), $0.loss) }, thin: j > 0, colorIndex: 2 * k))
+                if !t.validLoss.isEmpty {
+                    loss.append(ChartSeries(name: "\(Self.stageTitles[name]!) valid", points: t.validLoss.map { (Double($0.step), $0.loss) }, thin: j > 0, colorIndex: 2 * k + 1))
+                }
+            }
+        }
+        // Losses run from ~4 to ~0.1: within two decades, a linear axis shows them.
         out.append(("training_loss.svg", SVGLineChart(title: "Training loss", xLabel: "step", yLabel: "cross-entropy", series: loss).render()))
         return out
     }

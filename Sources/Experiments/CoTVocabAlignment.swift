@@ -64,9 +64,14 @@ public enum CoTVocabAlignment: Experiment {
         public var validSamples: Int
         public var promptStyle: PromptStyle
         public var maxNewTokens: Int
-        public var probeEpochs: Int
-        public var probeLr: Double
-        public var probeBatchSize: Int
+        /// Outer folds of the probes' cross-validation (grouped by unordered operand pair, stratified by operation).
+        public var probeFolds: Int
+        /// The L2 penalties inner cross-validation chooses from, per layer and outer fold (RidgeProbeCV's λ).
+        public var probeL2Grid: [Double]
+        /// Probe-set problems per operation, drawn from each operation's whole universe (capped at the smallest).
+        public var probeSamplesPerOperation: Int
+        /// `logit`, or `tuned:DIR` to read the tuned lens beside the logit lens at every position.
+        public var lens: String
         /// Training seeds (LoRA initialisation and batch order): one run of the two SFT stages per seed.
         public var seeds: [Int]
         /// When true each training seed also draws its own data (data seed = that seed); else every run uses `seed`.
@@ -81,7 +86,8 @@ public enum CoTVocabAlignment: Experiment {
             case numSamples = "num_samples", seed, maxSteps = "max_steps", batchSize = "batch_size"
             case learningRate = "learning_rate", lora, checkLayersPct = "check_layers_pct", testPrompts = "test_prompts"
             case evalSamples = "eval_samples", validSamples = "valid_samples", promptStyle = "prompt_style"
-            case maxNewTokens = "max_new_tokens", probeEpochs = "probe_epochs", probeLr = "probe_lr", probeBatchSize = "probe_batch_size"
+            case maxNewTokens = "max_new_tokens", probeFolds = "probe_folds", probeL2Grid = "probe_l2_grid"
+            case probeSamplesPerOperation = "probe_samples_per_operation", lens
         }
     }
 
@@ -99,7 +105,7 @@ public enum CoTVocabAlignment: Experiment {
         lora: LoRAParameters(rank: 16, alpha: 32, targets: ["q_proj", "k_proj", "v_proj", "o_proj"]),
         checkLayersPct: [0.25, 0.5, 0.55, 0.75, 0.85, 0.95], testPrompts: referencePrompts,
         evalSamples: 300, validSamples: 60, promptStyle: .aligned, maxNewTokens: 20,
-        probeEpochs: 100, probeLr: 0.01, probeBatchSize: 32, seeds: [42, 43, 44], varyDataSeed: false, matchedRanges: false, maskPrompt: false)
+        probeFolds: 5, probeL2Grid: [1e-3, 1e-2, 1e-1, 1, 10, 100], probeSamplesPerOperation: 120, lens: "logit", seeds: [42, 43, 44], varyDataSeed: false, matchedRanges: false, maskPrompt: false)
 
     static let tasks = ArithmeticOperation.allCases.map(\.rawValue)
 
@@ -115,14 +121,19 @@ public enum CoTVocabAlignment: Experiment {
         context.log("loading model \(config.model)")
         let loaded = try ModelLoader.load(config.model)
         let targets = try LensPositions.targetTokens(tasks: tasks, tokenizer: loaded.tokenizer, style: p.promptStyle)
+        let lens: LensChoice
+        do { lens = try LensChoice.parse(p.lens, config: loaded.model.config) } catch {
+            throw ExperimentError.badValue(file: config.source, key: "parameters.lens", reason: "\(error)")
+        }
         var runs: [SeedRun] = []
         for trainSeed in p.seeds {
-            runs.append(try runSeed(trainSeed, p, loaded: loaded, targets: targets, context: context))
+            runs.append(try runSeed(trainSeed, p, loaded: loaded, targets: targets, lens: lens, context: context))
         }
         let report = CoTReport(parameters: p, model: config.model, config: ModelShape(loaded.model.config), runs: runs, targets: targets,
                                wallSeconds: Date().timeIntervalSince(wallStart))
         var written: [URL] = []
-        written.append(try context.writeJSON(report.results, to: "results.json"))
+        // Compact: three seeds' per-layer readings at three positions and forms are ~3.5 MB indented, ~1.2 MB not.
+        written.append(try context.writeJSON(report.results, to: "results.json", compact: true))
         for (name, svg) in report.plots() { written.append(try context.write(svg, to: name)) }
         written.append(try context.write(report.markdown(), to: "report.md"))
         return written
@@ -160,7 +171,7 @@ public enum CoTVocabAlignment: Experiment {
     }
 
     /// The three stages for one training seed: data (from the data seed), baseline, direct_sft, cot_sft.
-    static func runSeed(_ trainSeed: Int, _ p: Parameters, loaded: LoadedModel, targets: TargetTokens,
+    static func runSeed(_ trainSeed: Int, _ p: Parameters, loaded: LoadedModel, targets: TargetTokens, lens lensChoice: LensChoice,
                         context: ExperimentContext) throws -> SeedRun {
         let dataSeed = p.varyDataSeed ? trainSeed : p.seed
         // Data: deterministic from the data seed, written atomically (one folder per data seed when they vary).
@@ -173,7 +184,7 @@ public enum CoTVocabAlignment: Experiment {
         let modelKey = ModelIdentity(loaded)
         let referencePrompts = p.testPrompts.map { TaskPrompt(prompt: styled($0.input, p.promptStyle), task: $0.task, expected: Int($0.expected) ?? Int.min) }
         let heldout = data.test.map { TaskPrompt(prompt: $0.prompt(style: p.promptStyle), task: $0.operation.rawValue, expected: $0.result) }
-        let probeOptions = ProbeOptions(epochs: p.probeEpochs, learningRate: p.probeLr, batchSize: p.probeBatchSize, seed: UInt64(p.seed))
+        let probeOptions = ProbeCVOptions(folds: p.probeFolds, l2Grid: p.probeL2Grid, seed: UInt64(p.seed))
         let seen = p.maxSteps * min(p.batchSize, max(1, data.train.count))
         let seenProblems = seenExamples(count: data.train.count, steps: p.maxSteps, batchSize: p.batchSize, seed: trainSeed).map { data.train[$0] }
 
@@ -200,7 +211,8 @@ public enum CoTVocabAlignment: Experiment {
             }
             // The baseline reads the base weights only: its key leaves out every training setting.
             let evalKey = EvalStageKey(model: modelKey, seed: p.seed, train: stage == "baseline" ? nil : trainKey, promptStyle: p.promptStyle,
-                                       evalSamples: p.evalSamples, maxNewTokens: p.maxNewTokens, testPrompts: p.testPrompts, probe: probeOptions)
+                                       evalSamples: p.evalSamples, maxNewTokens: p.maxNewTokens, testPrompts: p.testPrompts, probe: probeOptions,
+                                       probeSamplesPerOperation: p.probeSamplesPerOperation, matchedRanges: p.matchedRanges, lens: p.lens)
             let result = try context.stage("\(stage)-evaluation", key: evalKey) { () -> StageResult in
                 let start = Date()
                 let reference = try TaskEvaluation.accuracy(loaded, adapters: adapters, prompts: referencePrompts, maxTokens: p.maxNewTokens)
@@ -210,21 +222,19 @@ public enum CoTVocabAlignment: Experiment {
                 context.log(String(format: "%@ (seed %d): held-out accuracy %.1f%% (n=%d), reference prompts %d/%d", stage, trainSeed,
                                    held.overall.value * 100, held.overall.n, reference.overall.successes, reference.overall.n))
                 let lens = try LensPositions.measure(loaded, adapters: adapters, problems: data.test, tasks: tasks, style: p.promptStyle,
-                                                     chainOfThought: stage == "cot_sft", targets: targets)
-                let labels = data.test.map { tasks.firstIndex(of: $0.operation.rawValue)! }
-                let controlTask = data.test.map { $0.unorderedPair.controlLabel(classes: tasks.count, seed: UInt64(p.seed)) }
-                let probes = try ProbeSweep.run(states: lens.promptEndStates, labels: labels, classes: tasks.count, options: probeOptions,
-                                                controlTask: controlTask)
-                let firstOperand = try HiddenStateCollector.collect(model: loaded.model, prompts: data.test.map { loaded.tokenizer.encode("\($0.a)") },
-                                                                    adapters: adapters)
-                let negative = try ProbeSweep.run(states: firstOperand, labels: labels, classes: tasks.count, options: probeOptions)
+                                                     chainOfThought: stage == "cot_sft", targets: targets, lens: lensChoice)
+                let probes = try FlagshipProbes.measure(loaded, adapters: adapters, style: p.promptStyle, tasks: tasks,
+                                                        perOperation: p.probeSamplesPerOperation, matchedRanges: p.matchedRanges,
+                                                        training: data.train, options: probeOptions, controlSeed: UInt64(p.seed))
+                context.log(String(format: "%@ (seed %d): probe sweep (%d prompts, %d layers, %d folds × %d penalties) %.1f s", stage, trainSeed,
+                                   probes.info.n, probes.layers.count, probeOptions.folds, probeOptions.l2Grid.count, probes.info.seconds))
                 let primary = lens.positions.first { $0.position == "prompt_end" }!.forms[targets.primaryForm]!
                 return StageResult(name: stage, accuracyReferencePrompts: reference.overall, accuracyHeldout: held.overall, accuracyByTask: held.byTask,
                                    referencePromptOutcomes: reference.outcomes, heldoutExamples: Array(held.outcomes.prefix(12)),
-                                   layers: LayerRow.combine(lens: primary, probes: probes, firstOperand: negative),
+                                   layers: LayerRow.combine(lens: primary, cv: probes.layers),
                                    training: training, evaluationSeconds: Date().timeIntervalSince(start),
                                    heldoutCorrect: PairedOutcomes.encode(held.outcomes.map(\.correct)),
-                                   positions: lens.positions, nextToken: lens.nextToken)
+                                   positions: lens.positions, nextToken: lens.nextToken, probeCV: probes.info, tunedLens: lens.tuned)
             }
             var withTraining = result
             withTraining.training = training ?? result.training
@@ -287,9 +297,16 @@ public enum CoTVocabAlignment: Experiment {
         guard p.evalSamples >= 6 else { throw bad("eval_samples", "must be at least 6 (two per task for the probe split)") }
         guard p.validSamples >= 0 else { throw bad("valid_samples", "must be 0 or more, got \(p.validSamples)") }
         guard p.maxNewTokens > 0 else { throw bad("max_new_tokens", "must be positive, got \(p.maxNewTokens)") }
-        guard p.probeEpochs > 0 else { throw bad("probe_epochs", "must be positive, got \(p.probeEpochs)") }
-        guard p.probeLr.isFinite, p.probeLr > 0 else { throw bad("probe_lr", "must be a positive number, got \(p.probeLr)") }
-        guard p.probeBatchSize > 0 else { throw bad("probe_batch_size", "must be positive, got \(p.probeBatchSize)") }
+        guard p.probeFolds >= 2 else { throw bad("probe_folds", "must be at least 2, got \(p.probeFolds)") }
+        guard !p.probeL2Grid.isEmpty else { throw bad("probe_l2_grid", "must list at least one penalty, e.g. [0.001, 0.01, 0.1, 1, 10]") }
+        for l in p.probeL2Grid where !(l.isFinite && l >= 0) { throw bad("probe_l2_grid", "holds \(l); every penalty must be 0 or more") }
+        // Each outer fold's training part is cut into 3 inner folds: a class needs groups for 3 × folds parts.
+        guard p.probeSamplesPerOperation >= 3 * p.probeFolds else {
+            throw bad("probe_samples_per_operation", "must be at least 3 × probe_folds = \(3 * p.probeFolds), got \(p.probeSamplesPerOperation)")
+        }
+        guard p.lens == "logit" || (p.lens.hasPrefix("tuned:") && p.lens.count > "tuned:".count) else {
+            throw bad("lens", "'\(p.lens)': use 'logit' or 'tuned:DIR' (a folder written by 'lazarus lens train')")
+        }
         for t in p.lora.targets where Projection(rawValue: t) == nil {
             throw bad("lora.targets", "'\(t)' is not one of \(Projection.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -357,8 +374,13 @@ struct EvalStageKey: Codable {
     var evalSamples: Int
     var maxNewTokens: Int
     var testPrompts: [ReferencePrompt]
-    var probe: ProbeOptions
+    var probe: ProbeCVOptions
+    var probeSamplesPerOperation: Int
+    /// The probe set is drawn from the operations' universes, which matched ranges change.
+    var matchedRanges: Bool
+    /// The config's `lens` (a tuned lens's folder by path: retraining it in place needs a new folder or a fresh run).
+    var lens: String
     /// 3: the baseline's key no longer holds the training settings. 4: lens at several positions and forms,
-    /// the next-token yardstick, per-prompt outcomes.
-    var version = 4
+    /// the next-token yardstick, per-prompt outcomes. 5: cross-validated probes on a balanced probe set, the lens key.
+    var version = 5
 }

@@ -72,9 +72,10 @@ public final class ExperimentContext: @unchecked Sendable {
 
     public func write(_ text: String, to name: String) throws -> URL { try write(Data(text.utf8), to: name) }
 
-    public func writeJSON<T: Encodable>(_ value: T, to name: String) throws -> URL {
+    /// `compact`: no indentation (a results file of several seeds stays a third the size; readers parse it anyway).
+    public func writeJSON<T: Encodable>(_ value: T, to name: String, compact: Bool = false) throws -> URL {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        encoder.outputFormatting = compact ? [.sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         return try write(try encoder.encode(value), to: name)
     }
 }

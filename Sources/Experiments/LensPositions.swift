@@ -57,6 +57,16 @@ public struct NextTokenDepth: Codable, Sendable, Equatable {
     }
 }
 
+/// The tuned lens read at the logit lens's positions and yardstick, on the same states (`lens: tuned:DIR`).
+public struct TunedLensReading: Codable, Sendable, Equatable {
+    /// The folder the translators were loaded from.
+    public var folder: String
+    /// The primary word form only.
+    public var positions: [PositionLens]
+    public var nextToken: NextTokenDepth
+    enum CodingKeys: String, CodingKey { case folder, positions, nextToken = "next_token" }
+}
+
 public enum LensPositions {
     public static let formNames = ["bare", "spaced", "larger"]
     public static let positionNames = ["prompt_end", "operator", "after_opname"]
@@ -107,27 +117,48 @@ public enum LensPositions {
 
     static func encode(_ text: String, _ tokenizer: any TextTokenizer) -> [Int] { tokenizer.encode(text) }
 
-    /// Every position's lens (one forward pass and one readout sweep per position), the prompt-end states for the
-    /// probes, and the next-token yardstick.
+    /// Every position's lens (one forward pass and one readout sweep per position, per lens), and the next-token
+    /// yardstick; with a tuned lens the same states are read through it too (`tuned`, nil for the logit lens).
     static func measure(_ loaded: LoadedModel, adapters: LoRAAdapters?, problems: [ArithmeticProblem], tasks: [String],
-                        style: PromptStyle, chainOfThought: Bool, targets: TargetTokens)
-        throws -> (positions: [PositionLens], promptEndStates: PromptHiddenStates, nextToken: NextTokenDepth) {
+                        style: PromptStyle, chainOfThought: Bool, targets: TargetTokens, lens: LensChoice = .logit)
+        throws -> (positions: [PositionLens], nextToken: NextTokenDepth, tuned: TunedLensReading?) {
         let labels = problems.map { p in tasks.firstIndex(of: p.operation.rawValue)! }
         let vocabularies = vocabularies(targets, tasks: tasks)
-        var positions: [PositionLens] = []
-        var promptEnd: PromptHiddenStates? = nil
+        var positions: [PositionLens] = [], tunedPositions: [PositionLens] = []
         for name in positionNames {
             let texts = problems.map { prefix($0, position: name, style: style) }
             let ids = texts.map { encode($0, loaded.tokenizer) }
             let states = try HiddenStateCollector.collect(model: loaded.model, prompts: ids, adapters: adapters)
-            if name == "prompt_end" { promptEnd = states }
-            let measured = LensMetrics.measure(model: loaded.model, states: states, labels: labels, vocabularies: vocabularies)
-            positions.append(PositionLens(position: name, example: texts.first ?? "", exampleTokenIds: ids.first ?? [],
-                                          forms: Dictionary(uniqueKeysWithValues: zip(formNames, measured))))
+            func reading(_ s: PromptHiddenStates) -> PositionLens {
+                let measured = LensMetrics.measure(model: loaded.model, states: s, labels: labels, vocabularies: vocabularies)
+                return PositionLens(position: name, example: texts.first ?? "", exampleTokenIds: ids.first ?? [],
+                                    forms: Dictionary(uniqueKeysWithValues: zip(formNames, measured)))
+            }
+            positions.append(reading(states))
+            if case .tuned = lens {
+                // The primary form only: the tuned lens answers where the word becomes readable, and three forms at
+                // three positions per stage would add half again to results.json.
+                var tuned = reading(lens.apply(to: states))
+                tuned.forms = tuned.forms.filter { $0.key == targets.primaryForm }
+                tunedPositions.append(tuned)
+            }
         }
         let controlTexts = problems.map { controlPrefix($0, chainOfThought: chainOfThought) }
         let controlIds = controlTexts.map { encode($0, loaded.tokenizer) }
         let controlStates = try HiddenStateCollector.collect(model: loaded.model, prompts: controlIds, adapters: adapters)
+        let next = nextTokenDepth(loaded, states: controlStates, texts: controlTexts, ids: controlIds, chainOfThought: chainOfThought)
+        var tuned: TunedLensReading? = nil
+        if case let .tuned(_, folder) = lens {
+            tuned = TunedLensReading(folder: folder, positions: tunedPositions,
+                                     nextToken: nextTokenDepth(loaded, states: lens.apply(to: controlStates), texts: controlTexts,
+                                                               ids: controlIds, chainOfThought: chainOfThought))
+        }
+        return (positions, next, tuned)
+    }
+
+    /// The yardstick on one set of states (the emitted token is the final logits' arg-max, which a lens leaves alone).
+    static func nextTokenDepth(_ loaded: LoadedModel, states controlStates: PromptHiddenStates, texts controlTexts: [String], ids controlIds: [[Int]],
+                               chainOfThought: Bool) -> NextTokenDepth {
         let depth = LensMetrics.nextTokenDepth(model: loaded.model, states: controlStates)
         let emitted = (0..<controlStates.finalLogits.rows).map { TopK.argmax(controlStates.finalLogits, $0) }
         let digits = emitted.filter { id in
@@ -138,6 +169,6 @@ public enum LensPositions {
         let next = NextTokenDepth(position: chainOfThought ? "before_answer_cot" : "before_answer_direct", example: controlTexts.first ?? "",
                                   exampleTokenIds: controlIds.first ?? [], digitShare: Double(digits) / Double(max(1, emitted.count)),
                                   layers: layers, firstLayer80: layers.first { $0.index >= 0 && $0.top1Rate >= 0.8 }?.name)
-        return (positions, promptEnd!, next)
+        return next
     }
 }

@@ -79,8 +79,14 @@ public struct AcrossSeeds: Codable, Sendable, Equatable {
     /// First layer whose lens arg-max is the model's own next token before the answer for at least 80% of prompts.
     public var nextTokenLayer80: [String: LayerFigure]
     public var positiveControlPassed: [Bool]
+    /// The same first-layer figure read through the tuned lens (nil without `lens: tuned:DIR`).
+    public var tunedFirstLensLayer80: [String: LayerFigure]?
+    /// First layer whose cross-validated probe accuracy is at least 90% and beats the Hewitt–Liang control task by
+    /// at least 0.3 (the probe's selectivity), per stage.
+    public var probeFirstLayer90: [String: LayerFigure]?
 
     enum CodingKeys: String, CodingKey {
+        case tunedFirstLensLayer80 = "tuned_first_lens_layer_80", probeFirstLayer90 = "probe_first_layer_90"
         case seeds, heldoutAccuracy = "heldout_accuracy", directMinusCoT = "direct_minus_cot"
         case firstLensLayer80 = "first_lens_layer_80", nextTokenLayer80 = "next_token_layer_80"
         case positiveControlPassed = "positive_control_passed"

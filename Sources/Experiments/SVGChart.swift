@@ -48,9 +48,15 @@ public enum AxisScale: Sendable, Equatable {
 public struct ChartSeries: Sendable {
     public var name: String
     public var points: [(x: Double, y: Double)]
-    public init(name: String, points: [(x: Double, y: Double)]) {
+    /// A thin line (one seed beside the mean): drawn faint, with no markers and no legend entry.
+    public var thin: Bool = false
+    /// The palette entry to draw in (a seed's thin line takes its mean's colour); nil: the series' legend slot.
+    public var colorIndex: Int?
+    public init(name: String, points: [(x: Double, y: Double)], thin: Bool = false, colorIndex: Int? = nil) {
         self.name = name
         self.points = points
+        self.thin = thin
+        self.colorIndex = colorIndex
     }
 }
 
@@ -127,8 +133,19 @@ public struct SVGLineChart: Sendable {
         out += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotW))\" height=\"\(f(plotH))\" fill=\"none\" stroke=\"#333\"/>\n"
         out += "<text x=\"\(f(left + plotW / 2))\" y=\"\(f(height - 12))\" text-anchor=\"middle\">\(esc(xLabel))</text>\n"
         out += "<text transform=\"translate(18,\(f(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\">\(esc(yLabel))</text>\n"
-        for (i, s) in series.enumerated() {
-            let color = Self.palette[i % Self.palette.count]
+        // Thin lines first, so the means they surround are drawn over them.
+        var legendSlot = 0
+        for s in series where s.thin {
+            let color = Self.palette[(s.colorIndex ?? 0) % Self.palette.count]
+            let pts = s.points.filter { $0.x.isFinite && $0.y.isFinite }
+            guard pts.count > 1 else { continue }
+            let path = pts.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
+            out += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"0.8\" stroke-opacity=\"0.45\" points=\"\(path)\"/>\n"
+        }
+        for s in series where !s.thin {
+            let i = legendSlot
+            legendSlot += 1
+            let color = Self.palette[(s.colorIndex ?? i) % Self.palette.count]
             let pts = s.points.filter { $0.x.isFinite && $0.y.isFinite }
             if pts.count > 1 {
                 let path = pts.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")

@@ -36,8 +36,17 @@ public struct LayerRow: Codable, Sendable, Equatable {
     /// The negative control: the same probe at the first operand's last token, which has seen nothing of the
     /// operation (near chance only when operands carry no label, i.e. with matched ranges).
     public var probeFirstOperandAccuracy: Double?
+    /// With cross-validated probes: the negative control's Wilson interval, the out-of-fold count, and the L2
+    /// penalty inner CV chose in each outer fold (for the task probe and for the control task).
+    public var probeFirstOperandLow: Double?
+    public var probeFirstOperandHigh: Double?
+    public var probeN: Int?
+    public var probeL2: [Double]?
+    public var probeControlTaskL2: [Double]?
 
     enum CodingKeys: String, CodingKey {
+        case probeFirstOperandLow = "probe_first_operand_low", probeFirstOperandHigh = "probe_first_operand_high", probeN = "probe_n"
+        case probeL2 = "probe_l2", probeControlTaskL2 = "probe_control_task_l2"
         case probeControlTaskAccuracy = "probe_control_task_accuracy", probeLow = "probe_low", probeHigh = "probe_high"
         case probeFirstOperandAccuracy = "probe_first_operand_accuracy"
         case name, index
@@ -66,6 +75,27 @@ public struct LayerRow: Codable, Sendable, Equatable {
             }
             row.probeFirstOperandAccuracy = firstOperand.first { $0.index == l.index }?.testAccuracy
             return row
+        }
+    }
+}
+
+extension LayerRow {
+    /// Lens rows with the cross-validated probes of the same layers: probe accuracy and its interval are the pooled
+    /// out-of-fold figures; selectivity is the task minus the shuffled-label control, as for the split probes.
+    static func combine(lens: [LensLayerMetrics], cv: [ProbeLayerCV]) -> [LayerRow] {
+        combine(lens: lens, probes: []).map { row in
+            guard let p = cv.first(where: { $0.index == row.index }) else { return row }
+            var r = row
+            r.probeAccuracy = p.task.accuracy
+            r.probeControlAccuracy = p.shuffled.accuracy
+            r.probeSelectivity = p.task.accuracy - p.shuffled.accuracy
+            r.probeControlTaskAccuracy = p.controlTask.accuracy
+            (r.probeLow, r.probeHigh, r.probeN) = (p.task.low, p.task.high, p.task.n)
+            r.probeFirstOperandAccuracy = p.firstOperand.accuracy
+            (r.probeFirstOperandLow, r.probeFirstOperandHigh) = (p.firstOperand.low, p.firstOperand.high)
+            r.probeL2 = p.task.chosenL2
+            r.probeControlTaskL2 = p.controlTask.chosenL2
+            return r
         }
     }
 }
@@ -128,8 +158,13 @@ public struct StageResult: Codable, Sendable, Equatable {
     public var positions: [PositionLens]?
     /// The next-token yardstick at the position before the answer.
     public var nextToken: NextTokenDepth?
+    /// The probe set and its cross-validation (absent in results written before the probes were cross-validated).
+    public var probeCV: ProbeSetInfo?
+    /// The tuned lens at the same positions, beside the logit lens, when the config names one (`lens: tuned:DIR`).
+    public var tunedLens: TunedLensReading?
 
     enum CodingKeys: String, CodingKey {
+        case probeCV = "probe_cv", tunedLens = "tuned_lens"
         case heldoutCorrect = "heldout_correct", positions, nextToken = "next_token"
         case name
         case accuracyReferencePrompts = "accuracy_seed_prompts"

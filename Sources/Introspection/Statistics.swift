@@ -69,6 +69,15 @@ public enum Statistics {
         public var high: Double
         public var sd: Double
         public var n: Int
+
+        /// The interval cut to `bounds` (a proportion's t-interval to [0, 1]: the symmetric t-interval of a few
+        /// seeds can reach past what a proportion can be; the mean and sd are unchanged).
+        public func clipped(to bounds: ClosedRange<Double>) -> MeanInterval {
+            var c = self
+            c.low = min(max(low, bounds.lowerBound), bounds.upperBound)
+            c.high = min(max(high, bounds.lowerBound), bounds.upperBound)
+            return c
+        }
     }
 
     /// With one value the interval is that value's point (no spread is known: the report must say n = 1).

@@ -11,7 +11,7 @@ import Transformer
     static let tinyModel = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("TransformerTests/Fixtures/tiny_llama.gguf").path
     static let small = ["model=\(tinyModel)", "parameters.num_samples=24", "parameters.valid_samples=6", "parameters.eval_samples=12",
-                        "parameters.probe_epochs=2", "parameters.max_new_tokens=4", "parameters.batch_size=2"]
+                        "parameters.probe_folds=2", "parameters.probe_samples_per_operation=12", "parameters.max_new_tokens=4", "parameters.batch_size=2"]
 
     static func description(of body: () throws -> Void) -> String {
         do { try body(); return "no error" } catch { return "\(error)" }
@@ -26,7 +26,12 @@ import Transformer
             ("parameters.max_steps=2.5", "\(config): parameters.max_steps: has the wrong type: 2.5 is not a whole number"),
             ("parameters.lora.alpha=0", "\(config): parameters.lora.alpha: must be a positive number, got 0.0"),
             ("parameters.max_new_tokens=-1", "\(config): parameters.max_new_tokens: must be positive, got -1"),
-            ("parameters.probe_lr=abc", "\(config): parameters.probe_lr: has the wrong type (Expected to decode Double but found a string instead.)"),
+            ("parameters.probe_folds=abc", "\(config): parameters.probe_folds: has the wrong type (Expected to decode Int but found a string instead.)"),
+            ("parameters.probe_folds=1", "\(config): parameters.probe_folds: must be at least 2, got 1"),
+            ("parameters.probe_l2_grid=[0.1, -1]", "\(config): parameters.probe_l2_grid: holds -1.0; every penalty must be 0 or more"),
+            ("parameters.probe_l2_grid=[]", "\(config): parameters.probe_l2_grid: must list at least one penalty, e.g. [0.001, 0.01, 0.1, 1, 10]"),
+            ("parameters.probe_samples_per_operation=5", "\(config): parameters.probe_samples_per_operation: must be at least 3 × probe_folds = 6, got 5"),
+            ("parameters.lens=tuned", "\(config): parameters.lens: 'tuned': use 'logit' or 'tuned:DIR' (a folder written by 'lazarus lens train')"),
         ]
         for (override, expected) in cases {
             let message = Self.description { _ = try ExperimentRunner.run("cot_vocab_alignment", overrides: Self.small + [override], root: root) }

@@ -30,7 +30,7 @@ enum ScratchExperiments {
 
 @Suite(.serialized) struct ExperimentRunTests {
     static let smallCoT = ["parameters.num_samples=240", "parameters.max_steps=20", "parameters.eval_samples=30",
-                           "parameters.valid_samples=12", "parameters.probe_epochs=30", "parameters.seeds=[42, 43]"]
+                           "parameters.valid_samples=12", "parameters.probe_samples_per_operation=30", "parameters.seeds=[42, 43]"]
 
     @Test func cotVocabAlignmentRunsEndToEnd() throws {
         let root = try ScratchExperiments.make(["cot_vocab_alignment"])
@@ -76,6 +76,19 @@ enum ScratchExperiments {
                     #expect((0...1).contains(v), "\(name) \(key) = \(v)")
                 }
             }
+            // Cross-validated probes on the balanced probe set: 30 per operation, every prompt predicted once, one
+            // chosen penalty per outer fold from the grid, the accuracy inside its Wilson interval.
+            let probeSet = try #require(stage["probe_cv"] as? [String: Any], "\(name).probe_cv")
+            #expect(probeSet["n"] as? Int == 90 && probeSet["per_operation"] as? Int == 30 && probeSet["folds"] as? Int == 5)
+            let grid = try #require(probeSet["l2_grid"] as? [Double])
+            for l in layers {
+                #expect(l["probe_n"] as? Int == 90)
+                let chosen = try #require(l["probe_l2"] as? [Double])
+                #expect(chosen.count == 5 && chosen.allSatisfy(grid.contains))
+                let v = try #require(l["probe_accuracy"] as? Double), low = try #require(l["probe_low"] as? Double), high = try #require(l["probe_high"] as? Double)
+                #expect(low <= v && v <= high)
+                #expect(l["probe_control_task_accuracy"] is Double && l["probe_first_operand_accuracy"] is Double)
+            }
             // The report prints each stage's held-out accuracy as results.json holds it.
             let accuracy = (stage["accuracy_heldout"] as! [String: Any])["value"] as! Double
             #expect(report.contains(String(format: "%.1f%%", accuracy * 100)), "report.md lacks \(name)'s accuracy")
@@ -107,7 +120,7 @@ enum ScratchExperiments {
     @Test func sameConfigAndSeedGiveTheSameNumbers() throws {
         // Both runs compute everything (fresh), including training; only timings may differ.
         let overrides = ["parameters.num_samples=120", "parameters.max_steps=6", "parameters.eval_samples=12",
-                         "parameters.valid_samples=6", "parameters.probe_epochs=10", "parameters.seeds=[42]"]
+                         "parameters.valid_samples=6", "parameters.probe_folds=3", "parameters.probe_samples_per_operation=12", "parameters.seeds=[42]"]
         let root = try ScratchExperiments.make(["cot_vocab_alignment"])
         defer { try? FileManager.default.removeItem(at: root) }
         func numbers(_ run: URL) throws -> [String: Any] {

@@ -71,4 +71,19 @@ import Testing
         #expect(abs(linearYs[0] - linearYs[1]) < 0.5, "on a linear axis 1e-12 and 1e-6 coincide")
         #expect(logYs[0] - logYs[1] > 100, "on the log axis they are six decades apart: \(logYs)")
     }
+
+    @Test func perSeedThinLinesShareTheirMeansColourAndStayOutOfTheLegend() {
+        let chart = SVGLineChart(title: "t", xLabel: "x", yLabel: "y", series: [
+            ChartSeries(name: "seed 42", points: [(0, 0.1), (1, 0.2)], thin: true, colorIndex: 1),
+            ChartSeries(name: "CoT mean", points: [(0, 0.2), (1, 0.3)], colorIndex: 1),
+            ChartSeries(name: "seed 43", points: [(0, 0.3), (1, 0.4)], thin: true, colorIndex: 1),
+        ], yRange: 0...1)
+        let svg = chart.render()
+        #expect(svg.components(separatedBy: "stroke-width=\"0.8\"").count - 1 == 2, "two thin polylines")
+        #expect(svg.components(separatedBy: "stroke-width=\"2\"").count - 1 == 1, "one mean polyline")
+        #expect(svg.contains(">CoT mean<") && !svg.contains(">seed 42<") && !svg.contains(">seed 43<"), "only the mean in the legend")
+        // Every line in palette entry 1; the thin ones carry no markers (the mean's two circles only).
+        #expect(!svg.contains("#1f77b4") && svg.contains("#d62728"))
+        #expect(svg.components(separatedBy: "<circle ").count - 1 == 2)
+    }
 }

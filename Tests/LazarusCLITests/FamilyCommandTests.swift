@@ -149,7 +149,8 @@ import Testing
               max_steps: 2
               eval_samples: 6
               valid_samples: 4
-              probe_epochs: 3
+              probe_folds: 3
+              probe_samples_per_operation: 12
               lora:
                 rank: 2
 

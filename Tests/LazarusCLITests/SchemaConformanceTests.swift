@@ -90,7 +90,7 @@ import Testing
         let root = try temporaryFolder("schema-experiments")
         defer { try? FileManager.default.removeItem(at: root) }
         let configs = [
-            "cot_vocab_alignment": "parameters:\n  num_samples: 60\n  max_steps: 2\n  eval_samples: 6\n  valid_samples: 4\n  probe_epochs: 3\n  lora:\n    rank: 2\n",
+            "cot_vocab_alignment": "parameters:\n  num_samples: 60\n  max_steps: 2\n  eval_samples: 6\n  valid_samples: 4\n  probe_folds: 3\n  probe_samples_per_operation: 12\n  lora:\n    rank: 2\n",
             "probe_classifier": "parameters:\n  num_samples: 60\n  probe_epochs: 3\n",
             "causal_interventions": "parameters:\n  num_samples: 60\n  max_steps: 2\n  eval_samples: 30\n  valid_samples: 4\n  lora:\n    rank: 2\n"
                 + "  pairs: 3\n  patch_layers: embed\n  steering_layers_pct: [0.5]\n  steering_alphas: [0, 1]\n  max_new_tokens: 3\n",
