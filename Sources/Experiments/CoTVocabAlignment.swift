@@ -209,8 +209,9 @@ public enum CoTVocabAlignment: Experiment {
                 adapters = trained.adapters
                 training = trained.summary
             }
-            // The baseline reads the base weights only: its key leaves out every training setting.
-            let evalKey = EvalStageKey(model: modelKey, seed: p.seed, train: stage == "baseline" ? nil : trainKey, promptStyle: p.promptStyle,
+            // The baseline reads the base weights only: its key leaves out every training setting. The held-out set comes
+            // from the data seed (each training seed's own when vary_data_seed is on).
+            let evalKey = EvalStageKey(model: modelKey, seed: dataSeed, train: stage == "baseline" ? nil : trainKey, promptStyle: p.promptStyle,
                                        evalSamples: p.evalSamples, maxNewTokens: p.maxNewTokens, testPrompts: p.testPrompts, probe: probeOptions,
                                        probeSamplesPerOperation: p.probeSamplesPerOperation, matchedRanges: p.matchedRanges, lens: p.lens)
             let result = try context.stage("\(stage)-evaluation", key: evalKey) { () -> StageResult in
