@@ -7,6 +7,7 @@ public enum ExperimentError: Error, CustomStringConvertible {
     case badValue(file: String, key: String, reason: String)
     case badOverride(String)
     case stageFailed(stage: String, reason: String)
+    case experimentInUse(folder: String, pid: Int?)
 
     public var description: String {
         switch self {
@@ -22,6 +23,10 @@ public enum ExperimentError: Error, CustomStringConvertible {
             return "--set \(s)"
         case let .stageFailed(stage, reason):
             return "stage \(stage) failed: \(reason)"
+        case let .experimentInUse(folder, pid):
+            let holder = pid.map { "another run (pid \($0))" } ?? "another run"
+            return "\(folder): \(holder) of this experiment is using its data and stage cache; wait for it to finish, "
+                + "or run a copy of the experiment folder"
         }
     }
 }

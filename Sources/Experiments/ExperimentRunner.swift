@@ -1,5 +1,6 @@
 // Finds an experiment's folder, reads its config with overrides, makes the run folder and runs it.
 import Foundation
+import Training
 import ModelFiles
 
 public enum ExperimentRunner {
@@ -44,6 +45,13 @@ public enum ExperimentRunner {
                            progress: @escaping @Sendable (String, Double) -> Void = { _, _ in }) throws -> URL {
         let (experiment, config) = try loadConfig(name, overrides: overrides, root: root)
         let folder = root.appendingPathComponent(name)
+        // One run at a time per experiment folder: two runs share data/ and the stage cache, and an ablation's
+        // data written while another run's stage reads it would train that stage on the wrong problems.
+        let lock: AdapterFolderLock
+        do { lock = try AdapterFolderLock(folder: folder) } catch TrainingError.folderInUse(_, let pid) {
+            throw ExperimentError.experimentInUse(folder: folder.path, pid: pid)
+        }
+        defer { withExtendedLifetime(lock) {} }
         let resolved = try experiment.resolvedParameters(config)
         let hash = ConfigHash.of(Data(resolved.utf8) + Data(config.model.utf8))
         let formatter = DateFormatter()

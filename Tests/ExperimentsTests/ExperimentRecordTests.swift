@@ -93,3 +93,23 @@ import Transformer
         #expect((training["train_loss"] as? [Any])?.count == 4)
     }
 }
+
+@Suite struct ExperimentFolderLockTests {
+    @Test func aSecondRunOfOneExperimentFolderIsRefusedAndTheFirstRunsOn() throws {
+        let root = try ScratchExperiments.make(["cot_vocab_alignment"])
+        defer { try? FileManager.default.removeItem(at: root) }
+        let folder = root.appendingPathComponent("cot_vocab_alignment")
+        // A run in progress holds the folder's lock (here this process takes it as that run would).
+        var holder: AdapterFolderLock? = try AdapterFolderLock(folder: folder)
+        let message = ExperimentRecordTests.description {
+            _ = try ExperimentRunner.run("cot_vocab_alignment", overrides: ExperimentRecordTests.small + ["parameters.max_steps=1"], root: root)
+        }
+        #expect(message == "\(folder.path): another run (pid \(getpid())) of this experiment is using its data and stage cache; "
+                + "wait for it to finish, or run a copy of the experiment folder")
+        // Refused before anything was written: no data, no results.
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("data").path))
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("results").path))
+        holder = nil
+        _ = holder
+    }
+}
