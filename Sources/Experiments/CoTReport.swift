@@ -177,8 +177,13 @@ struct CoTReport {
         // Every figure this prints is a proportion: its t-interval is clipped to [0, 1].
         func meanText(_ raw: Statistics.MeanInterval) -> String {
             let m = raw.clipped(to: 0...1)
+            // The base model's figures do not depend on the training seed: equal in every seed, no interval to give.
+            if m.n > 1, m.high - m.low < 1e-12 { return "\(pct(m.mean)) (the same in all \(m.n) seeds)" }
             return m.n > 1 ? "\(pct(m.mean)) (95% t-interval \(pct(m.low))–\(pct(m.high)) over \(m.n) seeds)" : "\(pct(m.mean)) (one seed: no spread known)"
         }
+        // A layer's interval stays within the layers that exist (embed is -1).
+        func layerLow(_ m: Statistics.MeanInterval) -> Double { max(-1, m.low) }
+        func layerHigh(_ m: Statistics.MeanInterval) -> Double { min(Double(config.layerCount - 1), m.high) }
         let across = acrossSeeds
         let n = heldoutN, seeds = runs.count
         let tests = runs.map(pairedTests)
@@ -225,11 +230,15 @@ struct CoTReport {
             let depth = { (i: Double) in String(format: "%.0f%%", (i + 1) / Double(config.layerCount) * 100) }
             if let m = first.interval {
                 var sentence = "After CoT training the operation word is readable through the vocabulary at the prompt's end (lens task accuracy ≥ 80%, \(targets.primaryForm) form) from layer L\(String(format: "%.1f", m.mean))"
-                sentence += m.n > 1 ? String(format: " on average (95%% t-interval L%.1f–L%.1f; per seed ", m.low, m.high) + first.text + ")" : " (one seed)"
+                sentence += m.n > 1 ? String(format: " on average (95%% t-interval L%.1f–L%.1f; per seed ", layerLow(m), layerHigh(m)) + first.text + ")" : " (one seed)"
                 sentence += ", \(depth(m.mean)) of depth; \(first.missing) of \(seeds) seeds never reach it."
                 if let next = across.nextTokenLayer80["cot_sft"]?.interval {
                     sentence += String(format: " The yardstick, the CoT model's own next token before the answer (mostly its first digit), becomes the lens's arg-max for 80%% of prompts from L%.1f on average", next.mean)
-                    sentence += abs(next.mean - m.mean) < 1 ? ": the operation word appears no earlier than an ordinary next token — at the prompt's end it is the output being formed, not an intermediate classifier." : next.mean > m.mean ? ": the operation word is readable earlier than an ordinary next token." : ": an ordinary next token is readable earlier than the operation word."
+                    // At the prompt's end the operation word is the CoT model's next token too: both figures are
+                    // outputs forming, so the comparison says how early one output appears, not that it is a classifier.
+                    let gap = next.mean - m.mean
+                    sentence += abs(gap) < 1 ? ": the operation word appears no earlier than an ordinary next token — at the prompt's end it is the output being formed, not an intermediate classifier."
+                        : String(format: ": the operation word, itself the CoT model's next token at the prompt's end, is readable %.1f layers %@ than the digit; both are outputs forming in the last blocks, so this is not an intermediate classifier (the operator and after-\"opname:\" positions below test that).", abs(gap), gap > 0 ? "earlier" : "later")
                 }
                 out.append(sentence)
             } else {
@@ -272,7 +281,7 @@ struct CoTReport {
             let setText = probeN.map { " (\($0)-prompt balanced probe set, \(parameters.probeFolds)-fold CV grouped by operand pair)" } ?? ""
             if let m = figure.interval {
                 var sentence = "\(Self.stageTitles[name]!): a cross-validated linear probe\(setText) decodes the task from layer L\(String(format: "%.1f", m.mean))"
-                sentence += m.n > 1 ? String(format: " on average (95%% t-interval L%.1f–L%.1f; per seed ", m.low, m.high) + figure.text + ")" : " (one seed)"
+                sentence += m.n > 1 ? String(format: " on average (95%% t-interval L%.1f–L%.1f; per seed ", layerLow(m), layerHigh(m)) + figure.text + ")" : " (one seed)"
                 func meanAt(_ value: (LayerRow) -> Double?) -> String {
                     let v = rows.compactMap(value).filter(\.isFinite)
                     return v.isEmpty ? "–" : meanText(Statistics.meanInterval(v).clipped(to: 0...1))
@@ -291,7 +300,7 @@ struct CoTReport {
         if let tuned = across.tunedFirstLensLayer80?["cot_sft"], let logit = across.firstLensLayer80["cot_sft"] {
             func figure(_ f: AcrossSeeds.LayerFigure) -> String {
                 guard let m = f.interval else { return "no layer in any seed" }
-                return String(format: "L%.1f", m.mean) + (m.n > 1 ? String(format: " (95%% t-interval L%.1f–L%.1f)", m.low, m.high) : "") + " (per seed \(f.text))"
+                return String(format: "L%.1f", m.mean) + (m.n > 1 ? String(format: " (95%% t-interval L%.1f–L%.1f)", layerLow(m), layerHigh(m)) : "") + " (per seed \(f.text))"
             }
             var sentence = "Through the tuned lens, the CoT model's operation word reaches 80% lens task accuracy at the prompt's end from \(figure(tuned)), against \(figure(logit)) through the logit lens"
             if let t = tuned.interval, let l = logit.interval {
