@@ -45,7 +45,8 @@ back from the written folder. Into Tests/TransformerTests/Fixtures/moe/:
   outputs, by forward hooks (Mixtral: softmax over all E logits, top-k of the probabilities, renormalised;
   GPT-OSS: top-k of the logits, softmax over the k chosen). greedy_ids: 8 argmax steps without a cache.
 Into Tests/ModelFilesTests/Fixtures/mxfp4_blocks.json: {"generator", "gguf_version", "cases": [{"type": "MXFP4",
-  "ggml_type": 39, "source", "block_values": 32, "block_bytes": 17, "blocks", "bytes_base64", "value_bits"}]}:
+  "ggml_type": 39, "source", "block_values": 32, "block_bytes": 17, "blocks", "bytes_base64", "values", "value_bits"}]}
+  (quant_blocks.json's schema; values null where not finite):
   gguf.quants.dequantize of (a) seeded random floats quantised by gguf-py and (b) 256 blocks whose E8M0 byte
   runs over every value 0...255 with seeded random nibbles. value_bits are IEEE-754 bit patterns.
 """
@@ -365,6 +366,7 @@ def mxfp4_case(source, raw):
     values = dequantize(raw.reshape(1, -1), Q.MXFP4).reshape(-1).astype(np.float32)
     return {"type": "MXFP4", "ggml_type": int(Q.MXFP4.value), "source": source, "block_values": 32,
             "block_bytes": 17, "blocks": raw.size // 17, "bytes_base64": base64.b64encode(raw.tobytes()).decode(),
+            "values": [float(v) if np.isfinite(v) else None for v in values],
             "value_bits": [int(b) for b in values.view(np.uint32)]}
 
 
