@@ -381,10 +381,52 @@ def mxfp4_reference():
                            "gguf_version": importlib.metadata.version("gguf"), "cases": [random, every]})
 
 
+# --- fuzz seeds -----------------------------------------------------------------------------
+
+def fuzz_seeds():
+    """Small GGUFs (well under libFuzzer's 64 KiB input limit) with the metadata and expert tensors of both
+    families: gpt-oss with MXFP4 experts and YaRN keys, llama with F32 experts."""
+    folder = os.path.join(ROOT, "Fuzz", "corpus", "moe_gguf")
+    os.makedirs(folder, exist_ok=True)
+    rng = np.random.default_rng(7)
+    for arch, name in (("gpt-oss", "gpt_oss_mxfp4.gguf"), ("llama", "llama_experts.gguf")):
+        w = gguf.GGUFWriter(os.path.join(folder, name), arch)
+        w.add_block_count(1)
+        w.add_embedding_length(32)
+        w.add_feed_forward_length(32)
+        w.add_head_count(2)
+        w.add_expert_count(2)
+        w.add_expert_used_count(1)
+        if arch == "gpt-oss":
+            w.add_expert_feed_forward_length(32)
+            w.add_sliding_window(4)
+            w.add_rope_scaling_type(gguf.RopeScalingType.YARN)
+            w.add_rope_scaling_factor(32.0)
+            w.add_rope_scaling_orig_ctx_len(4096)
+            w.add_rope_scaling_yarn_beta_fast(32.0)
+            w.add_rope_scaling_yarn_beta_slow(1.0)
+        for role in ("gate", "up", "down"):
+            array = rng.normal(0, 1, (2, 32, 32)).astype(np.float32)
+            if arch == "gpt-oss":
+                w.add_tensor(f"blk.0.ffn_{role}_exps.weight", quantize(array, Q.MXFP4), raw_dtype=Q.MXFP4)
+                w.add_tensor(f"blk.0.ffn_{role}_exps.bias", rng.normal(0, 1, (2, 32)).astype(np.float32))
+            else:
+                w.add_tensor(f"blk.0.ffn_{role}_exps.weight", array[:, :8, :])
+        w.add_tensor("blk.0.ffn_gate_inp.weight", rng.normal(0, 1, (2, 32)).astype(np.float32))
+        w.write_header_to_file()
+        w.write_kv_data_to_file()
+        w.write_tensors_to_file()
+        w.close()
+        size = os.path.getsize(os.path.join(folder, name))
+        assert size < 65536, size
+        print(f"wrote Fuzz/corpus/moe_gguf/{name} ({size} bytes)")
+
+
 # --- main -----------------------------------------------------------------------------------
 
 def main():
     mxfp4_reference()
+    fuzz_seeds()
     tok, data, specials = tiny_tokenizer()
     vocab = tok.get_vocab_size(with_added_tokens=True)
     prompts = []

@@ -138,8 +138,9 @@ extension ModelConfig {
             throw ModelError.unsupportedModel(file: source, reason: "general.architecture '\(archName)' is not supported (supported: \(Architecture.supportedGGUFNames))")
         }
         let p = archName + "."
+        let mixture = try GGUFMixtureMetadata(file, prefix: p)
         // llama.cpp writes Mixtral as `llama` with experts.
-        if arch == .llama, let experts = file.int(p + "expert_count"), experts > 0 { arch = .mixtral }
+        if arch == .llama && mixture != nil { arch = .mixtral }
         func required(_ key: String) throws -> Int {
             guard let v = file.int(p + key) else { throw fail(p + key, "missing or not an integer") }
             return v
@@ -208,25 +209,19 @@ extension ModelConfig {
             guard let window, window > 0 else { throw fail(p + "attention.sliding_window", "missing: a gpt-oss GGUF needs its sliding window (128 in the released models)") }
             config.layerKinds = (0..<layers).map { $0 % 2 == 0 ? .sliding : .global }
             config.slidingWindow = window
-            if let f = file.int(p + "expert_feed_forward_length") { config.intermediateSize = f }
-            if scalingType == "yarn" {
-                guard let factor = file.double(p + "rope.scaling.factor"), let original = file.int(p + "rope.scaling.original_context_length") else {
-                    throw fail(p + "rope.scaling.factor", "YaRN needs rope.scaling.factor and rope.scaling.original_context_length; the file is incomplete")
-                }
+            if let yarn = try GGUFYarnMetadata(file, prefix: p) {
                 // The file does not say transformers' `truncate`; GPT-OSS's config.json has it false.
-                config.ropeYarn = YarnRopeScaling(factor: factor, originalMaxPositions: Double(original),
-                                                  betaFast: file.double(p + "rope.scaling.yarn_beta_fast") ?? 32,
-                                                  betaSlow: file.double(p + "rope.scaling.yarn_beta_slow") ?? 1, truncate: false,
-                                                  attentionFactor: file.double(p + "rope.scaling.yarn_attn_factor"))
+                config.ropeYarn = YarnRopeScaling(factor: yarn.factor, originalMaxPositions: Double(yarn.originalContextLength),
+                                                  betaFast: yarn.betaFast ?? 32, betaSlow: yarn.betaSlow ?? 1, truncate: false,
+                                                  attentionFactor: yarn.attentionFactor)
             }
         }
         if arch.block.moe != nil {
-            guard let experts = file.int(p + "expert_count"), let perToken = file.int(p + "expert_used_count") else {
-                throw fail(p + "expert_used_count", "missing: a mixture-of-experts GGUF gives expert_count and expert_used_count")
-            }
-            config.mixture = MixtureShape(experts: experts, perToken: perToken)
-        } else if let experts = file.int(p + "expert_count"), experts > 0 {
-            throw fail(p + "expert_count", "\(experts) experts: mixture-of-experts blocks are not implemented for GGUF '\(archName)' files")
+            guard let mixture else { throw fail(p + "expert_count", "missing: a \(arch.displayName) GGUF gives expert_count and expert_used_count") }
+            config.mixture = MixtureShape(experts: mixture.expertCount, perToken: mixture.expertsPerToken)
+            if let f = mixture.expertWidth { config.intermediateSize = f }
+        } else if let mixture {
+            throw fail(p + "expert_count", "\(mixture.expertCount) experts: mixture-of-experts blocks are not implemented for GGUF '\(archName)' files")
         }
         try config.validate(source: source)
         return config
