@@ -98,7 +98,7 @@ public struct TransformerModel: Sendable {
         var positions = [Int](repeating: 0, count: N)
         for b in 0..<B { for t in 0..<lengths[b] { positions[rowOffsets[b] + t] = starts[b] + t } }
         let lastRows = (0..<B).map { rowOffsets[$0] + lengths[$0] - 1 }
-        if c.block.moe != nil { try MixtureOfExperts.checkSupported(adapters: adapters, saveActivations: saveActivations) }
+        if c.block.moe != nil { try MixtureOfExperts.checkSupported(adapters: adapters) }
         let plan = options.interventions.isEmpty ? InterventionPlan()
             : try InterventionPlan(options.interventions, config: c, lengths: lengths, rowOffsets: rowOffsets, positions: positions)
 
@@ -214,12 +214,14 @@ public struct TransformerModel: Sendable {
 
             // MLP: x += [PostNorm] down(act(gate(xn)) ⊙ up(xn)), xn = Norm(x).
             RMSNorm.forward(x, weight: w.mlpNorm, eps: c.rmsNormEps, into: &xn, rstd: &rstd2)
+            var routed: RoutingRecord? = nil
             if c.block.moe != nil {
                 // Mixture of experts: x += Σ_chosen weight · expert(xn) (MixtureOfExperts.swift).
-                let routed = MixtureOfExperts.forward(xn, weights: w, config: c, into: &delta)
+                let all = MixtureOfExperts.record(MixtureOfExperts.forward(xn, weights: w, config: c, into: &delta), layer: l, rows: nil)
                 if options.routing != .none {
-                    routing.append(MixtureOfExperts.record(routed, layer: l, rows: options.routing == .lastToken ? lastRows : nil))
+                    routing.append(options.routing == .lastToken ? MixtureOfExperts.record(all, rows: lastRows) : all)
                 }
+                routed = all
             } else {
                 project(xn, .gate, into: &gate)
                 project(xn, .up, into: &up)
@@ -234,13 +236,15 @@ public struct TransformerModel: Sendable {
             InterventionPlan.apply(plan.residualEdits(after: l), to: &x)
 
             if saveActivations {
-                saved.append(LayerActivations(
+                var layer = LayerActivations(
                     input: input, attentionRstd: rstd1, attentionNormed: attentionNormed, queryRaw: queryRaw, keyRaw: keyRaw,
                     queryNormRstd: rstdQ, keyNormRstd: rstdK, query: q, key: k, value: v,
                     probabilities: probabilities, attentionOutput: attention, attentionProjected: attentionProjected,
                     attentionOutputRstd: rstdPostAttention, middle: middle, mlpRstd: rstd2,
                     mlpNormed: xn, gate: gate, up: up, gated: gated, mlpProjected: mlpProjected, mlpOutputRstd: rstdPostMLP,
-                    loraIntermediate: lora))
+                    loraIntermediate: lora)
+                layer.routing = routed
+                saved.append(layer)
             }
             record(x)
         }
