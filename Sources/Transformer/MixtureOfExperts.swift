@@ -96,7 +96,7 @@ enum MixtureOfExperts {
                 for (j, t) in top.enumerated() { weights[r * k + j] = t.value / total }
             case .topKSoftmax:
                 var chosen = top.map(\.value)
-                chosen.withUnsafeMutableBufferPointer { Softmax.forward($0.baseAddress!, count: k) }
+                chosen.withUnsafeMutableBufferPointer { _ = Softmax.forward($0.baseAddress!, count: k) }
                 for j in 0..<k { weights[r * k + j] = chosen[j] }
             }
             for (j, t) in top.enumerated() { experts[r * k + j] = t.index }
