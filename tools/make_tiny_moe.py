@@ -32,6 +32,12 @@ back from the written folder. Into Tests/TransformerTests/Fixtures/moe/:
                      rope.scaling.{type yarn, factor, original_context_length, yarn_beta_fast, yarn_beta_slow}
                      (no truncate key: the reader takes GPT-OSS's truncate false). Its reference is the
                      folder's model with the experts replaced by gguf-py's dequantisation of those blocks.
+- tiny_gpt_oss_mxfp4/ the same model with the GGUF's MXFP4 expert blocks in the released checkpoints' safetensors
+                     layout (transformers' integrations/mxfp4.py): mlp.experts.gate_up_proj_blocks [E, 2F, D/32, 16] U8
+                     (output-major, gate and up rows interleaved, byte j = value 2j | value 2j+1 << 4),
+                     gate_up_proj_scales [E, 2F, D/32] (E8M0), down_proj_blocks [E, D, F/32, 16], down_proj_scales;
+                     config.json with quantization_config quant_method mxfp4. Its reference ("mxfp4_prompts") is
+                     transformers' reading with Mxfp4Config(dequantize=True), checked equal to the GGUF's.
 - tiny_moe_reference.json: {"generator", "transformers_version", "torch_version", "notes",
     "models": [{"name", "family", "hf_class", "folder", "gguf", "config": {...}, "layer_types",
                 "prompts": [{"ids", "last_logprobs": [V], "hidden_l2": [[T] per layer entry],
@@ -52,7 +58,9 @@ Into Tests/ModelFilesTests/Fixtures/mxfp4_blocks.json: {"generator", "gguf_versi
 """
 import base64
 import importlib.metadata
+import json
 import os
+import shutil
 
 import gguf
 import numpy as np
@@ -61,6 +69,7 @@ import transformers
 from gguf.constants import GGML_QUANT_SIZES, GGMLQuantizationType as Q
 from gguf.quants import dequantize, quantize
 from safetensors import safe_open
+from safetensors.numpy import save_file
 from transformers import AutoModelForCausalLM, GptOssConfig, GptOssForCausalLM, MixtralConfig, MixtralForCausalLM
 
 from make_tiny_families import PROMPT_LENGTHS, PROMPT_TEXTS, WINDOW
@@ -357,6 +366,61 @@ def gpt_oss_gguf(model, folder):
     return tensors, quantised
 
 
+# --- GPT-OSS with MXFP4 experts in safetensors, as the released checkpoints store them ------
+
+def to_transformers_nibbles(ggml_blocks, rows, cols):
+    """ggml MXFP4 blocks [rows, cols/32 * 17] (per block: E8M0 byte, then byte j = value j | value j+16 << 4)
+    as transformers' checkpoint layout (integrations/mxfp4.py): blocks [rows, cols/32, 16] with byte j =
+    value 2j | value 2j+1 << 4, and scales [rows, cols/32] (the same E8M0 bytes)."""
+    b = ggml_blocks.reshape(rows, cols // 32, 17)
+    scales = b[:, :, 0].copy()
+    q = b[:, :, 1:]
+    codes = np.concatenate([q & 0x0F, q >> 4], axis=-1)  # [rows, G, 32]: value order 0..31
+    packed = (codes[:, :, 0::2] | (codes[:, :, 1::2] << 4)).astype(np.uint8)
+    return packed, scales
+
+
+def write_gpt_oss_mxfp4(folder, model, source_folder, tensors):
+    """tiny_gpt_oss_mxfp4/: the GGUF's MXFP4 experts in the released checkpoints' safetensors layout
+    (mlp.experts.gate_up_proj_blocks [E, 2F, D/32, 16] U8 with gate and up rows interleaved,
+    gate_up_proj_scales [E, 2F, D/32], down_proj_blocks [E, D, F/32, 16], down_proj_scales [E, D, F/32]),
+    every other tensor the float folder's, and config.json's quantization_config quant_method mxfp4."""
+    cfg = model.config
+    E, F, D = cfg.num_local_experts, cfg.intermediate_size, cfg.hidden_size
+    by_name = {n: a for n, a, _ in tensors}
+    out = {k: v for k, v in checkpoint(source_folder).items() if not k.endswith(("experts.gate_up_proj", "experts.down_proj"))}
+    for i in range(cfg.num_hidden_layers):
+        gate, gs = to_transformers_nibbles(by_name[f"blk.{i}.ffn_gate_exps.weight"], E * F, D)
+        up, us = to_transformers_nibbles(by_name[f"blk.{i}.ffn_up_exps.weight"], E * F, D)
+        blocks = np.empty((E, 2 * F, D // 32, 16), dtype=np.uint8)
+        scales = np.empty((E, 2 * F, D // 32), dtype=np.uint8)
+        blocks[:, 0::2], blocks[:, 1::2] = gate.reshape(E, F, D // 32, 16), up.reshape(E, F, D // 32, 16)
+        scales[:, 0::2], scales[:, 1::2] = gs.reshape(E, F, D // 32), us.reshape(E, F, D // 32)
+        down, ds = to_transformers_nibbles(by_name[f"blk.{i}.ffn_down_exps.weight"], E * D, F)
+        p = f"model.layers.{i}.mlp.experts."
+        out[p + "gate_up_proj_blocks"], out[p + "gate_up_proj_scales"] = blocks, scales
+        out[p + "down_proj_blocks"], out[p + "down_proj_scales"] = down.reshape(E, D, F // 32, 16), ds.reshape(E, D, F // 32)
+    os.makedirs(folder, exist_ok=True)
+    for file in ("tokenizer.json", "tokenizer_config.json", "config.json"):
+        shutil.copyfile(os.path.join(source_folder, file), os.path.join(folder, file))
+    save_file(out, os.path.join(folder, "model.safetensors"))
+    with open(os.path.join(folder, "config.json")) as f:
+        config = json.load(f)
+    config["quantization_config"] = {"quant_method": "mxfp4", "modules_to_not_convert": [
+        "model.layers.*.self_attn", "model.layers.*.mlp.router", "model.embed_tokens", "lm_head"]}
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(config, f, indent=2, sort_keys=True)
+        f.write("\n")
+    print(f"wrote {os.path.relpath(folder, ROOT)}")
+
+
+def load_mxfp4(folder):
+    from transformers import Mxfp4Config
+    return AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, attn_implementation="eager",
+                                                experts_implementation="eager",
+                                                quantization_config=Mxfp4Config(dequantize=True)).eval()
+
+
 # --- MXFP4 blocks ---------------------------------------------------------------------------
 
 def mxfp4_case(source, raw):
@@ -470,6 +534,15 @@ def main():
         else:
             tensors, gguf_model = gpt_oss_gguf(model, folder)
             write_gguf(path, model, family, tok, data, tensors, gguf.LlamaFileType.MOSTLY_MXFP4_MOE)
+            mxfp4_folder = os.path.join(OUT, name + "_mxfp4")
+            write_gpt_oss_mxfp4(mxfp4_folder, model, folder, tensors)
+            # transformers' own reading of the MXFP4 checkpoint (its dequantisation, its nibble order) is the
+            # reference; it must equal the GGUF's, whose experts are the same blocks decoded by gguf-py.
+            mxfp4_entries = prompt_entries(load_mxfp4(mxfp4_folder), prompts, with_hidden=False)
+            checks["mxfp4_safetensors_vs_gguf_reference"] = max(
+                float(np.max(np.abs(np.array(a["last_logprobs"]) - np.array(b["last_logprobs"]))))
+                for a, b in zip(mxfp4_entries, prompt_entries(gguf_model, prompts, with_hidden=False)))
+            assert checks["mxfp4_safetensors_vs_gguf_reference"] < 1e-5, checks
             checks["clamped_fraction_of_expert_preactivations"] = clamp_fraction(model, prompts)
             assert checks["clamped_fraction_of_expert_preactivations"] > 0.01, checks
         check_gguf(path, tensors)
@@ -480,6 +553,7 @@ def main():
             "config": effective_config(cfg, family),
             "layer_types": getattr(cfg, "layer_types", None) or ["sliding_attention"] * cfg.num_hidden_layers,
             "prompts": entries, "gguf_prompts": gguf_entries, "checks": checks,
+            **({"mxfp4_folder": name + "_mxfp4", "mxfp4_prompts": mxfp4_entries} if family == "gpt_oss" else {}),
         })
         print(f"{name}: min router gap {min(e['min_router_gap'] for e in entries):.3g}; checks {checks}")
     write_json(os.path.join(OUT, "tiny_moe_reference.json"), {

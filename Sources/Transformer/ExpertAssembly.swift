@@ -4,9 +4,13 @@
 //   ffn_down_exps and their biases), already in this order;
 // - Mixtral's Hugging Face checkpoints: one [F, D] / [D, F] tensor per expert (block_sparse_moe.experts.e.w1/w3/w2);
 // - GPT-OSS's Hugging Face checkpoints: gate_up_proj [E, D, 2F] input-major with gate and up interleaved
-//   (gate = even columns, up = odd: GptOssExperts._apply_gate), down_proj [E, F, D], gate_up_proj_bias [E, 2F].
+//   (gate = even columns, up = odd: GptOssExperts._apply_gate), down_proj [E, F, D], gate_up_proj_bias [E, 2F];
+//   the released checkpoints store the two weights as MXFP4 instead, output-major: gate_up_proj_blocks
+//   [E, 2F, D/32, 16] with gate and up rows interleaved and gate_up_proj_scales [E, 2F, D/32], down_proj_blocks
+//   [E, D, F/32, 16] and down_proj_scales [E, D, F/32] (transformers' integrations/mxfp4.py layout).
 // Every tensor's shape is checked against the config before a value is read; a wrong one names the tensor.
 import Kernels
+import ModelFiles
 
 public enum ExpertLayout: Sendable, Equatable {
     case stacked, perExpert, fusedInputMajor
@@ -41,6 +45,16 @@ extension WeightAssembler {
             let name = names.huggingFace(.block(layer: i, role)) ?? role.description
             let parity = role == .expertUp || role == .expertUpBias ? 1 : 0
             var out = Matrix(rows: target[0], cols: target[1])
+            if role == .expertGate || role == .expertUp || role == .expertDown, source.shape(of: name + "_blocks") != nil {
+                let isDown = role == .expertDown
+                let (rows, cols) = isDown ? (D, F) : (2 * F, D)
+                let w = try mxfp4(name, experts: E, rows: rows, cols: cols)
+                if isDown { out.values = w; return out }
+                for e in 0..<E { for f in 0..<F { for d in 0..<D {
+                    out.values[(e * F + f) * D + d] = w[(e * 2 * F + 2 * f + parity) * D + d]
+                } } }
+                return out
+            }
             switch role {
             case .expertGate, .expertUp:
                 let src = try read(name, [E, D, 2 * F])
@@ -60,6 +74,27 @@ extension WeightAssembler {
             }
             return out
         }
+    }
+
+    /// GPT-OSS's MXFP4 weight `name` ([E, rows, cols] once decoded) from `name_blocks` and `name_scales`.
+    private mutating func mxfp4(_ name: String, experts E: Int, rows: Int, cols: Int) throws -> [Float] {
+        let blocks = name + "_blocks", scales = name + "_scales"
+        guard cols % 32 == 0 else {
+            throw ModelError.tensorShape(file: source.location, name: blocks, expected: [E, rows, cols / 32, 16], found: source.shape(of: blocks) ?? [])
+        }
+        for (tensor, shape) in [(blocks, [E, rows, cols / 32, 16]), (scales, [E, rows, cols / 32])] {
+            guard let found = source.shape(of: tensor) else { throw ModelError.missingTensor(file: source.location, name: tensor) }
+            guard found == shape else { throw ModelError.tensorShape(file: source.location, name: tensor, expected: shape, found: found) }
+            guard source.storageType(of: tensor) == "U8" else {
+                throw ModelError.unsupportedModel(file: source.location, reason: "tensor '\(tensor)' is \(source.storageType(of: tensor) ?? "?"), but MXFP4 blocks and scales are U8")
+            }
+        }
+        guard let checkpoint = source as? SafetensorsCheckpoint, let b = checkpoint.rawBytes(of: blocks), let s = checkpoint.rawBytes(of: scales) else {
+            throw ModelError.unsupportedModel(file: source.location, reason: "MXFP4 tensors '\(blocks)' are read from safetensors checkpoints only")
+        }
+        used.insert(blocks)
+        used.insert(scales)
+        return try MXFP4Blocks.decodeTransformersLayout(blocks: b, scales: s, rows: E * rows, groups: cols / 32, file: source.location, tensor: blocks)
     }
 
     /// The values of `name`, after checking that it is present with exactly `shape`.

@@ -33,4 +33,21 @@ import Testing
         let tiny = try decoded(.mxfp4, [0] + packNibbles32([Int](repeating: 2, count: 32)))
         #expect(tiny.allSatisfy { $0 == Float(sign: .plus, exponent: -127, significand: 1) })
     }
+    @Test func transformersLayoutHoldsTheSameValuesInPairs() throws {
+        // The same 64 codes and two scales as ggml blocks (value j with j + 16) and as transformers' checkpoint
+        // layout (value 2j with 2j + 1, scales apart): one decoding.
+        let codes = (0..<64).map { ($0 * 5 + 1) % 16 }
+        let scales: [UInt8] = [126, 131]
+        var ggml: [UInt8] = []
+        for g in 0..<2 { ggml += [scales[g]] + packNibbles32(Array(codes[(g * 32)..<(g * 32 + 32)])) }
+        let pairs: [UInt8] = (0..<32).map { (j: Int) -> UInt8 in
+            let low = UInt8(codes[2 * j]), high = UInt8(codes[2 * j + 1])
+            return low | (high << 4)
+        }
+        let ours = try MXFP4Blocks.decodeTransformersLayout(blocks: Data(pairs), scales: Data(scales), rows: 1, groups: 2, file: "t", tensor: "w")
+        #expect(ours == (try decoded(.mxfp4, ggml)))
+        #expect(throws: ModelFileError.self) {
+            try MXFP4Blocks.decodeTransformersLayout(blocks: Data(pairs.dropLast()), scales: Data(scales), rows: 1, groups: 2, file: "t", tensor: "w")
+        }
+    }
 }

@@ -30,6 +30,8 @@ struct MoEReference: Decodable {
         var layer_types: [String]
         var prompts: [Prompt]
         var gguf_prompts: [Prompt]
+        var mxfp4_folder: String?
+        var mxfp4_prompts: [Prompt]?
     }
     var models: [Model]
 
@@ -103,6 +105,14 @@ struct MoEComparison {
         let loaded = try ModelLoader.load(try MoEReference.path(e.gguf))
         #expect(loaded.model.config.architecture == (e.family == "mixtral" ? .mixtral : .gptOss))
         try MoEComparison(loaded, e.gguf_prompts).expectMatch("\(name) GGUF")
+    }
+
+    @Test func gptOssMXFP4SafetensorsMatchTransformers() throws {
+        // The released checkpoints' layout: MXFP4 experts (U8 blocks and scales, transformers' nibble order).
+        let e = MoEReference.model("tiny_gpt_oss")
+        let loaded = try ModelLoader.load(try MoEReference.path(try #require(e.mxfp4_folder)))
+        #expect(loaded.tensorTypes["model.layers.0.mlp.experts.gate_up_proj_blocks"] == "U8")
+        try MoEComparison(loaded, try #require(e.mxfp4_prompts)).expectMatch("tiny_gpt_oss MXFP4 safetensors")
     }
 
     @Test func routingCaptureAtTheLastTokenIsTheLastRowOfEveryPosition() throws {
