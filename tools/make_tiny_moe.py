@@ -38,6 +38,9 @@ back from the written folder. Into Tests/TransformerTests/Fixtures/moe/:
                      gate_up_proj_scales [E, 2F, D/32] (E8M0), down_proj_blocks [E, D, F/32, 16], down_proj_scales;
                      config.json with quantization_config quant_method mxfp4. Its reference ("mxfp4_prompts") is
                      transformers' reading with Mxfp4Config(dequantize=True), checked equal to the GGUF's.
+- peft_tiny_mixtral/, peft_tiny_gpt_oss/: LoRA adapters PEFT 0.21 saved for the attention projections (r 4,
+                     alpha 8, B seeded random); "peft" in the reference: their target modules and PEFT's adapted
+                     last-position log-probs per prompt.
 - tiny_moe_reference.json: {"generator", "transformers_version", "torch_version", "notes",
     "models": [{"name", "family", "hf_class", "folder", "gguf", "config": {...}, "layer_types",
                 "prompts": [{"ids", "last_logprobs": [V], "hidden_l2": [[T] per layer entry],
@@ -421,6 +424,40 @@ def load_mxfp4(folder):
                                                 quantization_config=Mxfp4Config(dequantize=True)).eval()
 
 
+# --- PEFT adapters --------------------------------------------------------------------------
+
+PEFT_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj"]
+
+
+@torch.no_grad()
+def peft_adapter(folder, model_folder, prompts, seed):
+    """peft_<model>/: a LoRA adapter PEFT saves for the model's attention projections (r 4, alpha 8; A as PEFT
+    initialises it, B seeded random so the adapter moves the logits), and PEFT's adapted last-position
+    log-probs per prompt. The experts and the router stay frozen (PEFT's names are the dense families')."""
+    from peft import LoraConfig, get_peft_model
+    torch.manual_seed(seed)
+    wrapped = get_peft_model(load(model_folder), LoraConfig(r=4, lora_alpha=8, target_modules=PEFT_TARGETS, lora_dropout=0.0,
+                                                            bias="none", task_type="CAUSAL_LM"))
+    g = torch.Generator().manual_seed(seed + 1)
+    for name, p in wrapped.named_parameters():
+        if "lora_B" in name:
+            p.copy_(torch.randn(p.shape, generator=g) * 0.3)
+    wrapped.eval()
+    wrapped.save_pretrained(folder)
+    os.remove(os.path.join(folder, "README.md"))  # PEFT's model card template: nothing a reader needs
+    path = os.path.join(folder, "adapter_config.json")
+    with open(path) as f:
+        config = json.load(f)
+    config["base_model_name_or_path"] = os.path.basename(model_folder)
+    with open(path, "w") as f:
+        json.dump(config, f, indent=2, sort_keys=True)
+        f.write("\n")
+    adapted = [rounded(torch.log_softmax(wrapped(torch.tensor([ids])).logits[0, -1], -1), DIGITS) for ids in prompts]
+    print(f"wrote {os.path.relpath(folder, ROOT)}")
+    return {"folder": os.path.basename(folder), "r": 4, "lora_alpha": 8, "target_modules": PEFT_TARGETS,
+            "last_logprobs": adapted}
+
+
 # --- MXFP4 blocks ---------------------------------------------------------------------------
 
 def mxfp4_case(source, raw):
@@ -547,12 +584,13 @@ def main():
             assert checks["clamped_fraction_of_expert_preactivations"] > 0.01, checks
         check_gguf(path, tensors)
         gguf_entries = prompt_entries(gguf_model, prompts, with_hidden=False)
+        peft = peft_adapter(os.path.join(OUT, "peft_" + name), folder, prompts, seed + 1000)
         cfg = model.config
         models.append({
             "name": name, "family": family, "hf_class": cls.__name__, "seed": seed, "folder": name, "gguf": gguf_file,
             "config": effective_config(cfg, family),
             "layer_types": getattr(cfg, "layer_types", None) or ["sliding_attention"] * cfg.num_hidden_layers,
-            "prompts": entries, "gguf_prompts": gguf_entries, "checks": checks,
+            "prompts": entries, "gguf_prompts": gguf_entries, "checks": checks, "peft": peft,
             **({"mxfp4_folder": name + "_mxfp4", "mxfp4_prompts": mxfp4_entries} if family == "gpt_oss" else {}),
         })
         print(f"{name}: min router gap {min(e['min_router_gap'] for e in entries):.3g}; checks {checks}")
