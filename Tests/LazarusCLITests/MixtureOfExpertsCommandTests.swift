@@ -1,7 +1,8 @@
 // The commands on the tiny Mixtral and GPT-OSS models of tools/make_tiny_moe.py, through the built binary:
 // `introspect routing` (its JSON conforms to docs/schemas/routing.schema.json, --output and --json are one
 // report, sizes are config.json's), `model info`, `introspect logit-lens` and `introspect hidden-states`,
-// from the folders and the GGUF files; and `introspect routing` on a dense model is one line and exit 1.
+// from the folders and the GGUF files; the flagship experiment, small (its LoRA stages train the attention
+// projections through the MoE blocks); and `introspect routing` on a dense model is one line and exit 1.
 import Foundation
 import ModelFiles
 import Testing
@@ -67,6 +68,31 @@ import Testing
         let out = try Self.succeed(["introspect", "hidden-states", "--model", path, "--prompts", Self.prompts,
                                     "--output", folder.appendingPathComponent("h.safetensors").path])
         #expect(out.contains("\(c.num_hidden_layers + 1) layers"))
+    }
+
+    @Test(arguments: ["tiny_mixtral", "tiny_gpt_oss.gguf"])
+    func flagshipRunsSmall(_ model: String) throws {
+        let root = try temporaryFolder("moe-flagship")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let config = root.appendingPathComponent("cot_vocab_alignment/config.yaml")
+        try FileManager.default.createDirectory(at: config.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data("""
+            name: cot_vocab_alignment
+            model: \(Self.root.appendingPathComponent(model).path)
+            parameters:
+              num_samples: 60
+              max_steps: 2
+              eval_samples: 6
+              valid_samples: 4
+              probe_epochs: 3
+              lora:
+                rank: 2
+
+            """.utf8).write(to: config)
+        _ = try SchemaConformanceTests.output(["experiment", "run", "cot_vocab_alignment"], environment: ["LAZARUS_EXPERIMENTS": root.path])
+        let results = root.appendingPathComponent("cot_vocab_alignment/results")
+        let run = try #require(try FileManager.default.contentsOfDirectory(atPath: results.path).first)
+        try SchemaConformanceTests.expectConforms(Data(contentsOf: results.appendingPathComponent("\(run)/results.json")), to: "cot_vocab_alignment.results")
     }
 
     @Test func routingOnADenseModelIsOneLine() throws {
