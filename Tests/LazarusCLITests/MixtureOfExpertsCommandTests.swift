@@ -72,27 +72,12 @@ import Testing
 
     @Test(arguments: ["tiny_mixtral", "tiny_gpt_oss.gguf"])
     func flagshipRunsSmall(_ model: String) throws {
-        let root = try temporaryFolder("moe-flagship")
-        defer { try? FileManager.default.removeItem(at: root) }
-        let config = root.appendingPathComponent("cot_vocab_alignment/config.yaml")
-        try FileManager.default.createDirectory(at: config.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Data("""
-            name: cot_vocab_alignment
-            model: \(Self.root.appendingPathComponent(model).path)
-            parameters:
-              num_samples: 60
-              max_steps: 2
-              eval_samples: 6
-              valid_samples: 4
-              probe_epochs: 3
-              lora:
-                rank: 2
-
-            """.utf8).write(to: config)
-        _ = try SchemaConformanceTests.output(["experiment", "run", "cot_vocab_alignment"], environment: ["LAZARUS_EXPERIMENTS": root.path])
-        let results = root.appendingPathComponent("cot_vocab_alignment/results")
-        let run = try #require(try FileManager.default.contentsOfDirectory(atPath: results.path).first)
-        try SchemaConformanceTests.expectConforms(Data(contentsOf: results.appendingPathComponent("\(run)/results.json")), to: "cot_vocab_alignment.results")
+        let data = try FamilyCommandTests.runFlagshipSmall(Self.root.appendingPathComponent(model).path)
+        let layers = try Self.config(model).num_hidden_layers + 1
+        let stages = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        let byStage = try #require(stages?["stages"] as? [String: [String: Any]])
+        #expect(Set(byStage.keys).isSuperset(of: ["baseline", "direct_sft", "cot_sft"]))
+        for (stage, s) in byStage { #expect((s["layers"] as? [Any])?.count == layers, "\(model) \(stage): every layer") }
     }
 
     @Test func routingOnADenseModelIsOneLine() throws {
