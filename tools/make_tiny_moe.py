@@ -41,6 +41,9 @@ back from the written folder. Into Tests/TransformerTests/Fixtures/moe/:
 - peft_tiny_mixtral/, peft_tiny_gpt_oss/: LoRA adapters PEFT 0.21 saved for the attention projections (r 4,
                      alpha 8, B seeded random); "peft" in the reference: their target modules and PEFT's adapted
                      last-position log-probs per prompt.
+- yarn_reference.json: {"cases": [{"name", "head_dim", "rope_theta", "parameters", "inv_freq_bits" (float32 bit
+                     patterns), "attention_factor"}]}: transformers' YaRN on five configs (truncate false and
+                     true, an explicit attention_factor, mscale / mscale_all_dim).
 - tiny_moe_reference.json: {"generator", "transformers_version", "torch_version", "notes",
     "models": [{"name", "family", "hf_class", "folder", "gguf", "config": {...}, "layer_types",
                 "prompts": [{"ids", "last_logprobs": [V], "hidden_l2": [[T] per layer entry],
@@ -424,6 +427,38 @@ def load_mxfp4(folder):
                                                 quantization_config=Mxfp4Config(dequantize=True)).eval()
 
 
+# --- YaRN ---------------------------------------------------------------------------------
+
+YARN_CASES = [
+    # (name, head_dim, rope_theta, rope parameters beyond rope_type/rope_theta)
+    ("tiny GPT-OSS", 8, 150000.0, {"factor": 32.0, "beta_fast": 32.0, "beta_slow": 1.0, "truncate": False,
+                                   "original_max_position_embeddings": 4096}),
+    ("GPT-OSS-20B", 64, 150000.0, {"factor": 32.0, "beta_fast": 32.0, "beta_slow": 1.0, "truncate": False,
+                                   "original_max_position_embeddings": 4096}),
+    ("Qwen2.5 long context (truncate default true)", 128, 1e6, {"factor": 4.0, "original_max_position_embeddings": 32768}),
+    ("explicit attention_factor", 64, 10000.0, {"factor": 8.0, "attention_factor": 0.75, "original_max_position_embeddings": 2048}),
+    ("mscale / mscale_all_dim", 64, 10000.0, {"factor": 40.0, "mscale": 1.0, "mscale_all_dim": 0.707,
+                                              "original_max_position_embeddings": 4096}),
+]
+
+
+def yarn_reference():
+    """yarn_reference.json: transformers' _compute_yarn_parameters on several configs: inverse frequencies
+    (float32 bit patterns) and the attention factor that multiplies cos and sin."""
+    from transformers import LlamaConfig
+    from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS
+    cases = []
+    for name, dim, theta, params in YARN_CASES:
+        config = LlamaConfig(hidden_size=dim * 2, num_attention_heads=2, head_dim=dim, max_position_embeddings=131072,
+                             rope_parameters={"rope_type": "yarn", "rope_theta": theta, **params})
+        inv, factor = ROPE_INIT_FUNCTIONS["yarn"](config, "cpu")
+        cases.append({"name": name, "head_dim": dim, "rope_theta": theta, "parameters": params,
+                      "inv_freq_bits": [int(b) for b in inv.numpy().astype(np.float32).view(np.uint32)],
+                      "attention_factor": float(factor)})
+    write_json(os.path.join(OUT, "yarn_reference.json"), {"generator": "tools/make_tiny_moe.py",
+                                                          "transformers_version": transformers.__version__, "cases": cases})
+
+
 # --- PEFT adapters --------------------------------------------------------------------------
 
 PEFT_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj"]
@@ -527,6 +562,7 @@ def fuzz_seeds():
 
 def main():
     mxfp4_reference()
+    yarn_reference()
     fuzz_seeds()
     tok, data, specials = tiny_tokenizer()
     vocab = tok.get_vocab_size(with_added_tokens=True)
