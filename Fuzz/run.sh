@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds one libFuzzer target (swiftc -sanitize=fuzzer,address) from the reader's sources and runs it for a
 # fixed number of executions over its seed corpus. Usage: Fuzz/run.sh TARGET RUNS
-#   TARGET: gguf | safetensors | tokenizer_json | hf_config | jsonl | experiment_config | tokenizer_roundtrip | sentencepiece_gguf | utf8_check
+#   TARGET: gguf | moe_gguf | safetensors | tokenizer_json | hf_config | jsonl | experiment_config | tokenizer_roundtrip | sentencepiece_gguf | utf8_check
 # Leak detection is off: Foundation keeps process-lifetime caches that LeakSanitizer reports as leaks.
 # A crash leaves its input in Fuzz/crashes/TARGET/ and makes the script exit non-zero.
 set -euo pipefail
@@ -11,7 +11,7 @@ target="${1:?usage: Fuzz/run.sh TARGET RUNS}"
 runs="${2:-20000}"
 
 case "$target" in
-    gguf|safetensors|hf_config) sources=("$root"/Sources/ModelFiles/*.swift) ;;
+    gguf|moe_gguf|safetensors|hf_config) sources=("$root"/Sources/ModelFiles/*.swift) ;;
     tokenizer_json|tokenizer_roundtrip|sentencepiece_gguf) sources=("$root"/Sources/Tokenizer/*.swift) ;;
     jsonl) sources=("$root"/Sources/Introspection/LabelledPrompts.swift "$root"/Sources/Introspection/IntrospectionError.swift
                     "$root"/Sources/ModelFiles/UTF8Check.swift "$root"/Sources/ModelFiles/ModelFileError.swift) ;;

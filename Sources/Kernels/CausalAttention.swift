@@ -17,12 +17,15 @@ public enum CausalAttention {
 
     /// q: [T rows, stride qStride], k, v: [S rows, stride kvStride], out: [T rows, stride outStride], all
     /// already offset to this head's first element. probs, when given, receives P: [T, S] (zeros outside the
-    /// visible keys). `window` is the sliding window W (nil: every earlier key is visible).
+    /// visible keys). `window` is the sliding window W (nil: every earlier key is visible). `sink` is an
+    /// extra logit that joins every row's softmax without a value (GPT-OSS's per-head attention sink): the
+    /// probabilities of the real keys then sum to less than one. Its backward needs nothing more: the sink's
+    /// value is zero, so the saved P feeds `backwardHead` unchanged.
     public static func forwardHead(q: UnsafePointer<Float>, qStride: Int,
                                    k: UnsafePointer<Float>, v: UnsafePointer<Float>, kvStride: Int,
                                    out: UnsafeMutablePointer<Float>, outStride: Int,
                                    queries T: Int, keys S: Int, headDim: Int, scale: Float, window: Int? = nil,
-                                   probs: UnsafeMutablePointer<Float>?) {
+                                   sink: Float? = nil, probs: UnsafeMutablePointer<Float>?) {
         precondition(S >= T, "attention: fewer keys than queries")
         withUnsafeTemporaryAllocation(of: Float.self, capacity: max(S, 1)) { scoresBuffer in
             let scores = scoresBuffer.baseAddress!
@@ -35,7 +38,12 @@ public enum CausalAttention {
                     for d in 0..<headDim { dot += qt[d] * ks[d] }
                     scores[s] = dot * scale
                 }
-                Softmax.forward(scores + first, count: end - first)
+                let logSum = Softmax.forward(scores + first, count: end - first)
+                if let sink {
+                    // softmax over keys ∪ {sink} = softmax over keys · Σe^s / (Σe^s + e^sink).
+                    let keep = Float(1 / (1 + exp(Double(sink) - logSum)))
+                    for s in first..<end { scores[s] *= keep }
+                }
                 let ot = out + t * outStride
                 for d in 0..<headDim { ot[d] = 0 }
                 for s in first..<end {
@@ -111,6 +119,8 @@ public struct AttentionLayout: Sendable {
     public var scale: Float
     /// Sliding window W in positions, or nil for full causal attention.
     public var window: Int?
+    /// One sink logit per query head [H] (GPT-OSS), or nil.
+    public var sinks: [Float]?
     /// Where sequence b's probabilities start in the probability buffer: [H, T_b, S_b] each.
     public var probabilityOffsets: [Int]
     public var probabilityCount: Int
@@ -162,7 +172,7 @@ extension CausalAttention {
                                             k: k + kRow * kvStride + kvh * Dh, v: v + kRow * kvStride + kvh * Dh, kvStride: kvStride,
                                             out: o + qRow * qStride + h * Dh, outStride: qStride,
                                             queries: T, keys: S, headDim: Dh, scale: layout.scale, window: layout.window,
-                                            probs: save ? probs! + layout.probabilityOffsets[b] + h * T * S : nil)
+                                            sink: layout.sinks?[h], probs: save ? probs! + layout.probabilityOffsets[b] + h * T * S : nil)
                             }
                         }
                     }

@@ -21,6 +21,16 @@ public struct RotaryEmbedding: Sendable {
     public let headDim: Int
     /// Inverse frequencies, [Dh/2].
     public let inverseFrequencies: [Float]
+    /// Multiplies cos and sin (YaRN's attention factor: q·k grows by its square); 1 for plain RoPE.
+    public let magnitude: Float
+
+    /// Given inverse frequencies (a scaling computed elsewhere, e.g. YaRN's) and a cos/sin multiplier.
+    public init(headDim: Int, inverseFrequencies: [Float], magnitude: Float = 1) {
+        precondition(headDim > 0 && headDim % 2 == 0 && inverseFrequencies.count == headDim / 2, "RoPE: \(inverseFrequencies.count) frequencies for head dimension \(headDim)")
+        self.headDim = headDim
+        self.inverseFrequencies = inverseFrequencies
+        self.magnitude = magnitude
+    }
 
     /// `frequencyFactors` divide the inverse frequencies one by one (llama.cpp's `rope_freqs` tensor).
     public init(headDim: Int, theta: Double, scaling: Llama3RopeScaling? = nil, frequencyFactors: [Float]? = nil) {
@@ -47,6 +57,7 @@ public struct RotaryEmbedding: Sendable {
             inv = zip(inv, factors).map { $0 / $1 }
         }
         inverseFrequencies = inv
+        magnitude = 1
     }
 
     /// cos and sin of position × inverse frequency, as transformers rounds them (float32 product).
@@ -55,8 +66,8 @@ public struct RotaryEmbedding: Sendable {
         let p = Float(position)
         for i in 0..<(headDim / 2) {
             let a = p * inverseFrequencies[i]
-            cosOut[i] = cos(a)
-            sinOut[i] = sin(a)
+            cosOut[i] = cos(a) * magnitude
+            sinOut[i] = sin(a) * magnitude
         }
     }
 
@@ -65,7 +76,7 @@ public struct RotaryEmbedding: Sendable {
         rotate(x, rows: rows, heads: heads, positions: positions, sign: 1)
     }
 
-    /// The backward of `forward` is the rotation by the opposite angle (a rotation's transpose).
+    /// The backward of `forward` is the rotation by the opposite angle (a rotation's transpose), times the same magnitude.
     public func backward(_ dx: UnsafeMutablePointer<Float>, rows: Int, heads: Int, positions: UnsafePointer<Int>) {
         rotate(dx, rows: rows, heads: heads, positions: positions, sign: -1)
     }

@@ -1,4 +1,4 @@
-// `lazarus introspect logit-lens | probe` (and hidden-states, in its own file): where a model represents a task, read through the vocabulary
+// `lazarus introspect logit-lens | probe` (and hidden-states and routing, in their own files): where a model represents a task, read through the vocabulary
 // (the logit lens) or by a linear probe, at every layer from one batched pass over the prompts.
 import ArgumentParser
 import Foundation
@@ -8,7 +8,7 @@ import Transformer
 
 struct IntrospectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "introspect", abstract: "Logit lens, linear probes and the residual stream itself, per layer.",
-                                                    subcommands: [LogitLensCommand.self, ProbeCommand.self, HiddenStatesCommand.self])
+                                                    subcommands: [LogitLensCommand.self, ProbeCommand.self, HiddenStatesCommand.self, RoutingCommand.self])
 }
 
 struct LogitLensCommand: ParsableCommand {

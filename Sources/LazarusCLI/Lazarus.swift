@@ -10,7 +10,7 @@ import Kernels
 struct Lazarus: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lazarus",
-        abstract: "Interpretability experiments on small language models (Llama, Mistral, Qwen2/3, Gemma 3), on the CPU.",
+        abstract: "Interpretability experiments on small language models (Llama, Mistral, Qwen2/3, Gemma 3, Mixtral, GPT-OSS), on the CPU.",
         discussion: dashNote,
         subcommands: [ModelCommand.self, TokenizeCommand.self, GenerateCommand.self, IntrospectCommand.self,
                       TrainCommand.self, LensCommand.self, ExperimentCommand.self, BenchCommand.self])

@@ -19,6 +19,7 @@ struct ModelCommand: ParsableCommand {
             var parameters: Int, load_seconds: Double
             var family: String, block: [String], layer_types: [String], sliding_window: Int?, local_rope_theta: Double?
             var attention_scale: Float, embedding_scale: Float?, final_logit_softcap: Float?
+            var experts: Int?, experts_per_token: Int?
         }
 
         func run() throws {
@@ -30,6 +31,7 @@ struct ModelCommand: ParsableCommand {
             let sliding = c.layerKinds.contains(.sliding)
             let attentionScale = c.attentionScale ?? 1 / Float(c.headDim).squareRoot()
             let scaling = c.ropeScaling.map { "llama3 factor \($0.factor)" } ?? (c.ropeFrequencyFactors != nil ? "rope_freqs tensor" : nil)
+                ?? c.ropeYarn.map { "yarn factor \($0.factor) (original context \(Int($0.originalMaxPositions)))" }
             let r = Report(name: m.name, source: m.source.path, format: m.format.rawValue, architecture: m.architecture,
                            layers: c.layerCount, hidden_size: c.hiddenSize, intermediate_size: c.intermediateSize, heads: c.headCount,
                            kv_heads: c.kvHeadCount, head_dim: c.headDim, vocab_size: c.vocabularySize, rope_theta: c.ropeTheta,
@@ -39,7 +41,8 @@ struct ModelCommand: ParsableCommand {
                            adds_bos: m.tokenizer.addsBosToken, parameters: params, load_seconds: Date().timeIntervalSince(start),
                            family: c.architecture.rawValue, block: c.block.featureList, layer_types: c.layerKinds.map(\.rawValue),
                            sliding_window: sliding ? c.slidingWindow : nil, local_rope_theta: sliding ? c.localRopeTheta : nil,
-                           attention_scale: attentionScale, embedding_scale: c.embeddingScale, final_logit_softcap: c.finalLogitSoftcap)
+                           attention_scale: attentionScale, embedding_scale: c.embeddingScale, final_logit_softcap: c.finalLogitSoftcap,
+                           experts: c.mixture?.experts, experts_per_token: c.mixture?.perToken)
             if format.json { return try JSONOutput.print(r) }
             func piece(_ id: Int?) -> String { id.map { "\($0) \(m.tokenizer.piece($0).debugDescription)" } ?? "none" }
             let lines = [
@@ -48,7 +51,7 @@ struct ModelCommand: ParsableCommand {
                 ("block", c.block.featureList.joined(separator: ", ")),
                 ("parameters", String(format: "%.1fM", Double(params) / 1e6)),
                 ("layers", "\(c.layerCount) blocks (residual stream: embed, L0…L\(c.layerCount - 1))"),
-                ("width", "hidden \(c.hiddenSize), MLP \(c.intermediateSize)"),
+                ("width", "hidden \(c.hiddenSize), MLP \(c.intermediateSize)\(c.mixture.map { " per expert, \($0.experts) experts, \($0.perToken) per token" } ?? "")"),
                 ("attention", "\(c.headCount) query heads, \(c.kvHeadCount) key-value heads of \(c.headDim), scale \(attentionScale)"),
                 ("layer kinds", sliding ? "\(c.layerKinds.filter { $0 == .sliding }.count) sliding (window \(c.slidingWindow ?? 0)), global: "
                     + c.layerKinds.indices.filter { c.layerKinds[$0] == .global }.map { "L\($0)" }.joined(separator: ",") : "all global"),

@@ -1,4 +1,4 @@
-// Decodes ggml blocks (F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K) into Float32,
+// Decodes ggml blocks (F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K, MXFP4) into Float32,
 // reading each field from raw little-endian bytes at its offset in ggml-common.h's block structs,
 // never by casting bytes onto a Swift struct. Big tensors are split over the two cores.
 import Foundation
@@ -74,6 +74,7 @@ public enum Dequantize {
         case .q4_K: each(KQuantBlocks.q4_K)
         case .q5_K: each(KQuantBlocks.q5_K)
         case .q6_K: each(KQuantBlocks.q6_K)
+        case .mxfp4: each(MXFP4Blocks.mxfp4)
         default: break  // rejected by `decode` before any work
         }
     }

@@ -50,7 +50,7 @@ public enum GGMLType: UInt32, Sendable, CaseIterable {
     /// Whether `Dequantize` can turn this type into Float32.
     public var isSupported: Bool {
         switch self {
-        case .f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K: return true
+        case .f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K, .mxfp4: return true
         default: return false
         }
     }

@@ -13,6 +13,13 @@ public struct HFModelConfig: Sendable, Equatable {
         public var lowFreqFactor: Double?
         public var highFreqFactor: Double?
         public var originalMaxPositionEmbeddings: Int?
+        /// YaRN's fields (rope_type yarn); nil when absent.
+        public var betaFast: Double? = nil
+        public var betaSlow: Double? = nil
+        public var truncate: Bool? = nil
+        public var attentionFactor: Double? = nil
+        public var mscale: Double? = nil
+        public var mscaleAllDim: Double? = nil
 
         public init(ropeType: String, factor: Double, lowFreqFactor: Double? = nil, highFreqFactor: Double? = nil,
                     originalMaxPositionEmbeddings: Int? = nil) {
@@ -62,6 +69,12 @@ public struct HFModelConfig: Sendable, Equatable {
     public var mlpBias: Bool? = nil
     /// `hidden_activation` (Gemma) or `hidden_act`.
     public var hiddenActivation: String? = nil
+    /// Mixture-of-experts models (Mixtral, GPT-OSS): `num_local_experts`, `num_experts_per_tok`.
+    public var numLocalExperts: Int? = nil
+    public var numExpertsPerToken: Int? = nil
+    /// GPT-OSS's clamped SwiGLU constants.
+    public var swigluAlpha: Double? = nil
+    public var swigluLimit: Double? = nil
 
     public struct RopeParameters: Sendable, Equatable {
         public var theta: Double?
@@ -160,6 +173,10 @@ public struct HFModelConfig: Sendable, Equatable {
         config.mlpBias = try fields.optional("mlp_bias", "true or false") { JSONFields.bool($0) }
         config.hiddenActivation = try fields.optional("hidden_activation", "a string") { $0 as? String }
             ?? fields.optional("hidden_act", "a string") { $0 as? String }
+        config.numLocalExperts = try fields.optional("num_local_experts", "a whole number ≥ 1", positiveInt)
+        config.numExpertsPerToken = try fields.optional("num_experts_per_tok", "a whole number ≥ 1", positiveInt)
+        config.swigluAlpha = try fields.optional("swiglu_alpha", "a positive number", positive)
+        config.swigluLimit = try fields.optional("swiglu_limit", "a positive number", positive)
         try config.checkConsistency(fields)
         return config
     }
@@ -183,8 +200,18 @@ public struct HFModelConfig: Sendable, Equatable {
         guard original.map({ $0 == $0.rounded() && $0 < 1e15 }) ?? true else {
             throw fields.problem("\(field).original_max_position_embeddings", "must be a whole number")
         }
-        return RopeScaling(ropeType: type, factor: factor ?? 1, lowFreqFactor: try number("low_freq_factor"),
-                           highFreqFactor: try number("high_freq_factor"), originalMaxPositionEmbeddings: original.map { Int($0) })
+        var scaling = RopeScaling(ropeType: type, factor: factor ?? 1, lowFreqFactor: try number("low_freq_factor"),
+                                  highFreqFactor: try number("high_freq_factor"), originalMaxPositionEmbeddings: original.map { Int($0) })
+        scaling.betaFast = try number("beta_fast")
+        scaling.betaSlow = try number("beta_slow")
+        scaling.attentionFactor = try number("attention_factor")
+        scaling.mscale = try number("mscale")
+        scaling.mscaleAllDim = try number("mscale_all_dim")
+        if let value = object["truncate"], !(value is NSNull) {
+            guard let flag = JSONFields.bool(value) else { throw fields.wrongType("\(field).truncate", "true or false", value) }
+            scaling.truncate = flag
+        }
+        return scaling
     }
 
     private func checkConsistency(_ fields: ConfigFields) throws {

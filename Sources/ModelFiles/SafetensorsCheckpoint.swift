@@ -101,6 +101,9 @@ public struct SafetensorsCheckpoint: Sendable {
     public func dtype(of name: String) -> String? { shardOf[name].flatMap { files[$0].dtype(of: name) } }
     public func shape(of name: String) -> [Int]? { shardOf[name].flatMap { files[$0].shape(of: name) } }
 
+    /// The tensor's bytes as stored (any dtype: GPT-OSS's MXFP4 blocks are U8), or nil when there is no such tensor.
+    public func rawBytes(of name: String) -> Data? { shardOf[name].flatMap { files[$0].rawBytes(of: name) } }
+
     /// The tensor's values as Float32 from whichever shard holds it.
     public func floatTensor(named name: String) throws -> [Float] {
         guard let shard = shardOf[name] else {

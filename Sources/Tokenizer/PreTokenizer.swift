@@ -16,11 +16,15 @@ public enum PreTokenizerKind: String, Sendable, CaseIterable {
     /// Qwen2's (and Qwen3's): Llama 3's pattern with every number scalar on its own (`\p{N}`
     /// in place of `\p{N}{1,3}`), as Qwen2's tokenizer.json and llama.cpp's `qwen2` write it.
     case qwen2
+    /// o200k's (GPT-4o's, GPT-OSS's): `[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|…)?|
+    /// [^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|…)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|
+    /// \s*[\r\n]+|\s+(?!\S)|\s+`: words split before capitals, contractions kept on the word.
+    case gpt4o
 
     /// The `tokenizer.ggml.pre` names llama.cpp gives each kind (the first is the canonical one).
     public static let ggufNames: [(name: String, kind: PreTokenizerKind)] = [
         ("gpt2", .gpt2), ("smollm", .smollm), ("llama-bpe", .llama3), ("llama3", .llama3), ("llama-v3", .llama3),
-        ("qwen2", .qwen2), ("deepseek-r1-qwen", .qwen2),
+        ("qwen2", .qwen2), ("deepseek-r1-qwen", .qwen2), ("gpt-4o", .gpt4o),
     ]
 
     /// The kind named by GGUF's `tokenizer.ggml.pre`.
@@ -76,6 +80,8 @@ struct PreTokenizer {
             scan(text, 0..<text.count, matcher: { llama3PieceEnd($0, $1, $2, digitRun: 3) }, piece: piece)
         case .qwen2:
             scan(text, 0..<text.count, matcher: { llama3PieceEnd($0, $1, $2, digitRun: 1) }, piece: piece)
+        case .gpt4o:
+            scan(text, 0..<text.count, matcher: o200kPieceEnd, piece: piece)
         case .smollm:
             var start = 0
             for index in 0..<text.count where ScalarClass.isSplitDigit(text.scalars[index]) {
@@ -175,24 +181,74 @@ private func llama3PieceEnd(_ text: ScannedText, _ start: Int, _ limit: Int, dig
     }
     // `\p{N}{1,3}` (Llama 3), `\p{N}` (Qwen2)
     if kind == .number { return min(runEnd(text, from: start, limit: limit, of: .number), start + digitRun) }
-    // ` ?[^\s\p{L}\p{N}]+[\r\n]*`
+    return punctuationOrWhitespaceEnd(text, start, limit, trailing: isLineBreak)
+}
+
+/// The last four alternatives Llama 3's and o200k's patterns share, at `start` (neither a letter nor a number):
+/// ` ?[^\s\p{L}\p{N}]+[trailing]*`, `\s*[\r\n]+`, `\s+(?!\S)`, `\s+`. `trailing` is [\r\n] (Llama 3) or
+/// [\r\n/] (o200k).
+private func punctuationOrWhitespaceEnd(_ text: ScannedText, _ start: Int, _ limit: Int, trailing: (Unicode.Scalar) -> Bool) -> Int {
     var otherStart: Int?
-    if kind == .other {
+    if text.classes[start] == .other {
         otherStart = start
-    } else if scalar == space && start + 1 < limit && text.classes[start + 1] == .other {
+    } else if text.scalars[start] == space && start + 1 < limit && text.classes[start + 1] == .other {
         otherStart = start + 1
     }
     if let otherStart {
         var end = runEnd(text, from: otherStart, limit: limit, of: .other)
-        while end < limit && isLineBreak(text.scalars[end]) { end += 1 }
+        while end < limit && trailing(text.scalars[end]) { end += 1 }
         return end
     }
     // `\s*[\r\n]+`: white space up to and including the last line break of the run; the regex
     // engine reaches it by backtracking the greedy `\s*`.
-    let runEnd = runEnd(text, from: start, limit: limit, of: .whitespace)
-    var lastBreak = runEnd - 1
+    let whiteEnd = runEnd(text, from: start, limit: limit, of: .whitespace)
+    var lastBreak = whiteEnd - 1
     while lastBreak >= start && !isLineBreak(text.scalars[lastBreak]) { lastBreak -= 1 }
     if lastBreak >= start { return lastBreak + 1 }
     // `\s+(?!\S)|\s+`
     return whitespaceEnd(text, start, limit)
+}
+
+/// One o200k match starting at `start`; returns its end (always past `start`). The two word alternatives
+/// are tried with their optional leading scalar first, then without, as the regex engine backtracks.
+private func o200kPieceEnd(_ text: ScannedText, _ start: Int, _ limit: Int) -> Int {
+    func sets(_ i: Int) -> (upper: Bool, lower: Bool) { ScalarClass.o200kLetterSets(text.scalars[i]) }
+    func upperRun(_ from: Int) -> Int {
+        var i = from
+        while i < limit && sets(i).upper { i += 1 }
+        return i
+    }
+    func lowerRun(_ from: Int) -> Int {
+        var i = from
+        while i < limit && sets(i).lower { i += 1 }
+        return i
+    }
+    func withContraction(_ end: Int) -> Int {
+        guard end < limit, let c = contractionEnd(text, end, limit, ignoringCase: true) else { return end }
+        return c
+    }
+    // `upper* lower+`: the greedy upper run gives back scalars until a lower one can follow.
+    func upperStarLowerPlus(_ from: Int) -> Int? {
+        var j = upperRun(from)
+        while j >= from {
+            if j < limit && sets(j).lower { return lowerRun(j) }
+            j -= 1
+        }
+        return nil
+    }
+    // `upper+ lower*`
+    func upperPlusLowerStar(_ from: Int) -> Int? {
+        let a = upperRun(from)
+        return a > from ? lowerRun(a) : nil
+    }
+    let scalar = text.scalars[start]
+    let kind = text.classes[start]
+    let canLead = kind != .letter && kind != .number && !isLineBreak(scalar)
+    for word in [upperStarLowerPlus, upperPlusLowerStar] {
+        if canLead && start + 1 < limit, let end = word(start + 1) { return withContraction(end) }
+        if let end = word(start) { return withContraction(end) }
+    }
+    // `\p{N}{1,3}`
+    if kind == .number { return min(runEnd(text, from: start, limit: limit, of: .number), start + 3) }
+    return punctuationOrWhitespaceEnd(text, start, limit) { isLineBreak($0) || $0 == "/" }
 }

@@ -42,6 +42,24 @@ enum ScalarClass: UInt8 {
         }
     }
 
+    /// Membership in the two letter sets of the o200k (GPT-4o, GPT-OSS) pattern, as the regex engine sees
+    /// them (Unicode 16, like `inRegex`): `upper` is [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}], `lower` is
+    /// [\p{Ll}\p{Lm}\p{Lo}\p{M}]; modifier and other letters and marks are in both.
+    @inline(__always)
+    static func o200kLetterSets(_ scalar: Unicode.Scalar) -> (upper: Bool, lower: Bool) {
+        if scalar.value < 128 {
+            return (scalar.value >= 65 && scalar.value <= 90, scalar.value >= 97 && scalar.value <= 122)
+        }
+        let properties = scalar.properties
+        guard let age = properties.age, age.major <= regexUnicodeMajorVersion else { return (false, false) }
+        switch properties.generalCategory {
+        case .uppercaseLetter, .titlecaseLetter: return (true, false)
+        case .lowercaseLetter: return (false, true)
+        case .modifierLetter, .otherLetter, .nonspacingMark, .spacingMark, .enclosingMark: return (true, true)
+        default: return (false, false)
+        }
+    }
+
     /// ASCII is most text; a table keeps the property lookups off that path.
     private static let asciiClasses: [ScalarClass] = (0..<128).map { value in
         let scalar = Unicode.Scalar(UInt8(value))

@@ -83,6 +83,8 @@ extension BPETokenizer {
 
 /// The Llama 3 split pattern exactly as Meta's tokenizer.json writes it.
 let llama3SplitPattern = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+/// o200k's split pattern (GPT-OSS's tokenizer.json, tiktoken's o200k_base) exactly as written.
+let o200kSplitPattern = #"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
 /// Qwen2's (and Qwen3's) split pattern exactly as its tokenizer.json writes it.
 let qwen2SplitPattern = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
 
@@ -247,9 +249,13 @@ struct TokenizerJSONFile: Decodable {
             && stages[0]["behavior"]?.string == "Isolated" && stages[0]["invert"]?.bool != true
             && byteLevel(stages[1], useRegex: false):
             return .qwen2
+        case 2 where stages[0].typeName == "Split" && stages[0]["pattern"]?["Regex"]?.string == o200kSplitPattern
+            && stages[0]["behavior"]?.string == "Isolated" && stages[0]["invert"]?.bool != true
+            && byteLevel(stages[1], useRegex: false):
+            return .gpt4o
         default:
             let found = stages.map(\.typeName).joined(separator: ", ")
-            throw reject(field, "unsupported pre-tokenizer [\(found)]: expected GPT-2 ByteLevel, SmolLM2's Digits + ByteLevel, or Llama 3's or Qwen2's Split + ByteLevel, with add_prefix_space false")
+            throw reject(field, "unsupported pre-tokenizer [\(found)]: expected GPT-2 ByteLevel, SmolLM2's Digits + ByteLevel, or Llama 3's, Qwen2's or o200k's Split + ByteLevel, with add_prefix_space false")
         }
     }
 

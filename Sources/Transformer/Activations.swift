@@ -33,6 +33,8 @@ public struct LayerActivations: Sendable {
     public var mlpOutputRstd: [Float]
     /// x·Aᵀ per adapted projection: [N, r].
     public var loraIntermediate: [Projection: Matrix]
+    /// A mixture-of-experts block's routing at every row (its backward recomputes the experts from mlpNormed).
+    public var routing: RoutingRecord? = nil
 }
 
 public struct ActivationRecord: Sendable {

@@ -3,7 +3,8 @@
 // Adding a family is a case here and its config reading (ConfigReading.swift); the forward is shared.
 
 public enum Architecture: String, Sendable, Equatable, CaseIterable, Codable {
-    case llama, mistral, qwen2, qwen3, gemma3
+    case llama, mistral, qwen2, qwen3, gemma3, mixtral
+    case gptOss = "gpt-oss"
 
     public var displayName: String {
         switch self {
@@ -12,6 +13,8 @@ public enum Architecture: String, Sendable, Equatable, CaseIterable, Codable {
         case .qwen2: return "Qwen2"
         case .qwen3: return "Qwen3"
         case .gemma3: return "Gemma 3"
+        case .mixtral: return "Mixtral"
+        case .gptOss: return "GPT-OSS"
         }
     }
 
@@ -22,6 +25,8 @@ public enum Architecture: String, Sendable, Equatable, CaseIterable, Codable {
         case .qwen2: return BlockDescriptor(biases: [.query, .key, .value])
         case .qwen3: return BlockDescriptor(qkNorm: true)
         case .gemma3: return BlockDescriptor(normPlacement: .prePost, activation: .gegluTanh, qkNorm: true)
+        case .mixtral: return BlockDescriptor(moe: .mixtral)
+        case .gptOss: return BlockDescriptor(biases: [.query, .key, .value, .output], attentionSinks: true, moe: .gptOss)
         }
     }
 
@@ -33,6 +38,8 @@ public enum Architecture: String, Sendable, Equatable, CaseIterable, Codable {
         case .qwen2: return "Qwen2ForCausalLM"
         case .qwen3: return "Qwen3ForCausalLM"
         case .gemma3: return "Gemma3ForCausalLM"
+        case .mixtral: return "MixtralForCausalLM"
+        case .gptOss: return "GptOssForCausalLM"
         }
     }
 
@@ -44,18 +51,22 @@ public enum Architecture: String, Sendable, Equatable, CaseIterable, Codable {
         case .qwen2: return ["qwen2"]
         case .qwen3: return ["qwen3"]
         case .gemma3: return ["gemma3_text"]
+        case .mixtral: return ["mixtral"]
+        case .gptOss: return ["gpt_oss"]
         }
     }
 
     /// GGUF `general.architecture`; nil where llama.cpp's converter writes the family under another name
-    /// (Mistral's dense models are written as `llama`, and load as Llama: llama.cpp does not apply their window either).
+    /// (Mistral's dense models are written as `llama`, and load as Llama: llama.cpp does not apply their window either;
+    /// Mixtral is written as `llama` with `llama.expert_count`, and ConfigReading tells it apart by that key).
     public var ggufName: String? {
         switch self {
         case .llama: return "llama"
-        case .mistral: return nil
+        case .mistral, .mixtral: return nil
         case .qwen2: return "qwen2"
         case .qwen3: return "qwen3"
         case .gemma3: return "gemma3"
+        case .gptOss: return "gpt-oss"
         }
     }
 

@@ -92,6 +92,7 @@ extension TransformerModel {
             let saved = record.layers[l]
             var layout = baseLayout
             layout.window = c.window(layer: l)
+            layout.sinks = w.vector(.attentionSinks)
             /// dInput (+)= dOut · W (+ LoRA path); records ∂L/∂A and ∂L/∂B for an adapted projection.
             func projectBackward(_ p: Projection, input: Matrix, dOut: Matrix, dInput: inout Matrix, accumulate: Bool) {
                 Matmul.product(dOut, w.weight(of: p), into: &dInput, accumulate: accumulate)
@@ -116,13 +117,18 @@ extension TransformerModel {
 
             // MLP: x_out = middle + [PostNorm] down(act(gate(xn)) ⊙ up(xn)), xn = Norm(middle).
             let dDown = throughPostNorm(.mlpOutputNorm, projected: saved.mlpProjected, rstd: saved.mlpOutputRstd)
-            projectBackward(.down, input: saved.gated, dOut: dDown, dInput: &dGated, accumulate: false)
-            switch c.block.activation {
-            case .swiglu: SwiGLU.backward(dh: dGated, gate: saved.gate, up: saved.up, dGate: &dGate, dUp: &dUp)
-            case .gegluTanh: GeGLU.backward(dh: dGated, gate: saved.gate, up: saved.up, dGate: &dGate, dUp: &dUp)
+            if let routing = saved.routing {
+                // A mixture of experts, frozen: through the chosen experts and the routing weights (MixtureOfExperts.swift).
+                MixtureOfExperts.backward(dDelta: dDown, xn: saved.mlpNormed, routing: routing, weights: w, config: c, dXn: &dXn)
+            } else {
+                projectBackward(.down, input: saved.gated, dOut: dDown, dInput: &dGated, accumulate: false)
+                switch c.block.activation {
+                case .swiglu: SwiGLU.backward(dh: dGated, gate: saved.gate, up: saved.up, dGate: &dGate, dUp: &dUp)
+                case .gegluTanh: GeGLU.backward(dh: dGated, gate: saved.gate, up: saved.up, dGate: &dGate, dUp: &dUp)
+                }
+                projectBackward(.gate, input: saved.mlpNormed, dOut: dGate, dInput: &dXn, accumulate: false)
+                projectBackward(.up, input: saved.mlpNormed, dOut: dUp, dInput: &dXn, accumulate: true)
             }
-            projectBackward(.gate, input: saved.mlpNormed, dOut: dGate, dInput: &dXn, accumulate: false)
-            projectBackward(.up, input: saved.mlpNormed, dOut: dUp, dInput: &dXn, accumulate: true)
             RMSNorm.backward(dy: dXn, x: saved.middle, weight: w.mlpNorm, rstd: saved.mlpRstd,
                              dx: &dx, accumulate: true, dWeight: &noWeightGradient)
 

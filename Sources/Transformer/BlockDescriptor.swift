@@ -25,13 +25,20 @@ public struct BlockDescriptor: Sendable, Equatable {
     public var biases: Set<Projection>
     /// RMSNorm over each query and key head (weight [Dh]) before RoPE (Qwen3, Gemma 3).
     public var qkNorm: Bool
+    /// One extra softmax logit per query head with no value (GPT-OSS's attention sinks, weight [H]).
+    public var attentionSinks: Bool
+    /// A mixture-of-experts MLP in place of the dense one (Mixtral, GPT-OSS); see MixtureOfExperts.swift.
+    public var moe: MixtureOfExpertsBlock?
 
     public init(normPlacement: NormPlacement = .pre, activation: GatedActivation = .swiglu,
-                biases: Set<Projection> = [], qkNorm: Bool = false) {
+                biases: Set<Projection> = [], qkNorm: Bool = false, attentionSinks: Bool = false,
+                moe: MixtureOfExpertsBlock? = nil) {
         self.normPlacement = normPlacement
         self.activation = activation
         self.biases = biases
         self.qkNorm = qkNorm
+        self.attentionSinks = attentionSinks
+        self.moe = moe
     }
 
     /// Llama's block: pre-norms, SwiGLU, no biases, no QK-norm.
@@ -39,9 +46,15 @@ public struct BlockDescriptor: Sendable, Equatable {
 
     /// The block's features in words, for `model info`.
     public var featureList: [String] {
-        var f = [normPlacement == .pre ? "pre-norm" : "pre+post norms", activation.rawValue]
+        var f = [normPlacement == .pre ? "pre-norm" : "pre+post norms"]
+        if let moe {
+            f.append("mixture of experts (\(moe.routing.rawValue); \(moe.activation.name) experts\(moe.expertBiases ? " with biases" : "")\(moe.routerBias ? "; router bias" : ""))")
+        } else {
+            f.append(activation.rawValue)
+        }
         if !biases.isEmpty { f.append("biases on " + Projection.allCases.filter(biases.contains).map(\.rawValue).joined(separator: ",")) }
         if qkNorm { f.append("QK-norm") }
+        if attentionSinks { f.append("attention sinks") }
         return f
     }
 }

@@ -32,6 +32,10 @@ public struct ModelConfig: Sendable, Equatable {
     public var embeddingScale: Float?
     /// c in logits = c·tanh(logits / c) (final_logit_softcapping), or nil.
     public var finalLogitSoftcap: Float?
+    /// E experts, k per token, for a block whose descriptor has a mixture-of-experts MLP (F is then each expert's width).
+    public var mixture: MixtureShape?
+    /// YaRN scaling of the global layers' RoPE (GPT-OSS), or nil.
+    public var ropeYarn: YarnRopeScaling?
 
     public init(architecture: Architecture = .llama, block: BlockDescriptor = .llama,
                 vocabularySize: Int, hiddenSize: Int, intermediateSize: Int, layerCount: Int, headCount: Int,
@@ -39,7 +43,7 @@ public struct ModelConfig: Sendable, Equatable {
                 ropeScaling: Llama3RopeScaling? = nil, ropeFrequencyFactors: [Float]? = nil,
                 tiedEmbeddings: Bool, contextLength: Int, layerKinds: [AttentionKind]? = nil, slidingWindow: Int? = nil,
                 localRopeTheta: Double? = nil, attentionScale: Float? = nil, embeddingScale: Float? = nil,
-                finalLogitSoftcap: Float? = nil) {
+                finalLogitSoftcap: Float? = nil, mixture: MixtureShape? = nil, ropeYarn: YarnRopeScaling? = nil) {
         self.architecture = architecture
         self.block = block
         self.vocabularySize = vocabularySize
@@ -61,6 +65,8 @@ public struct ModelConfig: Sendable, Equatable {
         self.attentionScale = attentionScale
         self.embeddingScale = embeddingScale
         self.finalLogitSoftcap = finalLogitSoftcap
+        self.mixture = mixture
+        self.ropeYarn = ropeYarn
     }
 
     public var queryWidth: Int { headCount * headDim }      // H·Dh
@@ -96,6 +102,22 @@ public struct ModelConfig: Sendable, Equatable {
         if let s = attentionScale, !(s > 0 && s.isFinite) { throw fail("attention scale", "must be a positive number, got \(s)") }
         if let s = embeddingScale, !(s > 0 && s.isFinite) { throw fail("embedding scale", "must be a positive number, got \(s)") }
         if let c = finalLogitSoftcap, !(c > 0 && c.isFinite) { throw fail("final_logit_softcapping", "must be a positive number, got \(c)") }
+        if block.moe != nil {
+            guard let m = mixture else { throw fail("num_local_experts", "a mixture-of-experts block needs its expert count and experts per token") }
+            guard m.experts > 0, m.experts <= 1 << 16 else { throw fail("num_local_experts", "must be between 1 and 65536, got \(m.experts)") }
+            guard m.perToken > 0, m.perToken <= m.experts else {
+                throw fail("num_experts_per_tok", "must be between 1 and the expert count \(m.experts), got \(m.perToken)")
+            }
+        } else if mixture != nil {
+            throw fail("num_local_experts", "is set, but a \(architecture.displayName) block has no experts")
+        }
+        if let y = ropeYarn {
+            guard y.factor > 0, y.factor.isFinite, y.originalMaxPositions >= 1, y.originalMaxPositions.isFinite,
+                  y.betaFast > 0, y.betaSlow > 0, y.betaFast.isFinite, y.betaSlow.isFinite, y.magnitude > 0, y.magnitude.isFinite else {
+                throw fail("rope_scaling", "YaRN needs a positive factor, original_max_position_embeddings, beta_fast and beta_slow")
+            }
+            if ropeScaling != nil { throw fail("rope_scaling", "has both llama3 and YaRN scaling") }
+        }
     }
 
     /// The rotary embedding of layer l (global and sliding layers may have different bases; llama3
@@ -104,11 +126,12 @@ public struct ModelConfig: Sendable, Equatable {
         if layerKinds[l] == .sliding, let local = localRopeTheta {
             return RotaryEmbedding(headDim: headDim, theta: local)
         }
-        return RotaryEmbedding(headDim: headDim, theta: ropeTheta, scaling: ropeScaling, frequencyFactors: ropeFrequencyFactors)
+        return makeRotaryEmbedding()
     }
 
-    /// The rotary embedding of the global layers.
+    /// The rotary embedding of the global layers (GPT-OSS: every layer, with YaRN).
     public func makeRotaryEmbedding() -> RotaryEmbedding {
-        RotaryEmbedding(headDim: headDim, theta: ropeTheta, scaling: ropeScaling, frequencyFactors: ropeFrequencyFactors)
+        if let yarn = ropeYarn { return yarn.rotaryEmbedding(headDim: headDim, theta: ropeTheta) }
+        return RotaryEmbedding(headDim: headDim, theta: ropeTheta, scaling: ropeScaling, frequencyFactors: ropeFrequencyFactors)
     }
 }

@@ -24,17 +24,18 @@ extension ModelConfig {
             throw fail("attn_logit_softcapping", "\(hf.attnLogitSoftcapping!) is set; attention-logit soft-capping is not implemented")
         }
         if hf.mlpBias == true { throw fail("mlp_bias", "true is not implemented (MLP projections without biases only)") }
-        if hf.attentionBias == true && arch != .qwen2 {
-            throw fail("attention_bias", "true is not implemented for \(arch.displayName) (only Qwen2's q/k/v biases)")
+        if hf.attentionBias == true && arch != .qwen2 && arch != .gptOss {
+            throw fail("attention_bias", "true is not implemented for \(arch.displayName) (only Qwen2's q/k/v biases and GPT-OSS's q/k/v/o biases)")
         }
         guard hf.numAttentionHeads > 0 else { throw fail("num_attention_heads", "must be positive") }
         let layers = hf.numHiddenLayers
+        let scaling = hf.ropeByLayerType["full_attention"]?.scaling ?? hf.ropeScaling
         var config = ModelConfig(
             architecture: arch, block: arch.block,
             vocabularySize: hf.vocabSize, hiddenSize: hf.hiddenSize, intermediateSize: hf.intermediateSize, layerCount: layers,
             headCount: hf.numAttentionHeads, kvHeadCount: hf.numKeyValueHeads, headDim: hf.headDim ?? hf.hiddenSize / hf.numAttentionHeads,
             rmsNormEps: Float(hf.rmsNormEps), ropeTheta: hf.ropeByLayerType["full_attention"]?.theta ?? hf.ropeTheta,
-            ropeScaling: try llama3Scaling(hf.ropeByLayerType["full_attention"]?.scaling ?? hf.ropeScaling, field: "rope_scaling", source: source),
+            ropeScaling: try llama3Scaling(scaling?.ropeType == "yarn" ? nil : scaling, field: "rope_scaling", source: source),
             tiedEmbeddings: hf.tieWordEmbeddings, contextLength: hf.maxPositionEmbeddings)
 
         config.layerKinds = try layerKinds(hf, arch: arch, source: source)
@@ -51,9 +52,19 @@ extension ModelConfig {
             config.attentionScale = Float(1 / (hf.queryPreAttnScalar ?? 256).squareRoot())
             config.embeddingScale = Float(Double(hf.hiddenSize).squareRoot())
             config.finalLogitSoftcap = hf.finalLogitSoftcapping.map { Float($0) }
+        case .mixtral, .gptOss:
+            guard let experts = hf.numLocalExperts else { throw fail("num_local_experts", "is missing; a \(arch.displayName) config.json gives its expert count") }
+            guard let perToken = hf.numExpertsPerToken else { throw fail("num_experts_per_tok", "is missing; a \(arch.displayName) config.json gives it") }
+            config.mixture = MixtureShape(experts: experts, perToken: perToken)
+            if arch == .gptOss {
+                // transformers' GptOssConfig defaults where a file leaves them out.
+                config.block.moe?.activation = .clampedSwiGLU(alpha: Float(hf.swigluAlpha ?? 1.702), limit: Float(hf.swigluLimit ?? 7.0))
+                if hf.attentionBias == false { config.block.biases = [] }
+            }
         default:
             if let c = hf.finalLogitSoftcapping { throw fail("final_logit_softcapping", "\(c) is not part of a \(arch.displayName) model") }
         }
+        config.ropeYarn = try yarnScaling(scaling, field: hf.ropeByLayerType.isEmpty ? "rope_scaling" : "rope_parameters.full_attention", source: source)
         try config.validate(source: source)
         return config
     }
@@ -76,8 +87,11 @@ extension ModelConfig {
             // Every sliding_window_pattern-th layer is global (transformers' default pattern: 6).
             let pattern = hf.slidingWindowPattern ?? 6
             return (0..<n).map { ($0 + 1) % pattern == 0 ? .global : .sliding }
-        case .mistral:
+        case .mistral, .mixtral:
             return Array(repeating: hf.slidingWindow == nil ? .global : .sliding, count: n)
+        case .gptOss:
+            // GptOssConfig's default: layers alternate sliding, full, sliding, … from layer 0.
+            return (0..<n).map { $0 % 2 == 0 ? .sliding : .global }
         case .qwen2, .qwen3:
             // Qwen's window applies from layer max_window_layers on, and only with use_sliding_window.
             guard hf.useSlidingWindow == true else { return Array(repeating: .global, count: n) }
@@ -88,10 +102,26 @@ extension ModelConfig {
         }
     }
 
+    /// YaRN from config.json's rope parameters (transformers' defaults: beta_fast 32, beta_slow 1, truncate true).
+    static func yarnScaling(_ s: HFModelConfig.RopeScaling?, field: String, source: String) throws -> YarnRopeScaling? {
+        guard let s, s.ropeType == "yarn" else { return nil }
+        guard let original = s.originalMaxPositionEmbeddings else {
+            throw ModelError.invalidConfig(file: source, field: "\(field).original_max_position_embeddings", reason: "is missing; YaRN scaling needs it")
+        }
+        var attentionFactor = s.attentionFactor
+        if attentionFactor == nil, let m = s.mscale, let all = s.mscaleAllDim {
+            // transformers: get_mscale(factor, mscale) / get_mscale(factor, mscale_all_dim).
+            func mscale(_ k: Double) -> Double { s.factor <= 1 ? 1 : 0.1 * k * log(s.factor) + 1 }
+            attentionFactor = mscale(m) / mscale(all)
+        }
+        return YarnRopeScaling(factor: s.factor, originalMaxPositions: Double(original), betaFast: s.betaFast ?? 32,
+                               betaSlow: s.betaSlow ?? 1, truncate: s.truncate ?? true, attentionFactor: attentionFactor)
+    }
+
     static func llama3Scaling(_ s: HFModelConfig.RopeScaling?, field: String, source: String) throws -> Llama3RopeScaling? {
         guard let s else { return nil }
         guard s.ropeType == "llama3" else {
-            throw ModelError.invalidConfig(file: source, field: "\(field).rope_type", reason: "'\(s.ropeType)' is not supported (only llama3 scaling)")
+            throw ModelError.invalidConfig(file: source, field: "\(field).rope_type", reason: "'\(s.ropeType)' is not supported (only llama3 and yarn scaling)")
         }
         return Llama3RopeScaling(factor: s.factor, lowFrequencyFactor: s.lowFreqFactor ?? 1, highFrequencyFactor: s.highFreqFactor ?? 4,
                                  originalMaxPositions: Double(s.originalMaxPositionEmbeddings ?? 8192))
@@ -104,10 +134,13 @@ extension ModelConfig {
         let source = file.url.path
         func fail(_ field: String, _ why: String) -> ModelError { .invalidConfig(file: source, field: field, reason: why) }
         let archName = file.string("general.architecture") ?? ""
-        guard let arch = Architecture.fromGGUF(archName) else {
+        guard var arch = Architecture.fromGGUF(archName) else {
             throw ModelError.unsupportedModel(file: source, reason: "general.architecture '\(archName)' is not supported (supported: \(Architecture.supportedGGUFNames))")
         }
         let p = archName + "."
+        let mixture = try GGUFMixtureMetadata(file, prefix: p)
+        // llama.cpp writes Mixtral as `llama` with experts.
+        if arch == .llama && mixture != nil { arch = .mixtral }
         func required(_ key: String) throws -> Int {
             guard let v = file.int(p + key) else { throw fail(p + key, "missing or not an integer") }
             return v
@@ -119,8 +152,9 @@ extension ModelConfig {
         // The blocks in the tensor table must be exactly those the metadata announces.
         try file.checkBlockCount(layers, key: p + "block_count")
         let headDim = file.int(p + "attention.key_length") ?? file.int(p + "rope.dimension_count") ?? hidden / heads
-        if let scaling = file.string(p + "rope.scaling.type"), scaling != "none" {
-            throw fail(p + "rope.scaling.type", "'\(scaling)' is not implemented for GGUF files (Llama 3 scaling comes as rope_freqs.weight)")
+        let scalingType = file.string(p + "rope.scaling.type")
+        if let scaling = scalingType, scaling != "none", !(scaling == "yarn" && arch == .gptOss) {
+            throw fail(p + "rope.scaling.type", "'\(scaling)' is not implemented for GGUF '\(archName)' files (Llama 3 scaling comes as rope_freqs.weight; YaRN is read for gpt-oss)")
         }
         if let cap = file.double(p + "attn_logit_softcapping") {
             throw fail(p + "attn_logit_softcapping", "\(cap) is set; attention-logit soft-capping is not implemented")
@@ -166,10 +200,28 @@ extension ModelConfig {
             config.embeddingScale = Float(Double(hidden).squareRoot())
             config.finalLogitSoftcap = file.double(p + "final_logit_softcapping").map { Float($0) }
             config.rmsNormEps = Float(file.double(p + "attention.layer_norm_rms_epsilon") ?? 1e-6)
-        case .qwen2, .qwen3, .llama, .mistral:
+        case .qwen2, .qwen3, .llama, .mistral, .mixtral:
             // llama.cpp does not apply a window for these archs either; a window key would be silently
             // ignored there, so it is refused here rather than guessed.
             if let window { throw fail(p + "attention.sliding_window", "\(window) is set; sliding-window attention is not implemented for GGUF '\(archName)' files") }
+        case .gptOss:
+            // llama.cpp's gpt-oss: sliding on even layers (swa pattern 2), the window from the file.
+            guard let window, window > 0 else { throw fail(p + "attention.sliding_window", "missing: a gpt-oss GGUF needs its sliding window (128 in the released models)") }
+            config.layerKinds = (0..<layers).map { $0 % 2 == 0 ? .sliding : .global }
+            config.slidingWindow = window
+            if let yarn = try GGUFYarnMetadata(file, prefix: p) {
+                // The file does not say transformers' `truncate`; GPT-OSS's config.json has it false.
+                config.ropeYarn = YarnRopeScaling(factor: yarn.factor, originalMaxPositions: Double(yarn.originalContextLength),
+                                                  betaFast: yarn.betaFast ?? 32, betaSlow: yarn.betaSlow ?? 1, truncate: false,
+                                                  attentionFactor: yarn.attentionFactor)
+            }
+        }
+        if arch.block.moe != nil {
+            guard let mixture else { throw fail(p + "expert_count", "missing: a \(arch.displayName) GGUF gives expert_count and expert_used_count") }
+            config.mixture = MixtureShape(experts: mixture.expertCount, perToken: mixture.expertsPerToken)
+            if let f = mixture.expertWidth { config.intermediateSize = f }
+        } else if let mixture {
+            throw fail(p + "expert_count", "\(mixture.expertCount) experts: mixture-of-experts blocks are not implemented for GGUF '\(archName)' files")
         }
         try config.validate(source: source)
         return config

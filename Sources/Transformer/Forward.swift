@@ -15,13 +15,16 @@ public struct ForwardOptions: Sendable {
     /// Keep every activation the backward needs (training, gradients through the lens).
     public var saveActivations: Bool
     public var interventions: [Intervention]
+    /// Each mixture-of-experts layer's router logits and choices, at the last token or every position.
+    public var routing: HiddenCapture
 
     public init(capture: HiddenCapture = .none, logits: LogitSelection = .lastToken, saveActivations: Bool = false,
-                interventions: [Intervention] = []) {
+                interventions: [Intervention] = [], routing: HiddenCapture = .none) {
         self.capture = capture
         self.logits = logits
         self.saveActivations = saveActivations
         self.interventions = interventions
+        self.routing = routing
     }
 }
 
@@ -34,6 +37,8 @@ public struct ForwardResult: Sendable {
     /// hidden[0] is `embed`, hidden[k + 1] is the output of block k (`Lk`); [B, D] or [N, D] by the capture mode.
     public var hidden: [Matrix]
     public var activations: ActivationRecord?
+    /// One record per mixture-of-experts layer when `ForwardOptions.routing` asks for it, rows as in `hidden`.
+    public var routing: [RoutingRecord] = []
 }
 
 public struct TransformerModel: Sendable {
@@ -93,6 +98,7 @@ public struct TransformerModel: Sendable {
         var positions = [Int](repeating: 0, count: N)
         for b in 0..<B { for t in 0..<lengths[b] { positions[rowOffsets[b] + t] = starts[b] + t } }
         let lastRows = (0..<B).map { rowOffsets[$0] + lengths[$0] - 1 }
+        if c.block.moe != nil { try MixtureOfExperts.checkSupported(adapters: adapters) }
         let plan = options.interventions.isEmpty ? InterventionPlan()
             : try InterventionPlan(options.interventions, config: c, lengths: lengths, rowOffsets: rowOffsets, positions: positions)
 
@@ -118,6 +124,7 @@ public struct TransformerModel: Sendable {
             }
         }
         record(x)
+        var routing: [RoutingRecord] = []
 
         // Attention reads keys either from this pass's rows or from the cache.
         let baseLayout = AttentionLayout(
@@ -148,6 +155,7 @@ public struct TransformerModel: Sendable {
             let w = weights.layers[l]
             var layout = baseLayout
             layout.window = c.window(layer: l)
+            layout.sinks = w.vector(.attentionSinks)
             var lora: [Projection: Matrix] = [:]
             func project(_ input: Matrix, _ p: Projection, into out: inout Matrix) {
                 Matmul.linear(input, w.weight(of: p), into: &out)
@@ -199,31 +207,44 @@ public struct TransformerModel: Sendable {
             }
             InterventionPlan.apply(plan.headEdits(in: l), to: &attention)
             project(attention, .output, into: &delta)
+            if let b = w.vector(.outputBias) { Elementwise.addBias(b, to: &delta) }
             let attentionProjected = postNorm(.attentionOutputNorm, &delta, rstd: &rstdPostAttention)
             Elementwise.add(delta, to: &x)
             let middle = saveActivations ? x : empty
 
             // MLP: x += [PostNorm] down(act(gate(xn)) ⊙ up(xn)), xn = Norm(x).
             RMSNorm.forward(x, weight: w.mlpNorm, eps: c.rmsNormEps, into: &xn, rstd: &rstd2)
-            project(xn, .gate, into: &gate)
-            project(xn, .up, into: &up)
-            switch c.block.activation {
-            case .swiglu: SwiGLU.forward(gate: gate, up: up, into: &gated)
-            case .gegluTanh: GeGLU.forward(gate: gate, up: up, into: &gated)
+            var routed: RoutingRecord? = nil
+            if c.block.moe != nil {
+                // Mixture of experts: x += Σ_chosen weight · expert(xn) (MixtureOfExperts.swift).
+                let all = MixtureOfExperts.record(MixtureOfExperts.forward(xn, weights: w, config: c, into: &delta), layer: l, rows: nil)
+                if options.routing != .none {
+                    routing.append(options.routing == .lastToken ? MixtureOfExperts.record(all, rows: lastRows) : all)
+                }
+                routed = all
+            } else {
+                project(xn, .gate, into: &gate)
+                project(xn, .up, into: &up)
+                switch c.block.activation {
+                case .swiglu: SwiGLU.forward(gate: gate, up: up, into: &gated)
+                case .gegluTanh: GeGLU.forward(gate: gate, up: up, into: &gated)
+                }
+                project(gated, .down, into: &delta)
             }
-            project(gated, .down, into: &delta)
             let mlpProjected = postNorm(.mlpOutputNorm, &delta, rstd: &rstdPostMLP)
             Elementwise.add(delta, to: &x)
             InterventionPlan.apply(plan.residualEdits(after: l), to: &x)
 
             if saveActivations {
-                saved.append(LayerActivations(
+                var layer = LayerActivations(
                     input: input, attentionRstd: rstd1, attentionNormed: attentionNormed, queryRaw: queryRaw, keyRaw: keyRaw,
                     queryNormRstd: rstdQ, keyNormRstd: rstdK, query: q, key: k, value: v,
                     probabilities: probabilities, attentionOutput: attention, attentionProjected: attentionProjected,
                     attentionOutputRstd: rstdPostAttention, middle: middle, mlpRstd: rstd2,
                     mlpNormed: xn, gate: gate, up: up, gated: gated, mlpProjected: mlpProjected, mlpOutputRstd: rstdPostMLP,
-                    loraIntermediate: lora))
+                    loraIntermediate: lora)
+                layer.routing = routed
+                saved.append(layer)
             }
             record(x)
         }
@@ -246,6 +267,7 @@ public struct TransformerModel: Sendable {
             let rows = options.logits == .lastToken ? Elementwise.gatherRows(x, lastRows) : x
             logits = readout(rows)
         }
-        return ForwardResult(lengths: lengths, rowOffsets: rowOffsets, logits: logits, hidden: hidden, activations: activations)
+        return ForwardResult(lengths: lengths, rowOffsets: rowOffsets, logits: logits, hidden: hidden, activations: activations,
+                             routing: routing)
     }
 }

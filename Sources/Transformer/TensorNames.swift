@@ -53,6 +53,31 @@ public struct TensorNames: Sendable {
             .up: ("mlp.up_proj.weight", "ffn_up.weight"),
             .down: ("mlp.down_proj.weight", "ffn_down.weight"),
         ]
+        // GPT-OSS and Mixtral: the attention extras, the router and the experts. The experts' Hugging Face names
+        // are each family's own layout (ExpertAssembly.swift reads them): Mixtral one tensor per expert
+        // ("{e}" stands for its index), GPT-OSS gate and up interleaved in one input-major gate_up_proj.
+        // GGUF stacks each role into one [E, rows, cols] tensor for both (llama.cpp's ffn_*_exps).
+        names[.outputBias] = ("self_attn.o_proj.bias", "attn_output.bias")
+        names[.attentionSinks] = ("self_attn.sinks", "attn_sinks.weight")
+        names[.routerBias] = ("mlp.router.bias", "ffn_gate_inp.bias")
+        names[.expertGateBias] = ("mlp.experts.gate_up_proj_bias", "ffn_gate_exps.bias")
+        names[.expertUpBias] = ("mlp.experts.gate_up_proj_bias", "ffn_up_exps.bias")
+        names[.expertDownBias] = ("mlp.experts.down_proj_bias", "ffn_down_exps.bias")
+        if architecture == .mixtral {
+            names[.router] = ("block_sparse_moe.gate.weight", "ffn_gate_inp.weight")
+            names[.expertGate] = ("block_sparse_moe.experts.{e}.w1.weight", "ffn_gate_exps.weight")
+            names[.expertUp] = ("block_sparse_moe.experts.{e}.w3.weight", "ffn_up_exps.weight")
+            names[.expertDown] = ("block_sparse_moe.experts.{e}.w2.weight", "ffn_down_exps.weight")
+        } else {
+            names[.router] = ("mlp.router.weight", "ffn_gate_inp.weight")
+            names[.expertGate] = ("mlp.experts.gate_up_proj", "ffn_gate_exps.weight")
+            names[.expertUp] = ("mlp.experts.gate_up_proj", "ffn_up_exps.weight")
+            names[.expertDown] = ("mlp.experts.down_proj", "ffn_down_exps.weight")
+        }
+        if architecture == .gptOss {
+            // llama.cpp names GPT-OSS's MLP pre-norm (HF post_attention_layernorm) post_attention_norm.
+            names[.mlpNorm] = ("post_attention_layernorm.weight", "post_attention_norm.weight")
+        }
         if architecture == .gemma3 {
             // Gemma's post_attention_layernorm follows the attention; its MLP norm is pre_feedforward_layernorm.
             names[.attentionOutputNorm] = ("post_attention_layernorm.weight", "post_attention_norm.weight")
@@ -60,7 +85,7 @@ public struct TensorNames: Sendable {
             names[.mlpOutputNorm] = ("post_feedforward_layernorm.weight", "post_ffw_norm.weight")
         }
         blockNames = names
-        ggufPermutesQK = architecture == .llama || architecture == .mistral
+        ggufPermutesQK = architecture == .llama || architecture == .mistral || architecture == .mixtral
         safetensorsNormOffset = architecture == .gemma3 ? 1 : 0
     }
 
@@ -72,6 +97,12 @@ public struct TensorNames: Sendable {
         case .ropeFrequencies: return nil
         case let .block(i, role): return blockNames[role].map { "model.layers.\(i).\($0.huggingFace)" }
         }
+    }
+
+    /// How the experts' tensors of a format are laid out (ExpertAssembly.swift).
+    public func expertLayout(_ format: ModelFormat) -> ExpertLayout {
+        if format == .gguf { return .stacked }
+        return architecture == .mixtral ? .perExpert : .fusedInputMajor
     }
 
     public func gguf(_ t: ModelTensor) -> String {

@@ -8,7 +8,8 @@ struct WeightAssembler {
     let source: any TensorSource
     let names: TensorNames
     let config: ModelConfig
-    private(set) var used: Set<String> = []
+    /// The file's tensor names read so far (ExpertAssembly.swift adds the experts').
+    var used: Set<String> = []
 
     init(source: any TensorSource, config: ModelConfig) {
         self.source = source
@@ -60,7 +61,9 @@ struct WeightAssembler {
         var layers: [BlockWeights] = []
         for i in 0..<c.layerCount {
             var tensors: [BlockTensor: Matrix] = [:]
-            for role in roles { tensors[role] = try matrix(.block(layer: i, role), shape: role.shape(c)) }
+            for role in roles {
+                tensors[role] = role.isExpert ? try expertMatrix(layer: i, role) : try matrix(.block(layer: i, role), shape: role.shape(c))
+            }
             layers.append(BlockWeights(tensors: tensors))
         }
         let finalNorm = try matrix(.finalNorm, shape: [1, c.hiddenSize]).values

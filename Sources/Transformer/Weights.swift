@@ -10,6 +10,10 @@ public enum BlockTensor: Hashable, Sendable, CaseIterable, CustomStringConvertib
     case attentionNorm
     case query, key, value, output
     case queryBias, keyBias, valueBias
+    /// o_proj's bias (GPT-OSS).
+    case outputBias
+    /// One sink logit per query head (GPT-OSS).
+    case attentionSinks
     case queryNorm, keyNorm
     /// Gemma's post_attention_layernorm: normalises the attention output before the residual add.
     case attentionOutputNorm
@@ -17,6 +21,11 @@ public enum BlockTensor: Hashable, Sendable, CaseIterable, CustomStringConvertib
     case gate, up, down
     /// Gemma's post_feedforward_layernorm.
     case mlpOutputNorm
+    /// A mixture-of-experts MLP (MixtureOfExperts.swift): the router [E, D] and its bias, and the experts'
+    /// weights stacked by role (gate, up [E·F, D]; down [E·D, F]) and their biases ([E, F]; [E, D]).
+    case router, routerBias
+    case expertGate, expertUp, expertDown
+    case expertGateBias, expertUpBias, expertDownBias
 
     /// The projection this is the weight of, if any.
     public var projection: Projection? { Projection.allCases.first { $0.blockTensor == self } }
@@ -28,17 +37,31 @@ public enum BlockTensor: Hashable, Sendable, CaseIterable, CustomStringConvertib
         }
     }
 
-    public var isBias: Bool { self == .queryBias || self == .keyBias || self == .valueBias }
+    public var isBias: Bool { self == .queryBias || self == .keyBias || self == .valueBias || self == .outputBias }
+
+    /// The experts' stacked weights and biases, whose files store them per expert or as 3-D tensors (ExpertAssembly.swift).
+    public var isExpert: Bool {
+        switch self {
+        case .expertGate, .expertUp, .expertDown, .expertGateBias, .expertUpBias, .expertDownBias: return true
+        default: return false
+        }
+    }
 
     /// Whether a block of this config has the tensor.
     public func isPresent(in c: ModelConfig) -> Bool {
         switch self {
-        case .attentionNorm, .query, .key, .value, .output, .mlpNorm, .gate, .up, .down: return true
+        case .attentionNorm, .query, .key, .value, .output, .mlpNorm: return true
+        case .gate, .up, .down: return c.block.moe == nil
         case .queryBias: return c.block.biases.contains(.query)
         case .keyBias: return c.block.biases.contains(.key)
         case .valueBias: return c.block.biases.contains(.value)
+        case .outputBias: return c.block.biases.contains(.output)
+        case .attentionSinks: return c.block.attentionSinks
         case .queryNorm, .keyNorm: return c.block.qkNorm
         case .attentionOutputNorm, .mlpOutputNorm: return c.block.normPlacement == .prePost
+        case .router, .expertGate, .expertUp, .expertDown: return c.block.moe != nil
+        case .routerBias: return c.block.moe?.routerBias == true
+        case .expertGateBias, .expertUpBias, .expertDownBias: return c.block.moe?.expertBiases == true
         }
     }
 
@@ -50,6 +73,18 @@ public enum BlockTensor: Hashable, Sendable, CaseIterable, CustomStringConvertib
         case .queryNorm, .keyNorm: return [1, c.headDim]
         case .queryBias: return [1, c.queryWidth]
         case .keyBias, .valueBias: return [1, c.kvWidth]
+        case .outputBias: return [1, c.hiddenSize]
+        case .attentionSinks: return [1, c.headCount]
+        default: break
+        }
+        let E = c.mixture?.experts ?? 0
+        switch self {
+        case .router: return [E, c.hiddenSize]
+        case .routerBias: return [1, E]
+        case .expertGate, .expertUp: return [E * c.intermediateSize, c.hiddenSize]
+        case .expertDown: return [E * c.hiddenSize, c.intermediateSize]
+        case .expertGateBias, .expertUpBias: return [E, c.intermediateSize]
+        case .expertDownBias: return [E, c.hiddenSize]
         default: fatalError("unreachable: projections handled above")
         }
     }
@@ -68,6 +103,8 @@ public enum BlockTensor: Hashable, Sendable, CaseIterable, CustomStringConvertib
         case .queryBias: return "query bias"
         case .keyBias: return "key bias"
         case .valueBias: return "value bias"
+        case .outputBias: return "output bias"
+        case .attentionSinks: return "attention sinks"
         case .queryNorm: return "query norm"
         case .keyNorm: return "key norm"
         case .attentionOutputNorm: return "attention output norm"
@@ -76,6 +113,14 @@ public enum BlockTensor: Hashable, Sendable, CaseIterable, CustomStringConvertib
         case .up: return "up"
         case .down: return "down"
         case .mlpOutputNorm: return "mlp output norm"
+        case .router: return "router"
+        case .routerBias: return "router bias"
+        case .expertGate: return "expert gate"
+        case .expertUp: return "expert up"
+        case .expertDown: return "expert down"
+        case .expertGateBias: return "expert gate bias"
+        case .expertUpBias: return "expert up bias"
+        case .expertDownBias: return "expert down bias"
         }
     }
 }

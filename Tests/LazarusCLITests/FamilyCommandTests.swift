@@ -133,17 +133,15 @@ import Testing
         #expect(base != adapted)
     }
 
-    /// The flagship, small, on each family: every stage runs and its results.json has the documented shape.
-    @Test(arguments: families)
-    func flagshipRunsSmall(name: String) throws {
-        let family = try Family(name)
+    /// The flagship, small, on `modelPath`: runs every stage and returns its results.json, checked against its schema.
+    static func runFlagshipSmall(_ modelPath: String) throws -> Data {
         let root = try temporaryFolder("family-flagship")
         defer { try? FileManager.default.removeItem(at: root) }
         let config = root.appendingPathComponent("cot_vocab_alignment/config.yaml")
         try FileManager.default.createDirectory(at: config.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Data("""
             name: cot_vocab_alignment
-            model: \(family.path)
+            model: \(modelPath)
             parameters:
               num_samples: 60
               max_steps: 2
@@ -160,6 +158,14 @@ import Testing
         let run = try #require(try FileManager.default.contentsOfDirectory(atPath: results.path).first)
         let data = try Data(contentsOf: results.appendingPathComponent("\(run)/results.json"))
         try SchemaConformanceTests.expectConforms(data, to: "cot_vocab_alignment.results")
+        return data
+    }
+
+    /// The flagship, small, on each family: every stage runs and its results.json has the documented shape.
+    @Test(arguments: families)
+    func flagshipRunsSmall(name: String) throws {
+        let family = try Family(name)
+        let data = try Self.runFlagshipSmall(family.path)
         struct Results: Decodable {
             struct Stage: Decodable { struct Layer: Decodable { var index: Int }; var layers: [Layer] }
             var stages: [String: Stage]

@@ -121,7 +121,7 @@ import Testing
     @Test func everySchemaIsCheckedAndDeclaresTheDraft() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.schemas.path).filter { $0.hasSuffix(".schema.json") }.sorted()
         let checked = ["bench", "cot_vocab_alignment.results", "generate", "hidden_states_metadata", "logit_lens", "model_info", "probe",
-                       "probe_classifier.results", "tokenize", "tuned_lens", "causal_interventions.results"].sorted().map { "\($0).schema.json" }
+                       "probe_classifier.results", "routing", "tokenize", "tuned_lens", "causal_interventions.results"].sorted().map { "\($0).schema.json" }
         #expect(files == checked, "a schema no test checks, or a checked one that is gone")
         for file in files {
             guard case let .object(s) = try JSONValue.parse(Data(contentsOf: Self.schemas.appendingPathComponent(file))) else {

@@ -166,6 +166,7 @@ struct DequantizeTests {
         #expect(GGMLType.q4_K.bytesPerBlock == 144 && GGMLType.q5_K.bytesPerBlock == 176 && GGMLType.q6_K.bytesPerBlock == 210)
         #expect(GGMLType.q8_0.bytesPerBlock == 34 && GGMLType.q4_1.bytesPerBlock == 20 && GGMLType.q5_1.bytesPerBlock == 24)
         #expect(GGMLType.bf16.rawValue == 30 && GGMLType.q4_K.name == "Q4_K")
-        #expect(GGMLType.allCases.filter(\.isSupported).count == 11)
+        #expect(GGMLType.allCases.filter(\.isSupported).count == 12)
+        #expect(GGMLType.mxfp4.bytesPerBlock == 17 && GGMLType.mxfp4.valuesPerBlock == 32 && GGMLType.mxfp4.isSupported)
     }
 }

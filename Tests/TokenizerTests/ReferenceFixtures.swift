@@ -53,9 +53,13 @@ struct SmolLM2Reference: Decodable {
             case .gpt2: return gpt2
             case .llama3: return llama3
             case .qwen2: return qwen2
+            case .gpt4o: preconditionFailure("smollm2_reference.json has no o200k ids (O200kPreTokenizerTests checks that rule)")
             }
         }
     }
+
+    /// The pre-tokenizer kinds this reference records.
+    static let kinds: [PreTokenizerKind] = [.smollm, .gpt2, .llama3, .qwen2]
 
     let source: String
     let vocabulary_size: Int

@@ -20,7 +20,7 @@ struct SmolLM2TokenizerTests {
         #expect(SmolLM2.metadata?.pre == "smollm")
     }
 
-    @Test("ids equal the reference", .enabled(if: SmolLM2.isAvailable, modelMissing), arguments: PreTokenizerKind.allCases)
+    @Test("ids equal the reference", .enabled(if: SmolLM2.isAvailable, modelMissing), arguments: SmolLM2Reference.kinds)
     func idsMatchReference(kind: PreTokenizerKind) throws {
         let reference = try #require(SmolLM2Reference.shared)
         let tokenizer = try #require(SmolLM2.tokenizers[kind])
@@ -31,7 +31,7 @@ struct SmolLM2TokenizerTests {
         #expect(wrong.isEmpty, "\(kind): \(wrong.count) of \(reference.cases.count) differ, e.g. \(wrong.prefix(5).map(\.debugDescription))")
     }
 
-    @Test("pre-tokenizer pieces equal the reference", .enabled(if: SmolLM2.isAvailable, modelMissing), arguments: PreTokenizerKind.allCases)
+    @Test("pre-tokenizer pieces equal the reference", .enabled(if: SmolLM2.isAvailable, modelMissing), arguments: SmolLM2Reference.kinds)
     func piecesMatchReference(kind: PreTokenizerKind) throws {
         let reference = try #require(SmolLM2Reference.shared)
         let tokenizer = try #require(SmolLM2.tokenizers[kind])

@@ -1,0 +1,89 @@
+// The commands on the tiny Mixtral and GPT-OSS models of tools/make_tiny_moe.py, through the built binary:
+// `introspect routing` (its JSON conforms to docs/schemas/routing.schema.json, --output and --json are one
+// report, sizes are config.json's), `model info`, `introspect logit-lens` and `introspect hidden-states`,
+// from the folders and the GGUF files; the flagship experiment, small (its LoRA stages train the attention
+// projections through the MoE blocks); and `introspect routing` on a dense model is one line and exit 1.
+import Foundation
+import ModelFiles
+import Testing
+
+@Suite struct MixtureOfExpertsCommandTests {
+    static let root = LazarusProcess.packageRoot.appendingPathComponent("Tests/TransformerTests/Fixtures/moe")
+    static let models = ["tiny_mixtral", "tiny_gpt_oss", "tiny_mixtral.gguf", "tiny_gpt_oss.gguf"]
+    static let prompts = "7 * 8 =|The capital of France is Paris, and 12 + 30 = 42"
+
+    struct Config: Decodable { var num_hidden_layers: Int; var num_local_experts: Int; var num_experts_per_tok: Int }
+    static func config(_ model: String) throws -> Config {
+        let folder = model.replacingOccurrences(of: ".gguf", with: "")
+        return try JSONDecoder().decode(Config.self, from: Data(contentsOf: root.appendingPathComponent("\(folder)/config.json")))
+    }
+
+    static func succeed(_ arguments: [String]) throws -> String {
+        let run = try LazarusProcess.run(arguments)
+        guard run.status == 0 else { throw TestFailure("\(arguments): status \(run.status): \(run.stderr)") }
+        return run.stdout
+    }
+
+    @Test(arguments: models)
+    func routingReport(_ model: String) throws {
+        let path = Self.root.appendingPathComponent(model).path
+        let c = try Self.config(model)
+        let folder = try temporaryFolder("routing")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("routing.json")
+        let json = try Self.succeed(["introspect", "routing", "--model", path, "--prompts", Self.prompts, "--json", "--output", file.path])
+        try SchemaConformanceTests.expectConforms(Data(json.utf8), to: "routing")
+        #expect(try JSONValue.parse(Data(contentsOf: file)) == JSONValue.parse(Data(json.utf8)), "--output and --json are one report")
+        struct Report: Decodable {
+            struct Layer: Decodable { var name: String; var expert_share: [Double] }
+            struct Position: Decodable { var experts: [Int] }
+            struct PromptLayer: Decodable { var positions: [Position] }
+            struct Prompt: Decodable { var token_ids: [Int]; var layers: [PromptLayer] }
+            var experts: Int; var experts_per_token: Int; var layers: [Layer]; var prompts: [Prompt]
+        }
+        let r = try JSONDecoder().decode(Report.self, from: Data(json.utf8))
+        #expect(r.experts == c.num_local_experts && r.experts_per_token == c.num_experts_per_tok)
+        #expect(r.layers.map(\.name) == (0..<c.num_hidden_layers).map { "L\($0)" })
+        for p in r.prompts {
+            #expect(p.layers.count == c.num_hidden_layers)
+            #expect(p.layers.allSatisfy { $0.positions.count == p.token_ids.count && $0.positions.allSatisfy { Set($0.experts).count == c.num_experts_per_tok } })
+        }
+        let text = try Self.succeed(["introspect", "routing", "--model", path, "--prompts", Self.prompts])
+        #expect(text.contains("\(c.num_local_experts) experts, \(c.num_experts_per_tok) per token"))
+    }
+
+    @Test(arguments: models)
+    func everyReadingCommandRuns(_ model: String) throws {
+        let path = Self.root.appendingPathComponent(model).path
+        let c = try Self.config(model)
+        let info = try Self.succeed(["model", "info", path, "--json"])
+        try SchemaConformanceTests.expectConforms(Data(info.utf8), to: "model_info")
+        struct Info: Decodable { var experts: Int?; var experts_per_token: Int?; var family: String }
+        let i = try JSONDecoder().decode(Info.self, from: Data(info.utf8))
+        #expect(i.experts == c.num_local_experts && i.experts_per_token == c.num_experts_per_tok)
+        #expect(i.family == (model.hasPrefix("tiny_mixtral") ? "mixtral" : "gpt-oss"))
+        _ = try Self.succeed(["introspect", "logit-lens", "--model", path, "--prompts", Self.prompts, "--json"])
+        let folder = try temporaryFolder("moe-hidden")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let out = try Self.succeed(["introspect", "hidden-states", "--model", path, "--prompts", Self.prompts,
+                                    "--output", folder.appendingPathComponent("h.safetensors").path])
+        #expect(out.contains("\(c.num_hidden_layers + 1) layers"))
+    }
+
+    @Test(arguments: ["tiny_mixtral", "tiny_gpt_oss.gguf"])
+    func flagshipRunsSmall(_ model: String) throws {
+        let data = try FamilyCommandTests.runFlagshipSmall(Self.root.appendingPathComponent(model).path)
+        let layers = try Self.config(model).num_hidden_layers + 1
+        let stages = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        let byStage = try #require(stages?["stages"] as? [String: [String: Any]])
+        #expect(Set(byStage.keys).isSuperset(of: ["baseline", "direct_sft", "cot_sft"]))
+        for (stage, s) in byStage { #expect((s["layers"] as? [Any])?.count == layers, "\(model) \(stage): every layer") }
+    }
+
+    @Test func routingOnADenseModelIsOneLine() throws {
+        let dense = LazarusProcess.packageRoot.appendingPathComponent("Tests/TransformerTests/Fixtures/families/tiny_qwen2").path
+        let run = try LazarusProcess.run(["introspect", "routing", "--model", dense, "--prompts", "1 + 2 ="])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("no routers") && run.stderr.trimmingCharacters(in: .newlines).split(separator: "\n").count == 1, "\(run.stderr)")
+    }
+}
