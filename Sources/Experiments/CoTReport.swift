@@ -181,6 +181,10 @@ struct CoTReport {
             if m.n > 1, m.high - m.low < 1e-12 { return "\(pct(m.mean)) (the same in all \(m.n) seeds)" }
             return m.n > 1 ? "\(pct(m.mean)) (95% t-interval \(pct(m.low))–\(pct(m.high)) over \(m.n) seeds)" : "\(pct(m.mean)) (one seed: no spread known)"
         }
+        // How many seeds a layer figure leaves out (their mean is over the seeds that reach the threshold).
+        func reachText(_ missing: Int) -> String {
+            missing == 0 ? (runs.count == 1 ? "the one seed reaches it" : "every seed reaches it") : "\(missing) of \(runs.count) seeds never reach it"
+        }
         // A layer's interval stays within the layers that exist (embed is -1).
         func layerLow(_ m: Statistics.MeanInterval) -> Double { max(-1, m.low) }
         func layerHigh(_ m: Statistics.MeanInterval) -> Double { min(Double(config.layerCount - 1), m.high) }
@@ -193,7 +197,7 @@ struct CoTReport {
             out.append("The positive control FAILED in \(seeds - passed) of \(seeds) seeds: after CoT training the last layer (L\(lastLayer)) does not read the prompt's operation word first for most prompts. The CoT model did not learn to emit the operation word there, so the alignment numbers below measure a training or measurement failure, not the absence of vocabulary alignment.")
         } else {
             let c = positiveControl
-            out.append("The positive control passed in all \(seeds) seeds: after CoT training the last layer (L\(lastLayer)) reads the prompt's operation word first (first seed: top-1 for \(pct(c.top1Rate)) of prompts, lens task accuracy \(pct(c.lensTaskAccuracy))), so the lens does see operation words where the model uses them.")
+            out.append("The positive control passed in \(seeds == 1 ? "the one seed" : "all \(seeds) seeds"): after CoT training the last layer (L\(lastLayer)) reads the prompt's operation word first (first seed: top-1 for \(pct(c.top1Rate)) of prompts, lens task accuracy \(pct(c.lensTaskAccuracy))), so the lens does see operation words where the model uses them.")
         }
         // Answer accuracy: means across seeds, and the exact paired tests of each seed.
         for name in ["direct_sft", "cot_sft"] {
@@ -231,7 +235,7 @@ struct CoTReport {
             if let m = first.interval {
                 var sentence = "After CoT training the operation word is readable through the vocabulary at the prompt's end (lens task accuracy ≥ 80%, \(targets.primaryForm) form) from layer L\(String(format: "%.1f", m.mean))"
                 sentence += m.n > 1 ? String(format: " on average (95%% t-interval L%.1f–L%.1f; per seed ", layerLow(m), layerHigh(m)) + first.text + ")" : " (one seed)"
-                sentence += ", \(depth(m.mean)) of depth; \(first.missing) of \(seeds) seeds never reach it."
+                sentence += ", \(depth(m.mean)) of depth; \(reachText(first.missing))."
                 if let next = across.nextTokenLayer80["cot_sft"]?.interval {
                     sentence += String(format: " The yardstick, the CoT model's own next token before the answer (mostly its first digit), becomes the lens's arg-max for 80%% of prompts from L%.1f on average", next.mean)
                     // At the prompt's end the operation word is the CoT model's next token too: both figures are
@@ -288,7 +292,7 @@ struct CoTReport {
                 }
                 sentence += "; at that layer accuracy \(meanAt { $0.probeAccuracy }), Hewitt–Liang control task \(meanAt { $0.probeControlTaskAccuracy })"
                 sentence += ", first-operand negative control \(meanAt { $0.probeFirstOperandAccuracy }) (chance 33.3%)"
-                sentence += "; \(figure.missing) of \(seeds) seeds never reach it"
+                sentence += "; \(reachText(figure.missing))"
                 sentence += parameters.matchedRanges ? "." : "; the operator token is in the prompt and the operand ranges differ per operation, so this shows the label is present, not where the model computes it."
                 out.append(sentence)
             } else {

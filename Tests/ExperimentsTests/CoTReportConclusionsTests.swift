@@ -119,7 +119,7 @@ import Testing
         // Next token from L1 in both: within one layer of 0.5, so no earlier than an ordinary next token.
         let depth = try sentence("After CoT training the operation word is readable")
         #expect(depth.contains("from layer L0.5 on average (95% t-interval L-1.0–L1.0; per seed L0, L1)"))
-        #expect(depth.contains("75% of depth; 0 of 2 seeds never reach it"))
+        #expect(depth.contains("75% of depth; every seed reaches it"))
         #expect(depth.contains("appears no earlier than an ordinary next token"))
 
         // L0 is the only intermediate layer. CoT vs baseline at L0: 8 vs 0 → p = 2/256; with embed (p = 1) and
@@ -138,7 +138,7 @@ import Testing
         #expect(probe.contains("accuracy 94.0% (95% t-interval 81.3%–100.0% over 2 seeds)"))
         #expect(probe.contains("Hewitt–Liang control task 45.0% (95% t-interval 0.0%–100.0% over 2 seeds)"))
         #expect(probe.contains("first-operand negative control 33.0% (95% t-interval 0.0%–71.1% over 2 seeds)"))
-        #expect(probe.contains("0 of 2 seeds never reach it"))
+        #expect(probe.contains("; every seed reaches it"))
         // Tuned lens L0, L0 (mean 0.0, no spread) against the logit lens's L0, L1 (mean 0.5): within one layer.
         let tuned = try sentence("Through the tuned lens, the CoT model's operation word reaches 80%")
         #expect(tuned.contains("from L0.0 (95% t-interval L0.0–L0.0) (per seed L0, L0), against L0.5 (95% t-interval L-1.0–L1.0) (per seed L0, L1)"))
