@@ -52,6 +52,7 @@ public enum ExperimentRegistry {
         RegisteredExperiment(CoTVocabAlignment.self),
         RegisteredExperiment(ProbeClassifier.self),
         RegisteredExperiment(CausalInterventions.self),
+        RegisteredExperiment(VocabObjective.self),
     ]
 
     public static func named(_ name: String) throws -> RegisteredExperiment {
