@@ -53,6 +53,7 @@ public enum ExperimentRegistry {
         RegisteredExperiment(ProbeClassifier.self),
         RegisteredExperiment(CausalInterventions.self),
         RegisteredExperiment(VocabObjective.self),
+        RegisteredExperiment(ScaleComparison.self),
     ]
 
     public static func named(_ name: String) throws -> RegisteredExperiment {

@@ -90,37 +90,49 @@ public struct SFTTrainingParameters: Codable, Sendable, Equatable {
     }
 }
 
-/// An experiment's parameters as config.yaml holds them: the shared training group's keys and the experiment's
-/// own side by side in one flat mapping (each half decodes the keys it knows from the same mapping, so an own key
-/// must not reuse a training key's name). `p.maxSteps` and `p.pairs` both read through.
+/// An experiment's parameters as config.yaml holds them: a shared group's keys (the training group, or the whole
+/// flagship's parameters) and the experiment's own side by side in one flat mapping. Each half decodes the keys it
+/// knows from the same mapping, so an own key must not reuse a shared key's name. `p.maxSteps` and `p.pairs` both
+/// read through.
 @dynamicMemberLookup
-public struct TrainedExperimentParameters<Own: Codable & Sendable & Equatable>: Codable, Sendable, Equatable {
-    public var training: SFTTrainingParameters
+public struct FlatParameters<Shared: Codable & Sendable & Equatable, Own: Codable & Sendable & Equatable>: Codable, Sendable, Equatable {
+    public var shared: Shared
     public var own: Own
 
-    public init(training: SFTTrainingParameters, own: Own) {
-        self.training = training
+    public init(shared: Shared, own: Own) {
+        self.shared = shared
         self.own = own
     }
 
     public init(from decoder: any Decoder) throws {
-        training = try SFTTrainingParameters(from: decoder)
+        shared = try Shared(from: decoder)
         own = try Own(from: decoder)
     }
 
     public func encode(to encoder: any Encoder) throws {
-        try training.encode(to: encoder)
+        try shared.encode(to: encoder)
         try own.encode(to: encoder)
     }
 
-    public subscript<T>(dynamicMember key: WritableKeyPath<SFTTrainingParameters, T>) -> T {
-        get { training[keyPath: key] }
-        set { training[keyPath: key] = newValue }
+    public subscript<T>(dynamicMember key: WritableKeyPath<Shared, T>) -> T {
+        get { shared[keyPath: key] }
+        set { shared[keyPath: key] = newValue }
     }
 
     public subscript<T>(dynamicMember key: WritableKeyPath<Own, T>) -> T {
         get { own[keyPath: key] }
         set { own[keyPath: key] = newValue }
+    }
+}
+
+/// The parameters of an experiment that trains (or reuses) the flagship's stages: the training group and its own.
+public typealias TrainedExperimentParameters<Own: Codable & Sendable & Equatable> = FlatParameters<SFTTrainingParameters, Own>
+
+extension FlatParameters where Shared == SFTTrainingParameters {
+    public init(training: SFTTrainingParameters, own: Own) { self.init(shared: training, own: own) }
+    public var training: SFTTrainingParameters {
+        get { shared }
+        set { shared = newValue }
     }
 }
 
