@@ -86,7 +86,7 @@ public enum VocabObjective: Experiment {
 
     /// Where the lens term reads in a training sequence: the position before the operation word's token (the '=' of
     /// "a op b = opname: r", whose state predicts the word), and that token.
-    static func lensTarget(_ example: TrainingExample, wordTokens: Set<Int>) -> LensTarget? {
+    public static func lensTarget(_ example: TrainingExample, wordTokens: Set<Int>) -> LensTarget? {
         guard let t = example.tokens.indices.dropFirst().first(where: { wordTokens.contains(example.tokens[$0]) }) else { return nil }
         return LensTarget(position: t - 1, token: example.tokens[t])
     }

@@ -1,9 +1,12 @@
 // vocab_objective end to end on the tiny test model: one stage per seed and λ with the λ = 0 adapters cached in
 // the flagship's folder (where its cot_sft finds them), every layer read, the λ > 0 stage trained with the lens
 // term (its loss recorded), a second run reusing every stage, and the config's mistakes refused by key.
+import Datasets
 import Experiments
 import Foundation
 import Testing
+import Training
+import Transformer
 
 @Suite struct VocabObjectiveTests {
     static let tiny = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -83,6 +86,21 @@ import Testing
         #expect(one.logit.meanWordProb > 1e4 * zero.logit.meanWordProb)
         #expect(one.logit.accuracy.value > zero.logit.accuracy.value + 0.15)
         #expect(one.logit.accuracy.n == 30 && zero.logit.accuracy.n == 30)
+    }
+
+    /// The lens term reads the '=' of the training text: the prompt "a op b =" tokenises to a prefix of the CoT text,
+    /// and the position before the operation word's token is the prompt's last token (default model's tokenizer).
+    @Test func theLensTermReadsTheEqualsSign() throws {
+        let loaded = try ModelLoader.load("default")
+        let targets = try LensPositions.targetTokens(tasks: ArithmeticOperation.allCases.map(\.rawValue), tokenizer: loaded.tokenizer, style: .aligned)
+        let words = Set(ArithmeticOperation.allCases.map { targets.forms[$0.rawValue]!["spaced"]!.id })
+        for p in [ArithmeticProblem(operation: .multiply, a: 7, b: 8), ArithmeticProblem(operation: .add, a: 23, b: 45),
+                  ArithmeticProblem(operation: .subtract, a: 89, b: 34)] {
+            let text = loaded.tokenizer.encode(p.chainOfThoughtText), prompt = loaded.tokenizer.encode(p.prompt(style: .aligned))
+            let target = try #require(VocabObjective.lensTarget(TrainingExample(tokens: text), wordTokens: words))
+            #expect(Array(text.prefix(prompt.count)) == prompt && target.position == prompt.count - 1, "\(p.chainOfThoughtText)")
+            #expect(target.token == targets.forms[p.operation.rawValue]!["spaced"]!.id)
+        }
     }
 
     @Test(arguments: [("parameters.lambdas=[0.1, 1]", "parameters.lambdas"), ("parameters.lens_layer=embed", "parameters.lens_layer"),
