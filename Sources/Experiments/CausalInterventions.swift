@@ -15,15 +15,11 @@ public enum CausalInterventions: Experiment {
     public static let name = "causal_interventions"
     public static let summary = "Patching, steering and erasure: does the network use the operation it carries?"
 
-    public struct Parameters: Codable, Sendable, Equatable {
-        // The flagship's training keys: equal values find its cached adapters.
-        public var numSamples: Int
-        public var seed: Int
-        public var maxSteps: Int
-        public var batchSize: Int
-        public var learningRate: Double
-        public var lora: LoRAParameters
-        public var validSamples: Int
+    /// The shared training group (its values find the flagship's cached adapters for the first training seed)
+    /// beside this experiment's own settings, flat in config.yaml.
+    public typealias Parameters = TrainedExperimentParameters<Settings>
+
+    public struct Settings: Codable, Sendable, Equatable {
         public var evalSamples: Int
         /// The flagship's experiment folder, relative to this one (where its adapters are cached).
         public var flagshipFolder: String
@@ -40,28 +36,28 @@ public enum CausalInterventions: Experiment {
         public var lens: String
 
         enum CodingKeys: String, CodingKey {
-            case numSamples = "num_samples", seed, maxSteps = "max_steps", batchSize = "batch_size", learningRate = "learning_rate", lora
-            case validSamples = "valid_samples", evalSamples = "eval_samples", flagshipFolder = "flagship_folder", stages, pairs
+            case evalSamples = "eval_samples", flagshipFolder = "flagship_folder", stages, pairs
             case patchLayers = "patch_layers", steeringLayersPct = "steering_layers_pct", steeringAlphas = "steering_alphas"
             case maxNewTokens = "max_new_tokens", lens
         }
     }
 
-    public static let defaultParameters: Parameters = {
-        let f = CoTVocabAlignment.defaultParameters
-        return Parameters(numSamples: f.numSamples, seed: f.seed, maxSteps: f.maxSteps, batchSize: f.batchSize, learningRate: f.learningRate,
-                          lora: f.lora, validSamples: f.validSamples, evalSamples: f.evalSamples, flagshipFolder: "../cot_vocab_alignment",
-                          stages: ["cot_sft"], pairs: 40, patchLayers: "all", steeringLayersPct: [0.25, 0.5, 0.75],
-                          steeringAlphas: [0, 0.25, 0.5, 1, 2, 4], maxNewTokens: 8, lens: "logit")
-    }()
+    public static let defaultParameters = Parameters(
+        training: CoTVocabAlignment.defaultParameters.training,
+        own: Settings(evalSamples: CoTVocabAlignment.defaultParameters.evalSamples, flagshipFolder: "../cot_vocab_alignment",
+                      stages: ["cot_sft"], pairs: 40, patchLayers: "all", steeringLayersPct: [0.25, 0.5, 0.75],
+                      steeringAlphas: [0, 0.25, 0.5, 1, 2, 4], maxNewTokens: 8, lens: "logit"))
 
     static let stageNames = ["baseline", "direct_sft", "cot_sft"]
 
     public static func run(parameters p: Parameters, config: ExperimentConfig, context: ExperimentContext) throws -> [URL] {
         try validate(p, source: config.source)
         let wallStart = Date()
-        let data = ArithmeticDataset.make(trainSamples: p.numSamples, validSamples: p.validSamples, testSamples: p.evalSamples, seed: UInt64(p.seed))
-        try TaskData.writeTrainingFolders(data, to: context.dataFolder)
+        // One training seed (the first): the interventions read one set of adapters.
+        let trainingSeed = p.seeds[0]
+        let data = p.training.dataset(trainingSeed: trainingSeed, testSamples: p.evalSamples)
+        let dataFolder = p.training.dataFolder(context.dataFolder, trainingSeed: trainingSeed)
+        try TaskData.writeTrainingFolders(data, to: dataFolder)
         // 2 × 2 = 2 + 2: the one pair whose answers cannot tell the operations apart.
         let multiply = data.test.filter { $0.operation == .multiply && $0.a * $0.b != $0.a + $0.b }.prefix(p.pairs)
         let pairs = multiply.map { TwinPair(multiply: $0, add: ArithmeticProblem(operation: .add, a: $0.a, b: $0.b)) }
@@ -72,17 +68,14 @@ public enum CausalInterventions: Experiment {
         let flagship = context.experimentFolder.appendingPathComponent(p.flagshipFolder).standardizedFileURL
         var results: [CausalStageResult] = []
         for stage in p.stages {
-            // The flagship's key for its first training seed with the data seed equal to it, default ranges and full-text loss.
-            let trainKey = TrainStageKey(model: ModelIdentity(loaded), stage: stage, numSamples: p.numSamples, seed: stage == "baseline" ? 0 : p.seed,
-                                         maxSteps: p.maxSteps, batchSize: p.batchSize, learningRate: p.learningRate, lora: p.lora,
-                                         validSamples: p.validSamples, dataSeed: p.seed, matchedRanges: false, maskPrompt: false)
+            // The flagship's key for the first training seed: the same settings find its cached adapters.
+            let trainKey = p.training.stageKey(model: ModelIdentity(loaded), stage: stage, trainingSeed: trainingSeed)
             var adapters: LoRAAdapters? = nil
             if stage != "baseline" {
                 let checkpoint = flagship.appendingPathComponent("checkpoints/\(stage)-\(ConfigHash.of(trainKey))")
-                adapters = try StageTraining.trainOrLoad(loaded, data: context.dataFolder.appendingPathComponent(stage == "cot_sft" ? "cot" : "direct"),
-                                                         checkpoint: checkpoint,
-                                                         settings: .init(steps: p.maxSteps, batchSize: p.batchSize, learningRate: p.learningRate,
-                                                                         lora: p.lora, seed: p.seed),
+                let format = stage == "cot_sft" ? "cot" : "direct"
+                adapters = try StageTraining.trainOrLoad(loaded, data: p.training.trainingFolder(dataFolder, format: format),
+                                                         checkpoint: checkpoint, settings: p.training.settings(trainingSeed: trainingSeed),
                                                          stage: stage, context: context).adapters
             }
             let key = CausalStageKey(train: trainKey, pairs: pairs, parameters: p)
@@ -101,15 +94,13 @@ public enum CausalInterventions: Experiment {
 
     public static func validate(_ p: Parameters, source: String) throws {
         func bad(_ key: String, _ why: String) -> ExperimentError { .badValue(file: source, key: "parameters.\(key)", reason: why) }
+        try p.training.validate(source: source)
         guard p.pairs >= 2 else { throw bad("pairs", "must be at least 2") }
         guard p.maxNewTokens >= 1 else { throw bad("max_new_tokens", "must be at least 1") }
         guard !p.stages.isEmpty else { throw bad("stages", "name at least one of \(stageNames.joined(separator: ", "))") }
         for s in p.stages where !stageNames.contains(s) { throw bad("stages", "'\(s)' is not one of \(stageNames.joined(separator: ", "))") }
         for pct in p.steeringLayersPct where !(0..<1).contains(pct) { throw bad("steering_layers_pct", "\(pct) is not in [0, 1)") }
         for a in p.steeringAlphas where !(a.isFinite && a >= 0) { throw bad("steering_alphas", "\(a) must be a finite number ≥ 0") }
-        for t in p.lora.targets where Projection(rawValue: t) == nil {
-            throw bad("lora.targets", "'\(t)' is not one of \(Projection.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
     }
 }
 

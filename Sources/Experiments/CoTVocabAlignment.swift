@@ -51,17 +51,14 @@ public enum CoTVocabAlignment: Experiment {
     public static let name = "cot_vocab_alignment"
     public static let summary = "Does chain-of-thought training create vocabulary-aligned task classifiers at intermediate layers?"
 
+    /// The shared training group (SFTTrainingParameters: data, seeds, optimiser, LoRA, matched_ranges, mask_prompt)
+    /// and the flagship's own settings, flat in config.yaml; `p.maxSteps` reads through to the group.
+    @dynamicMemberLookup
     public struct Parameters: Codable, Sendable, Equatable {
-        public var numSamples: Int
-        public var seed: Int
-        public var maxSteps: Int
-        public var batchSize: Int
-        public var learningRate: Double
-        public var lora: LoRAParameters
+        public var training: SFTTrainingParameters
         public var checkLayersPct: [Double]
         public var testPrompts: [ReferencePrompt]
         public var evalSamples: Int
-        public var validSamples: Int
         public var promptStyle: PromptStyle
         public var maxNewTokens: Int
         /// Outer folds of the probes' cross-validation (grouped by unordered operand pair, stratified by operation).
@@ -72,22 +69,54 @@ public enum CoTVocabAlignment: Experiment {
         public var probeSamplesPerOperation: Int
         /// `logit`, or `tuned:DIR` to read the tuned lens beside the logit lens at every position.
         public var lens: String
-        /// Training seeds (LoRA initialisation and batch order): one run of the two SFT stages per seed.
-        public var seeds: [Int]
-        /// When true each training seed also draws its own data (data seed = that seed); else every run uses `seed`.
-        public var varyDataSeed: Bool
-        /// All operations draw operands from one set of pairs (ArithmeticOperation.matchedRange), so operands carry no label.
-        public var matchedRanges: Bool
-        /// Loss on the completion after "a op b =" only.
-        public var maskPrompt: Bool
 
         enum CodingKeys: String, CodingKey {
-            case seeds, varyDataSeed = "vary_data_seed", matchedRanges = "matched_ranges", maskPrompt = "mask_prompt"
-            case numSamples = "num_samples", seed, maxSteps = "max_steps", batchSize = "batch_size"
-            case learningRate = "learning_rate", lora, checkLayersPct = "check_layers_pct", testPrompts = "test_prompts"
-            case evalSamples = "eval_samples", validSamples = "valid_samples", promptStyle = "prompt_style"
+            case checkLayersPct = "check_layers_pct", testPrompts = "test_prompts"
+            case evalSamples = "eval_samples", promptStyle = "prompt_style"
             case maxNewTokens = "max_new_tokens", probeFolds = "probe_folds", probeL2Grid = "probe_l2_grid"
             case probeSamplesPerOperation = "probe_samples_per_operation", lens
+        }
+
+        public init(from decoder: any Decoder) throws {
+            training = try SFTTrainingParameters(from: decoder)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            checkLayersPct = try c.decode([Double].self, forKey: .checkLayersPct)
+            testPrompts = try c.decode([ReferencePrompt].self, forKey: .testPrompts)
+            evalSamples = try c.decode(Int.self, forKey: .evalSamples)
+            promptStyle = try c.decode(PromptStyle.self, forKey: .promptStyle)
+            maxNewTokens = try c.decode(Int.self, forKey: .maxNewTokens)
+            probeFolds = try c.decode(Int.self, forKey: .probeFolds)
+            probeL2Grid = try c.decode([Double].self, forKey: .probeL2Grid)
+            probeSamplesPerOperation = try c.decode(Int.self, forKey: .probeSamplesPerOperation)
+            lens = try c.decode(String.self, forKey: .lens)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            try training.encode(to: encoder)
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(checkLayersPct, forKey: .checkLayersPct)
+            try c.encode(testPrompts, forKey: .testPrompts)
+            try c.encode(evalSamples, forKey: .evalSamples)
+            try c.encode(promptStyle, forKey: .promptStyle)
+            try c.encode(maxNewTokens, forKey: .maxNewTokens)
+            try c.encode(probeFolds, forKey: .probeFolds)
+            try c.encode(probeL2Grid, forKey: .probeL2Grid)
+            try c.encode(probeSamplesPerOperation, forKey: .probeSamplesPerOperation)
+            try c.encode(lens, forKey: .lens)
+        }
+
+        public init(training: SFTTrainingParameters, checkLayersPct: [Double], testPrompts: [ReferencePrompt], evalSamples: Int,
+                    promptStyle: PromptStyle, maxNewTokens: Int, probeFolds: Int, probeL2Grid: [Double], probeSamplesPerOperation: Int,
+                    lens: String) {
+            self.training = training
+            (self.checkLayersPct, self.testPrompts, self.evalSamples, self.promptStyle) = (checkLayersPct, testPrompts, evalSamples, promptStyle)
+            (self.maxNewTokens, self.probeFolds, self.probeL2Grid) = (maxNewTokens, probeFolds, probeL2Grid)
+            (self.probeSamplesPerOperation, self.lens) = (probeSamplesPerOperation, lens)
+        }
+
+        public subscript<T>(dynamicMember key: WritableKeyPath<SFTTrainingParameters, T>) -> T {
+            get { training[keyPath: key] }
+            set { training[keyPath: key] = newValue }
         }
     }
 
@@ -101,11 +130,9 @@ public enum CoTVocabAlignment: Experiment {
     ]
 
     public static let defaultParameters = Parameters(
-        numSamples: 3000, seed: 42, maxSteps: 500, batchSize: 4, learningRate: 0.0002,
-        lora: LoRAParameters(rank: 16, alpha: 32, targets: ["q_proj", "k_proj", "v_proj", "o_proj"]),
-        checkLayersPct: [0.25, 0.5, 0.55, 0.75, 0.85, 0.95], testPrompts: referencePrompts,
-        evalSamples: 300, validSamples: 60, promptStyle: .aligned, maxNewTokens: 20,
-        probeFolds: 5, probeL2Grid: [1e-3, 1e-2, 1e-1, 1, 10, 100], probeSamplesPerOperation: 120, lens: "logit", seeds: [42, 43, 44], varyDataSeed: false, matchedRanges: false, maskPrompt: false)
+        training: .flagship, checkLayersPct: [0.25, 0.5, 0.55, 0.75, 0.85, 0.95], testPrompts: referencePrompts,
+        evalSamples: 300, promptStyle: .aligned, maxNewTokens: 20,
+        probeFolds: 5, probeL2Grid: [1e-3, 1e-2, 1e-1, 1, 10, 100], probeSamplesPerOperation: 120, lens: "logit")
 
     static let tasks = ArithmeticOperation.allCases.map(\.rawValue)
 
@@ -285,18 +312,8 @@ public enum CoTVocabAlignment: Experiment {
     /// Everything `run` and the trainer would refuse, refused before the first stage, naming the config key.
     public static func validate(_ p: Parameters, source: String) throws {
         func bad(_ key: String, _ why: String) -> ExperimentError { .badValue(file: source, key: "parameters.\(key)", reason: why) }
-        guard !p.seeds.isEmpty else { throw bad("seeds", "must list at least one training seed, e.g. [42, 43, 44]") }
-        guard Set(p.seeds).count == p.seeds.count else { throw bad("seeds", "lists a seed twice: \(p.seeds)") }
-        guard p.numSamples > 0 else { throw bad("num_samples", "must be positive, got \(p.numSamples)") }
-        guard p.maxSteps > 0 else { throw bad("max_steps", "must be positive, got \(p.maxSteps)") }
-        guard p.batchSize > 0 else { throw bad("batch_size", "must be positive, got \(p.batchSize)") }
-        guard p.learningRate.isFinite, p.learningRate > 0 else { throw bad("learning_rate", "must be a positive number, got \(p.learningRate)") }
-        guard p.lora.rank > 0 else { throw bad("lora.rank", "must be positive, got \(p.lora.rank)") }
-        guard p.lora.alpha.isFinite, p.lora.alpha > 0 else { throw bad("lora.alpha", "must be a positive number, got \(p.lora.alpha)") }
-        guard !p.lora.targets.isEmpty else { throw bad("lora.targets", "must name at least one projection") }
-        guard Set(p.lora.targets).count == p.lora.targets.count else { throw bad("lora.targets", "lists a projection twice: \(p.lora.targets)") }
+        try p.training.validate(source: source)
         guard p.evalSamples >= 6 else { throw bad("eval_samples", "must be at least 6 (two per task for the probe split)") }
-        guard p.validSamples >= 0 else { throw bad("valid_samples", "must be 0 or more, got \(p.validSamples)") }
         guard p.maxNewTokens > 0 else { throw bad("max_new_tokens", "must be positive, got \(p.maxNewTokens)") }
         guard p.probeFolds >= 2 else { throw bad("probe_folds", "must be at least 2, got \(p.probeFolds)") }
         guard !p.probeL2Grid.isEmpty else { throw bad("probe_l2_grid", "must list at least one penalty, e.g. [0.001, 0.01, 0.1, 1, 10]") }
@@ -307,9 +324,6 @@ public enum CoTVocabAlignment: Experiment {
         }
         guard p.lens == "logit" || (p.lens.hasPrefix("tuned:") && p.lens.count > "tuned:".count) else {
             throw bad("lens", "'\(p.lens)': use 'logit' or 'tuned:DIR' (a folder written by 'lazarus lens train')")
-        }
-        for t in p.lora.targets where Projection(rawValue: t) == nil {
-            throw bad("lora.targets", "'\(t)' is not one of \(Projection.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         for pct in p.checkLayersPct where !(0..<1).contains(pct) { throw bad("check_layers_pct", "\(pct) is not in [0, 1)") }
         for tp in p.testPrompts {
@@ -326,33 +340,6 @@ func heldOutCapNote(requested: Int, drawn: Int) -> String? {
     let detail = smallest.map { ", and \($0.rawValue) has only \($0.universe.count)" } ?? ""
     let perOperation = drawn / max(1, ArithmeticOperation.allCases.count)
     return "eval_samples \(requested) capped to \(drawn) held-out problems (\(perOperation) per operation: each holds out at most 40% of its problems\(detail))"
-}
-
-/// What identifies the weights a stage starts from (path, size and the shapes).
-struct ModelIdentity: Codable, Equatable {
-    var path: String
-    var bytes: Int
-    var layers: Int
-    var vocabulary: Int
-    init(_ loaded: LoadedModel) {
-        path = loaded.source.standardizedFileURL.path
-        bytes = ((try? FileManager.default.attributesOfItem(atPath: loaded.source.path)[.size]) as? Int) ?? 0
-        layers = loaded.model.config.layerCount
-        vocabulary = loaded.model.config.vocabularySize
-    }
-}
-
-struct TrainStageKey: Codable {
-    var model: ModelIdentity
-    var stage: String
-    var numSamples: Int, seed: Int, maxSteps: Int, batchSize: Int, learningRate: Double
-    var lora: LoRAParameters
-    var validSamples: Int
-    var dataSeed: Int
-    var matchedRanges: Bool
-    var maskPrompt: Bool
-    /// 2: balanced held-out sets (the same number of problems per operation). 3: split by unordered operand pair.
-    var version = 3
 }
 
 struct BaselineVariantsKey: Codable {

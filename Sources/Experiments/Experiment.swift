@@ -52,6 +52,8 @@ public enum ExperimentRegistry {
         RegisteredExperiment(CoTVocabAlignment.self),
         RegisteredExperiment(ProbeClassifier.self),
         RegisteredExperiment(CausalInterventions.self),
+        RegisteredExperiment(VocabObjective.self),
+        RegisteredExperiment(ScaleComparison.self),
     ]
 
     public static func named(_ name: String) throws -> RegisteredExperiment {

@@ -39,6 +39,14 @@ public enum ExperimentRunner {
         return (experiment, config)
     }
 
+    /// The exclusive claim a run holds on an experiment folder (its data/ and stage cache) until it is released;
+    /// an experiment that works in another experiment's folder (scale_comparison in the flagship's) claims that one too.
+    public static func claim(_ folder: URL) throws -> AdapterFolderLock {
+        do { return try AdapterFolderLock(folder: folder) } catch TrainingError.folderInUse(_, let pid) {
+            throw ExperimentError.experimentInUse(folder: folder.path, pid: pid)
+        }
+    }
+
     /// Runs an experiment; returns the run folder.
     public static func run(_ name: String, overrides: [String] = [], fresh: Bool = false, root: URL = experimentsRoot(),
                            status: @escaping @Sendable (String) -> Void = { _ in },
@@ -47,10 +55,7 @@ public enum ExperimentRunner {
         let folder = root.appendingPathComponent(name)
         // One run at a time per experiment folder: two runs share data/ and the stage cache, and an ablation's
         // data written while another run's stage reads it would train that stage on the wrong problems.
-        let lock: AdapterFolderLock
-        do { lock = try AdapterFolderLock(folder: folder) } catch TrainingError.folderInUse(_, let pid) {
-            throw ExperimentError.experimentInUse(folder: folder.path, pid: pid)
-        }
+        let lock = try claim(folder)
         defer { withExtendedLifetime(lock) {} }
         let resolved = try experiment.resolvedParameters(config)
         let hash = ConfigHash.of(Data(resolved.utf8) + Data(config.model.utf8))

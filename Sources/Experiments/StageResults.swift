@@ -121,6 +121,9 @@ public struct TrainingSummary: Codable, Sendable, Equatable {
     /// The examples in the training file.
     public var trainingExamples: Int?
     public var maskPrompt: Bool?
+    /// With the vocabulary objective: the unweighted lens loss of every step (the steps of this call; a resumed run's
+    /// earlier steps are not kept).
+    public var lensLoss: [LossPoint]? = nil
 
     /// Passes over the training file.
     public var epochs: Double? {
@@ -138,6 +141,7 @@ public struct TrainingSummary: Codable, Sendable, Equatable {
         case examplesSeen = "examples_seen"
         case trainingExamples = "training_examples"
         case maskPrompt = "mask_prompt"
+        case lensLoss = "lens_loss"
     }
 }
 

@@ -32,8 +32,15 @@ enum StageTraining {
 
     /// `answerData`: a folder whose valid.jsonl splits each validation problem before its answer; the loss on those
     /// completions (the answer tokens and the end token) is recorded for every format alike.
+    /// The vocabulary objective: the lens term and, per training example, where it reads (nil: the example has no
+    /// such position, an error — every example of a lens-objective run must carry the term).
+    struct LensTerm {
+        var objective: LensObjective
+        var target: (TrainingExample) -> LensTarget?
+    }
+
     static func trainOrLoad(_ loaded: LoadedModel, data: URL, answerData: URL? = nil, checkpoint: URL, settings s: Settings, stage: String,
-                            context: ExperimentContext) throws -> (adapters: LoRAAdapters, summary: TrainingSummary) {
+                            lens: LensTerm? = nil, context: ExperimentContext) throws -> (adapters: LoRAAdapters, summary: TrainingSummary) {
         let summaryURL = checkpoint.appendingPathComponent(summaryFile)
         if context.fresh { try? FileManager.default.removeItem(at: checkpoint) }
         if let data = try? Data(contentsOf: summaryURL), let summary = try? JSONDecoder().decode(TrainingSummary.self, from: data) {
@@ -41,11 +48,20 @@ enum StageTraining {
             context.log("\(stage): reusing trained adapters from \(checkpoint.lastPathComponent)")
             return (adapters, summary)
         }
-        let examples = try TrainingData.load(folder: data, tokenizer: loaded.tokenizer, maskPrompt: s.maskPrompt)
+        var examples = try TrainingData.load(folder: data, tokenizer: loaded.tokenizer, maskPrompt: s.maskPrompt)
+        if let lens {
+            for i in examples.train.indices {
+                guard let t = lens.target(examples.train[i]) else {
+                    throw ExperimentError.stageFailed(stage: stage, reason: "\(data.appendingPathComponent("train.jsonl").path) record \(i + 1) has no position for the lens objective (its operation word's token is not in it)")
+                }
+                examples.train[i].lensTarget = t
+            }
+        }
         let options = TrainingOptions(steps: s.steps, batchSize: s.batchSize, learningRate: Float(s.learningRate), seed: UInt64(s.seed),
                                       evalEvery: max(1, s.steps / 10), saveEvery: max(1, s.steps / 5),
                                       baseModel: loaded.source.path)
         let trainer = LoRATrainer(model: loaded.model, settings: s.lora.settings, options: options, outputFolder: checkpoint)
+        trainer.lensObjective = lens?.objective
         let resume = FileManager.default.fileExists(atPath: checkpoint.appendingPathComponent(TrainingCheckpoint.optimizerFileName).path)
         context.log("\(stage): LoRA r\(s.lora.rank) α\(s.lora.alpha) on \(s.lora.targets.joined(separator: ",")), \(s.steps) steps, batch \(s.batchSize)"
                     + (resume ? " (resuming an interrupted run)" : ""))
@@ -70,7 +86,8 @@ enum StageTraining {
                                       trainLoss: outcome.trainLosses, validLoss: outcome.validLosses,
                                       tokensPerSecond: outcome.tokensPerSecond, seconds: Date().timeIntervalSince(start),
                                       answerValidLoss: answerLoss, examplesSeen: outcome.finalStep * min(s.batchSize, examples.train.count),
-                                      trainingExamples: examples.train.count, maskPrompt: s.maskPrompt)
+                                      trainingExamples: examples.train.count, maskPrompt: s.maskPrompt,
+                                      lensLoss: lens == nil ? nil : outcome.lensLosses)
         // The trainer's final checkpoint already holds the adapters in PEFT form; the summary, written last, marks the stage done.
         try AtomicWrite.write(try JSONEncoder().encode(summary), to: summaryURL)
         if let last = summary.trainLoss.last {

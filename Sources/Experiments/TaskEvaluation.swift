@@ -63,4 +63,14 @@ public enum TaskEvaluation {
         let probes = try ProbeSweep.run(states: states, labels: labels, classes: tasks.count, options: probeOptions)
         return LayerRow.combine(lens: lens, probes: probes)
     }
+
+    /// The evaluation settings every task-representation experiment shares, refused by their config keys.
+    static func validate(evalSamples: Int, maxNewTokens: Int, probe: ProbeOptions, source: String) throws {
+        func bad(_ key: String, _ why: String) -> ExperimentError { .badValue(file: source, key: "parameters.\(key)", reason: why) }
+        guard evalSamples >= 6 else { throw bad("eval_samples", "must be at least 6 (two per task for the probe split)") }
+        guard maxNewTokens > 0 else { throw bad("max_new_tokens", "must be positive, got \(maxNewTokens)") }
+        guard probe.epochs > 0 else { throw bad("probe_epochs", "must be positive, got \(probe.epochs)") }
+        guard probe.learningRate.isFinite, probe.learningRate > 0 else { throw bad("probe_lr", "must be a positive number, got \(probe.learningRate)") }
+        guard probe.batchSize > 0 else { throw bad("probe_batch_size", "must be positive, got \(probe.batchSize)") }
+    }
 }

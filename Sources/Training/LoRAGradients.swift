@@ -10,6 +10,8 @@ public struct TrainingExample: Sendable, Equatable, Codable {
     public var tokens: [Int]
     /// lossMask[t] is true where tokens[t] counts as a target (never at t = 0).
     public var lossMask: [Bool]
+    /// The vocabulary objective's read position and token (LensObjective), nil for plain fine-tuning.
+    public var lensTarget: LensTarget? = nil
     public init(tokens: [Int], lossMask: [Bool]) {
         precondition(tokens.count == lossMask.count, "TrainingExample: \(tokens.count) tokens, \(lossMask.count) mask entries")
         self.tokens = tokens
@@ -23,9 +25,11 @@ public struct TrainingExample: Sendable, Equatable, Codable {
 }
 
 public struct LossAndGradients: Sendable {
-    /// Mean cross-entropy over the counted targets (0 when there are none).
+    /// Mean cross-entropy over the counted targets (0 when there are none): the answer loss.
     public var loss: Double
     public var targetCount: Int
+    /// With a lens objective: the mean lens cross-entropy, unweighted (the gradients are of loss + λ · lensLoss).
+    public var lensLoss: Double? = nil
     public var gradients: LoRAAdapterGradients
 }
 
@@ -42,15 +46,30 @@ public enum LoRAGradients {
         return (rows, targets)
     }
 
-    /// Mean loss over the batch's targets and its gradient with respect to every LoRA matrix.
-    public static func lossAndGradients(model: TransformerModel, adapters: LoRAAdapters, batch: [TrainingExample]) throws -> LossAndGradients {
+    /// Mean loss over the batch's targets and its gradient with respect to every LoRA matrix; with a lens objective,
+    /// the gradient of loss + λ · lensLoss (one backward from the logits and the residual stream at its layer).
+    public static func lossAndGradients(model: TransformerModel, adapters: LoRAAdapters, batch: [TrainingExample],
+                                        lens: LensObjective? = nil) throws -> LossAndGradients {
         let forward = try model.forward(batch.map(\.tokens), adapters: adapters, logits: .none, saveActivations: true)
         let record = forward.activations!
         let (rows, targets) = targets(of: batch, rowOffsets: forward.rowOffsets)
         let logits = model.logits(atRows: rows, of: record)
         let (loss, dLogits) = CrossEntropy.lossAndGradient(logits: consume logits, targets: targets)
-        let result = model.backward(dLogits: dLogits, atRows: rows, record: record, adapters: adapters)
-        return LossAndGradients(loss: loss, targetCount: targets.count, gradients: result.adapterGradients)
+        var seed = BackwardSeed(dLogits: dLogits, logitRows: rows)
+        var lensLoss: Double? = nil
+        if let lens {
+            let (lensRows, tokens) = LensObjective.rows(of: batch, rowOffsets: forward.rowOffsets)
+            if !lensRows.isEmpty {
+                // The output of block k is the input of block k + 1 (the last block's output is the final norm's input).
+                let k = lens.layer
+                let hidden = k + 1 < record.layers.count ? record.layers[k + 1].input : record.finalInput
+                let term = lens.lossAndResidualGradient(model: model, hidden: hidden, rows: lensRows, tokens: tokens)
+                lensLoss = term.loss
+                seed.residual[k] = term.dResidual
+            }
+        }
+        let result = model.backward(seed, record: record, adapters: adapters)
+        return LossAndGradients(loss: loss, targetCount: targets.count, lensLoss: lensLoss, gradients: result.adapterGradients)
     }
 
     /// Summed loss and target count of a batch, forward only (evaluation).

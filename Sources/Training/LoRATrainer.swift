@@ -14,6 +14,8 @@ public final class LoRATrainer {
     public let outputFolder: URL?
     /// Checked between steps: set it (e.g. on Ctrl-C) and `run` saves a checkpoint and returns with `cancelled`.
     public let cancellation = CancellationFlag()
+    /// The vocabulary objective's lens term, added to the answer loss of every step (examples carry their targets).
+    public var lensObjective: LensObjective? = nil
 
     public init(model: TransformerModel, settings: LoRASettings, options: TrainingOptions, outputFolder: URL?) {
         self.model = model
@@ -32,6 +34,12 @@ public final class LoRATrainer {
         try settings.validate()
         try options.validate()
         guard !train.isEmpty else { throw TrainingError.invalidSetting("no training examples") }
+        if let lens = lensObjective {
+            try lens.validate(config: model.config)
+            guard train.contains(where: { $0.lensTarget != nil }) else {
+                throw TrainingError.invalidSetting("a lens objective is set but no training example has a lens target")
+            }
+        }
         guard !(resume && overwrite) else { throw TrainingError.invalidSetting("--resume and --overwrite contradict each other; give one") }
         let layout = LoRAParameterLayout(config: model.config, settings: settings)
         let trainSet = train.map(truncated)
@@ -90,15 +98,18 @@ public final class LoRATrainer {
         let started = Date()
         var tokensSeen = 0
         var reportLoss = 0.0, reportTargets = 0, reportTokens = 0
+        var reportLens = 0.0, reportLensSteps = 0
         var reportStarted = Date()
         var cancelled = false
+        var lensLosses: [LossPoint] = []
 
         while state.step < options.steps {
             if cancellation.isCancelled { cancelled = true; break }
             let batch = state.sampler.next(batchSize: options.batchSize).map { trainSet[$0] }
-            let result = try LoRAGradients.lossAndGradients(model: model, adapters: layout.adapters(from: parameters), batch: batch)
+            let result = try LoRAGradients.lossAndGradients(model: model, adapters: layout.adapters(from: parameters), batch: batch,
+                                                            lens: lensObjective)
             var gradients = layout.flatten(result.gradients)
-            if !result.loss.isFinite || !gradients.allSatisfy({ $0.isFinite }) {
+            if !result.loss.isFinite || !(result.lensLoss ?? 0).isFinite || !gradients.allSatisfy({ $0.isFinite }) {
                 // `parameters` are still those of the last good step: keep them on disk.
                 let failedStep = state.step + 1
                 var kept: String? = nil
@@ -113,6 +124,11 @@ public final class LoRATrainer {
             AdamW.step(parameters: &parameters, gradients: gradients, state: &optimizer, learningRate: rate, settings: adamSettings)
             state.step += 1
             state.trainLosses.append(LossPoint(step: state.step, loss: result.loss))
+            if let l = result.lensLoss {
+                lensLosses.append(LossPoint(step: state.step, loss: l))
+                reportLens += l
+                reportLensSteps += 1
+            }
 
             let tokens = batch.reduce(0) { $0 + $1.tokens.count }
             tokensSeen += tokens
@@ -131,6 +147,9 @@ public final class LoRATrainer {
                 let interval = Date().timeIntervalSince(reportStarted)
                 record = ["step": state.step, "train_loss": reportTargets > 0 ? reportLoss / Double(reportTargets) : 0,
                           "tokens_per_s": Double(reportTokens) / max(interval, 1e-9), "learning_rate": Double(rate)]
+                // The lens loss per step, averaged over the report's steps.
+                if reportLensSteps > 0 { record?["lens_loss"] = reportLens / Double(reportLensSteps) }
+                reportLens = 0; reportLensSteps = 0
                 reportLoss = 0; reportTargets = 0; reportTokens = 0
                 reportStarted = Date()
             }
@@ -158,7 +177,7 @@ public final class LoRATrainer {
         return TrainingOutcome(adapters: layout.adapters(from: parameters), trainLosses: state.trainLosses, validLosses: state.validLosses,
                                secondsPerStep: stepsRun > 0 ? seconds / Double(stepsRun) : 0,
                                tokensPerSecond: seconds > 0 ? Double(tokensSeen) / seconds : 0,
-                               stepsRun: stepsRun, finalStep: state.step, cancelled: cancelled)
+                               stepsRun: stepsRun, finalStep: state.step, cancelled: cancelled, lensLosses: lensLosses)
     }
 
     /// Token-weighted mean loss over the validation set in batches (the first `validationBatches` of them, in file order).
@@ -179,6 +198,8 @@ public final class LoRATrainer {
     /// Cut to maxSequenceLength tokens (mlx-lm truncates the same way).
     func truncated(_ e: TrainingExample) -> TrainingExample {
         guard let m = options.maxSequenceLength, e.tokens.count > m else { return e }
-        return TrainingExample(tokens: Array(e.tokens.prefix(m)), lossMask: Array(e.lossMask.prefix(m)))
+        var cut = TrainingExample(tokens: Array(e.tokens.prefix(m)), lossMask: Array(e.lossMask.prefix(m)))
+        cut.lensTarget = e.lensTarget.flatMap { $0.position < m ? $0 : nil }
+        return cut
     }
 }

@@ -100,6 +100,8 @@ public struct TrainingOutcome: Sendable {
     /// The step the adapters are at (== options.steps unless cancelled).
     public var finalStep: Int
     public var cancelled: Bool
+    /// With a lens objective: the unweighted lens loss of every step this call ran.
+    public var lensLosses: [LossPoint] = []
 }
 
 /// Set from a signal handler or another thread; the trainer checks it between steps and saves before returning.

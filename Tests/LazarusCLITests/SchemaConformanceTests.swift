@@ -94,6 +94,10 @@ import Testing
             "probe_classifier": "parameters:\n  num_samples: 60\n  probe_epochs: 3\n",
             "causal_interventions": "parameters:\n  num_samples: 60\n  max_steps: 2\n  eval_samples: 30\n  valid_samples: 4\n  lora:\n    rank: 2\n"
                 + "  pairs: 3\n  patch_layers: embed\n  steering_layers_pct: [0.5]\n  steering_alphas: [0, 1]\n  max_new_tokens: 3\n",
+            "vocab_objective": "parameters:\n  num_samples: 60\n  max_steps: 2\n  eval_samples: 30\n  valid_samples: 4\n  seeds: [42]\n  lambdas: [0, 1]\n"
+                + "  probe_epochs: 3\n  max_new_tokens: 3\n  lora:\n    rank: 2\n",
+            "scale_comparison": "parameters:\n  models: [\(Self.tiny)]\n  num_samples: 60\n  max_steps: 2\n  eval_samples: 6\n  valid_samples: 4\n"
+                + "  probe_folds: 2\n  probe_samples_per_operation: 6\n  lora:\n    rank: 2\n",
         ]
         for (name, parameters) in configs {
             let config = root.appendingPathComponent("\(name)/config.yaml")
@@ -121,7 +125,8 @@ import Testing
     @Test func everySchemaIsCheckedAndDeclaresTheDraft() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.schemas.path).filter { $0.hasSuffix(".schema.json") }.sorted()
         let checked = ["bench", "cot_vocab_alignment.results", "generate", "hidden_states_metadata", "logit_lens", "model_info", "probe",
-                       "probe_classifier.results", "routing", "tokenize", "tuned_lens", "causal_interventions.results"].sorted().map { "\($0).schema.json" }
+                       "probe_classifier.results", "routing", "tokenize", "tuned_lens", "causal_interventions.results",
+                       "vocab_objective.results", "scale_comparison.results"].sorted().map { "\($0).schema.json" }
         #expect(files == checked, "a schema no test checks, or a checked one that is gone")
         for file in files {
             guard case let .object(s) = try JSONValue.parse(Data(contentsOf: Self.schemas.appendingPathComponent(file))) else {
