@@ -193,6 +193,13 @@ struct VocabObjectiveReport {
         return "lens task accuracy rises above λ=0's in every seed at \(Self.ranges(raised))\(contains ? "" : " (not at \(kName) itself)"): \(place)"
     }
 
+    /// The direct-format context only tests persistence where it makes the model answer directly: say when it did not.
+    func directCaveat(_ lambda: Double) -> String {
+        let shares = runs(lambda).map(\.directDigitShare)
+        let share = shares.reduce(0, +) / Double(max(1, shares.count))
+        return share < 0.5 ? " Caveat: the context did not switch the model to direct answers (its next token is a digit for only \(Self.pct(share)) of those prompts), so this reads the word where the model still continues in the CoT format." : ""
+    }
+
     var conclusions: [String] {
         var out: [String] = []
         let all = summaries
@@ -235,7 +242,8 @@ struct VocabObjectiveReport {
                 let persists = s.raisedLayersDirect.contains(kName)
                 out.append("\(name) in a direct-format context (three solved \"a op b = r\" lines before the prompt): lens task accuracy at \(kName) is \(Self.interval(d)) against \(Self.interval(dz)) at λ=0"
                            + (persists ? "; it persists (higher in every seed, Holm p < 0.05)." : "; no rise detected in every seed, so it does not persist there in this run.")
-                           + (s.raisedLayersDirect.isEmpty ? "" : " Raised layers in that context: \(Self.ranges(s.raisedLayersDirect))."))
+                           + (s.raisedLayersDirect.isEmpty ? "" : " Raised layers in that context: \(Self.ranges(s.raisedLayersDirect)).")
+                           + directCaveat(s.lambda))
             }
             if tuned, let t = a.tunedLensAccuracy, let tz = z.tunedLensAccuracy {
                 out.append("\(name) through the tuned lens at \(kName): lens task accuracy \(Self.interval(t)) against \(Self.interval(tz)) at λ=0"

@@ -118,6 +118,8 @@ import Testing
         try Self.expectConforms(Data(contentsOf: flagship), to: "cot_vocab_alignment.results")
         let causal = LazarusProcess.packageRoot.appendingPathComponent("docs/results/causal_interventions/results.json")
         try Self.expectConforms(Data(contentsOf: causal), to: "causal_interventions.results")
+        let vocab = LazarusProcess.packageRoot.appendingPathComponent("docs/results/vocab_objective/results.json")
+        try Self.expectConforms(Data(contentsOf: vocab), to: "vocab_objective.results")
         let lens = LazarusProcess.packageRoot.appendingPathComponent("docs/results/tuned_lens/tuned_lens.json")
         try Self.expectConforms(Data(contentsOf: lens), to: "tuned_lens")
     }
