@@ -6,8 +6,8 @@
 // form: 32 unsigned bytes u, an integer offset and per-16-value scales s (and for Q4_1 / Q4_K a bias),
 // with value_i = s·(u_i − offset) [+ bias]. The float paths turn that into exactly the Float32 values
 // ModelFiles' Dequantize gives (same operations, same order) and dot them with float activations; the
-// VNNI path multiplies u by int8 activations (vpdpbusd: u8 × s8 summed in int32, exact) and applies the
-// scales in float once per block.
+// VNNI paths quantise each 32-value block of the activations (int16: vpdpwssd on u − offset; int8: vpdpbusd
+// on u, as ggml does), sum in int32 exactly, and apply the scales in float once per block.
 #include "CQuantKernels.h"
 
 #include <cpuid.h>
@@ -66,7 +66,7 @@ int lq_path_supported(int path) {
     switch (path) {
     case LQ_PATH_SCALAR: return 1;
     case LQ_PATH_AVX2: return (f & (CPU_AVX2 | CPU_FMA)) == (CPU_AVX2 | CPU_FMA);
-    case LQ_PATH_AVX512VNNI: {
+    case LQ_PATH_AVX512VNNI: case LQ_PATH_AVX512VNNI_INT8: {
         int need = CPU_AVX2 | CPU_FMA | CPU_AVX512F | CPU_AVX512BW | CPU_AVX512VL | CPU_AVX512VNNI;
         return (f & need) == need;
     }
@@ -74,8 +74,11 @@ int lq_path_supported(int path) {
     }
 }
 
+// int8 activations are never the default: on the default model they move log-probabilities by up to 0.8
+// where int16 ones move them by thousandths (docs/performance.md).
 int lq_best_path(void) {
-    for (int p = LQ_PATH_COUNT - 1; p > 0; p--) if (lq_path_supported(p)) return p;
+    if (lq_path_supported(LQ_PATH_AVX512VNNI)) return LQ_PATH_AVX512VNNI;
+    if (lq_path_supported(LQ_PATH_AVX2)) return LQ_PATH_AVX2;
     return LQ_PATH_SCALAR;
 }
 
@@ -84,6 +87,7 @@ const char *lq_path_name(int path) {
     case LQ_PATH_SCALAR: return "scalar";
     case LQ_PATH_AVX2: return "avx2";
     case LQ_PATH_AVX512VNNI: return "avx512vnni";
+    case LQ_PATH_AVX512VNNI_INT8: return "avx512vnni-int8";
     default: return "unknown";
     }
 }
@@ -102,7 +106,7 @@ int lq_default_path(void) {
         int asked = -1;
         for (int i = 0; i < LQ_PATH_COUNT; i++) if (strcmp(env, lq_path_name(i)) == 0) asked = i;
         if (asked < 0) {
-            snprintf(env_note, sizeof env_note, "LAZARUS_KERNEL=%.60s is not scalar, avx2 or avx512vnni; ignored", env);
+            snprintf(env_note, sizeof env_note, "LAZARUS_KERNEL=%.60s is not scalar, avx2, avx512vnni or avx512vnni-int8; ignored", env);
         } else if (!lq_path_supported(asked)) {
             snprintf(env_note, sizeof env_note, "LAZARUS_KERNEL=%s: this CPU cannot run it; ignored", env);
         } else {
@@ -376,34 +380,40 @@ static inline AVX2_TARGET __attribute__((always_inline)) void avx2_rows(const in
     }
 }
 
-// MARK: VNNI path: int8 activations, u8 × s8 dot products in int32.
+// MARK: VNNI paths: quantised activations, integer dot products in int32.
 
-// Scratch layout for nx rows of k values: int8 q[nx·k], then float d[nx·k/32], then float ds[nx·k/32]
-// (d times the block's sum of q, what a bias multiplies; as ggml's block_q8_1 keeps it).
-static size_t act_q_bytes(int k, int nx) { return ((size_t)nx * k + 63) & ~(size_t)63; }
+// Scratch layout for nx rows of k values: the quantised values q[nx·k] (int16 or int8), then float d[nx·k/32]
+// (each block's scale), then float ds[nx·k/32] (d times the block's sum of q, what a bias multiplies; as
+// ggml's block_q8_1 keeps it).
+static int act_levels(int path) { return path == LQ_PATH_AVX512VNNI ? 32767 : 127; }
+static size_t act_q_bytes(int path, int k, int nx) {
+    return ((size_t)nx * k * (path == LQ_PATH_AVX512VNNI ? 2 : 1) + 63) & ~(size_t)63;
+}
 
 size_t lq_activation_bytes(int path, int k, int nx) {
-    if (path != LQ_PATH_AVX512VNNI || k <= 0 || nx <= 0) return 0;
-    return act_q_bytes(k, nx) + (size_t)nx * (k / 32) * 8;
+    if ((path != LQ_PATH_AVX512VNNI && path != LQ_PATH_AVX512VNNI_INT8) || k <= 0 || nx <= 0) return 0;
+    return act_q_bytes(path, k, nx) + (size_t)nx * (k / 32) * 8;
 }
 
 void lq_prepare_activations(int path, const float *x, int k, int nx, void *scratch) {
-    if (path != LQ_PATH_AVX512VNNI || k <= 0 || nx <= 0) return;
-    int8_t *q = (int8_t *)scratch;
-    float *d = (float *)((uint8_t *)scratch + act_q_bytes(k, nx));
+    if ((path != LQ_PATH_AVX512VNNI && path != LQ_PATH_AVX512VNNI_INT8) || k <= 0 || nx <= 0) return;
+    const int levels = act_levels(path);
+    int16_t *q16 = (int16_t *)scratch;
+    int8_t *q8 = (int8_t *)scratch;
+    float *d = (float *)((uint8_t *)scratch + act_q_bytes(path, k, nx));
     float *ds = d + (size_t)nx * (k / 32);
     for (int r = 0; r < nx; r++) {
         for (int b = 0; b < k / 32; b++) {
             const float *xb = x + (size_t)r * k + 32 * b;
             float amax = 0;
             for (int l = 0; l < 32; l++) amax = fmaxf(amax, fabsf(xb[l]));
-            float scale = amax / 127.0f, inverse = scale != 0 ? 1.0f / scale : 0.0f;
+            float scale = amax / (float)levels, inverse = scale != 0 ? 1.0f / scale : 0.0f;
             int s = 0;
-            int8_t *qb = q + (size_t)r * k + 32 * b;
+            size_t at = (size_t)r * k + 32 * b;
             for (int l = 0; l < 32; l++) {
                 float v = roundf(xb[l] * inverse);
-                int iv = (int)(v > 127 ? 127 : v < -127 ? -127 : v);
-                qb[l] = (int8_t)iv;
+                int iv = (int)(v > levels ? levels : v < -levels ? -levels : v);
+                if (levels == 127) q8[at + l] = (int8_t)iv; else q16[at + l] = (int16_t)iv;
                 s += iv;
             }
             d[(size_t)r * (k / 32) + b] = scale;
@@ -412,10 +422,14 @@ void lq_prepare_activations(int path, const float *x, int k, int nx, void *scrat
     }
 }
 
-static inline VNNI_TARGET __attribute__((always_inline)) void vnni_rows(const int type, const int nx, const uint8_t *w, size_t row_bytes,
-                                                                       int k, int row_begin, int row_end, const void *scratch, float *y, int ldy) {
-    const int8_t *q = (const int8_t *)scratch;
-    const float *d = (const float *)((const uint8_t *)scratch + act_q_bytes(k, nx));
+// wide = 1, int16 activations: the weights widened to int16 as u − offset, two vpdpwssd per block (values 0-15
+// and 16-31, each with its own scale). |u − offset| ≤ 255 and |q| ≤ 32767, so a lane (two products) stays
+// below 2^24 and converts to float exactly.
+// wide = 0, int8 activations: u8 × s8 with vpdpbusd, the offset taken off by a second vpdpbusd of offset × x.
+static inline VNNI_TARGET __attribute__((always_inline)) void vnni_rows(const int type, const int nx, const int wide, const uint8_t *w,
+                                                                       size_t row_bytes, int k, int row_begin, int row_end,
+                                                                       const void *scratch, float *y, int ldy) {
+    const float *d = (const float *)((const uint8_t *)scratch + act_q_bytes(wide ? LQ_PATH_AVX512VNNI : LQ_PATH_AVX512VNNI_INT8, k, nx));
     const float *ds = d + (size_t)nx * (k / 32);
     const int nb = k / 32;
     for (int o = row_begin; o < row_end; o++) {
@@ -427,20 +441,35 @@ static inline VNNI_TARGET __attribute__((always_inline)) void vnni_rows(const in
         for (int b = 0; b < nb; b++) {
             block_header_f16c(type, row, b, &blk);
             const __m256i u = unpack_avx2(type, &blk);
+            __m256i w0 = u, w1 = u, off = _mm256_set1_epi8((char)blk.offset);
+            if (wide) {
+                off = _mm256_set1_epi16((short)blk.offset);
+                w0 = _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm256_castsi256_si128(u)), off);
+                w1 = _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm256_extracti128_si256(u, 1)), off);
+            }
             const __m256 scales = _mm256_set_m128(_mm_set1_ps(blk.s1), _mm_set1_ps(blk.s0));
-            const __m256i off = _mm256_set1_epi8((char)blk.offset);
             for (int r = 0; r < nx; r++) {
-                __m256i xq = _mm256_loadu_si256((const __m256i *)(q + (size_t)r * k + 32 * b));
-                __m256i lanes = _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, xq);
-                if (blk.offset) lanes = _mm256_sub_epi32(lanes, _mm256_dpbusd_epi32(_mm256_setzero_si256(), off, xq));
                 float dx = d[(size_t)r * nb + b];
-                acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lanes), _mm256_mul_ps(scales, _mm256_set1_ps(dx)), acc[r]);
+                if (wide) {
+                    const int16_t *xr = (const int16_t *)scratch + (size_t)r * k + 32 * b;
+                    __m256i l0 = _mm256_dpwssd_epi32(_mm256_setzero_si256(), w0, _mm256_loadu_si256((const __m256i *)xr));
+                    __m256i l1 = _mm256_dpwssd_epi32(_mm256_setzero_si256(), w1, _mm256_loadu_si256((const __m256i *)(xr + 16)));
+                    __m256 a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(l0), _mm256_set1_ps(blk.s0 * dx), acc[r]);
+                    acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(l1), _mm256_set1_ps(blk.s1 * dx), a);
+                } else {
+                    __m256i xq = _mm256_loadu_si256((const __m256i *)((const int8_t *)scratch + (size_t)r * k + 32 * b));
+                    __m256i lanes = _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, xq);
+                    if (blk.offset) lanes = _mm256_sub_epi32(lanes, _mm256_dpbusd_epi32(_mm256_setzero_si256(), off, xq));
+                    acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lanes), _mm256_mul_ps(scales, _mm256_set1_ps(dx)), acc[r]);
+                }
                 if (blk.has_bias) biasAcc[r] += blk.bias * ds[(size_t)r * nb + b];
             }
         }
         for (int r = 0; r < nx; r++) y[(size_t)r * ldy + o] = hsum8(acc[r]) + biasAcc[r];
     }
 }
+#define vnni16_rows(T, N, ...) vnni_rows(T, N, 1, __VA_ARGS__)
+#define vnni8_rows(T, N, ...) vnni_rows(T, N, 0, __VA_ARGS__)
 
 // One instance per (type, row count): a switch over both at the top, constants below it.
 #define SPECIALISE_NX(F, T, ...) \
@@ -465,9 +494,14 @@ static AVX2_TARGET void matmul_avx2(int type, const uint8_t *w, size_t row_bytes
     SPECIALISE(avx2_rows, w, row_bytes, k, row_begin, row_end, x, y, ldy)
 }
 
-static VNNI_TARGET void matmul_vnni(int type, const uint8_t *w, size_t row_bytes, int k, int row_begin, int row_end,
-                                    const void *scratch, int nx, float *y, int ldy) {
-    SPECIALISE(vnni_rows, w, row_bytes, k, row_begin, row_end, scratch, y, ldy)
+static VNNI_TARGET void matmul_vnni16(int type, const uint8_t *w, size_t row_bytes, int k, int row_begin, int row_end,
+                                      const void *scratch, int nx, float *y, int ldy) {
+    SPECIALISE(vnni16_rows, w, row_bytes, k, row_begin, row_end, scratch, y, ldy)
+}
+
+static VNNI_TARGET void matmul_vnni8(int type, const uint8_t *w, size_t row_bytes, int k, int row_begin, int row_end,
+                                     const void *scratch, int nx, float *y, int ldy) {
+    SPECIALISE(vnni8_rows, w, row_bytes, k, row_begin, row_end, scratch, y, ldy)
 }
 
 int lq_matmul_rows(int path, int type, const void *w, size_t row_bytes, int k, int row_begin, int row_end,
@@ -480,7 +514,11 @@ int lq_matmul_rows(int path, int type, const void *w, size_t row_bytes, int k, i
     case LQ_PATH_AVX2: matmul_avx2(type, w, row_bytes, k, row_begin, row_end, x, nx, y, ldy); return 1;
     case LQ_PATH_AVX512VNNI:
         if (!scratch) return 0;
-        matmul_vnni(type, w, row_bytes, k, row_begin, row_end, scratch, nx, y, ldy);
+        matmul_vnni16(type, w, row_bytes, k, row_begin, row_end, scratch, nx, y, ldy);
+        return 1;
+    case LQ_PATH_AVX512VNNI_INT8:
+        if (!scratch) return 0;
+        matmul_vnni8(type, w, row_bytes, k, row_begin, row_end, scratch, nx, y, ldy);
         return 1;
     }
     return 0;

@@ -7,8 +7,10 @@ public enum KernelPath: Int32, Sendable, CaseIterable, CustomStringConvertible {
     case scalar = 0
     /// AVX2 + FMA: the same Float32 weight values, eight sums at once (differs from scalar by summation order only).
     case avx2 = 1
-    /// AVX-512 VNNI: activations quantised to int8 per 32-value block, integer dot products, scales in float.
+    /// AVX-512 VNNI: activations quantised to int16 per 32-value block, integer dot products, scales in float.
     case avx512vnni = 2
+    /// The same with int8 activations (ggml's scheme): faster, far less exact; never chosen unless forced.
+    case avx512vnniInt8 = 3
 
     public var description: String { String(cString: lq_path_name(rawValue)) }
 

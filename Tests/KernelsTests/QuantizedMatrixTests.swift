@@ -88,11 +88,12 @@ func gamma(_ n: Int) -> Double { Double(n) * unitRoundoff / (1 - Double(n) * uni
     }
 
     /// Every path against the exact dot product (Float64) of the dequantised weights with the activations.
-    /// Scalar and AVX2 sum rounded products: |error| ≤ γ_k Σ|w·x| (FMA only removes roundings). VNNI first
-    /// quantises each 32-value block of x to int8 with scale dx = max|x|/127: |x − dx·q| ≤ dx·(1/2 + 256u) (the
-    /// half from rounding to nearest, 256u from computing x·(1/dx) in Float32), so it adds Σ_b dx_b(1/2 + 256u)Σ|w|;
-    /// its integer sums are exact, and the rest is rounding of terms bounded by (|w| + |bias|)(|x| + dx), at most
-    /// k + 4 roundings deep, counted three times (decoding, the scale product, the accumulation).
+    /// Scalar and AVX2 sum rounded products: |error| ≤ γ_k Σ|w·x| (FMA only removes roundings). The VNNI paths
+    /// first quantise each 32-value block of x to L levels (int16: L = 32767; int8: 127) with scale dx = max|x|/L:
+    /// |x − dx·q| ≤ dx·(1/2 + 2(L+1)u) (the half from rounding to nearest, the rest from computing x·(1/dx) in
+    /// Float32), so they add Σ_b dx_b(1/2 + 2(L+1)u)Σ|w|; their integer sums are exact, and the rest is rounding of
+    /// terms bounded by (|w| + |bias|)(|x| + dx), at most k + 4 roundings deep, counted three times (decoding, the
+    /// scale product, the accumulation).
     @Test(arguments: QuantizedMatrix.BlockType.allCases)
     func everyPathWithinItsBoundOfTheExactDot(_ type: QuantizedMatrix.BlockType) throws {
         let (q, data) = try matrix(type, seed: 13)
@@ -106,32 +107,39 @@ func gamma(_ n: Int) -> Double { Double(n) * unitRoundoff / (1 - Double(n) * uni
                 results[path] = y
             }
             for r in 0..<m {
-                var dx = [Double](repeating: 0, count: cols / 32)
-                for b in 0..<(cols / 32) {
-                    let amax = (0..<32).map { abs(x[r, 32 * b + $0]) }.max()!
-                    dx[b] = Double(amax / 127)
-                }
                 for o in 0..<rows {
-                    var exact = 0.0, absProducts = 0.0, quantization = 0.0, magnitude = 0.0
+                    var exact = 0.0, absProducts = 0.0
                     for i in 0..<cols {
-                        let wi = Double(w[o, i]), xi = Double(x[r, i]), b = i / 32
-                        exact += wi * xi
-                        absProducts += abs(wi * xi)
-                        quantization += dx[b] * (0.5 + 256 * unitRoundoff) * abs(wi)
-                        magnitude += (abs(wi) + biasBound(type, data, rowBytes: q.rowBytes, row: o, block32: b)) * (abs(xi) + dx[b])
+                        exact += Double(w[o, i]) * Double(x[r, i])
+                        absProducts += abs(Double(w[o, i]) * Double(x[r, i]))
                     }
                     let floatBound = gamma(cols) * absProducts
-                    let vnniBound = quantization + 3 * gamma(cols + 4) * magnitude
+                    func bound(_ path: KernelPath) -> Double {
+                        let levels: Float
+                        switch path {
+                        case .scalar, .avx2: return floatBound
+                        case .avx512vnni: levels = 32767
+                        case .avx512vnniInt8: levels = 127
+                        }
+                        var quantization = 0.0, magnitude = 0.0
+                        for b in 0..<(cols / 32) {
+                            let dx = Double((0..<32).map { abs(x[r, 32 * b + $0]) }.max()! / levels)
+                            let bias = biasBound(type, data, rowBytes: q.rowBytes, row: o, block32: b)
+                            for i in (32 * b)..<(32 * b + 32) {
+                                quantization += dx * (0.5 + 2 * (Double(levels) + 1) * unitRoundoff) * abs(Double(w[o, i]))
+                                magnitude += (abs(Double(w[o, i])) + bias) * (abs(Double(x[r, i])) + dx)
+                            }
+                        }
+                        return quantization + 3 * gamma(cols + 4) * magnitude
+                    }
                     for (path, y) in results {
                         let got = Double(y[r, o])
-                        let bound = path == .avx512vnni ? vnniBound : floatBound
-                        #expect(abs(got - exact) <= bound, "\(type) \(path) m=\(m) row \(o): |\(got) − \(exact)| > \(bound)")
+                        #expect(abs(got - exact) <= bound(path), "\(type) \(path) m=\(m) row \(o): |\(got) − \(exact)| > \(bound(path))")
                     }
                     // Forced paths against the scalar one: each within its bound of the exact value, so apart by at most the sum.
                     if let s = results[.scalar] {
                         for (path, y) in results where path != .scalar {
-                            let bound = floatBound + (path == .avx512vnni ? vnniBound : floatBound)
-                            #expect(abs(Double(y[r, o]) - Double(s[r, o])) <= bound, "\(type) \(path) vs scalar")
+                            #expect(abs(Double(y[r, o]) - Double(s[r, o])) <= floatBound + bound(path), "\(type) \(path) vs scalar")
                         }
                     }
                 }

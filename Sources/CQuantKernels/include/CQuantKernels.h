@@ -1,6 +1,7 @@
 // Fused dequantise-and-dot kernels over ggml blocks kept as the GGUF file stores them (Q8_0, Q4_0, Q4_1,
-// Q5_0, Q4_K, Q6_K). Three paths in one binary, chosen at run time by CPUID: a scalar reference, AVX2+FMA
-// (float activations), AVX-512 VNNI (activations quantised to 8 bits per 32-value block, as ggml does).
+// Q5_0, Q4_K, Q6_K). Paths in one binary, chosen at run time by CPUID: a scalar reference, AVX2+FMA (float
+// activations), AVX-512 VNNI with activations quantised to int16 per 32-value block (the default where the CPU
+// has it), and the same with int8 activations as ggml quantises them (faster, far less exact; never a default).
 // Not a BLAS and not a quantiser of weights: weights come from the file; Kernels/QuantizedMatrix.swift checks them.
 #ifndef LAZARUS_CQUANTKERNELS_H
 #define LAZARUS_CQUANTKERNELS_H
@@ -21,8 +22,9 @@ enum {
 enum {
     LQ_PATH_SCALAR = 0,
     LQ_PATH_AVX2 = 1,       // AVX2 + FMA, float activations
-    LQ_PATH_AVX512VNNI = 2, // AVX-512 VNNI (VL/BW), int8 activations per 32-value block
-    LQ_PATH_COUNT = 3,
+    LQ_PATH_AVX512VNNI = 2, // AVX-512 VNNI (VL/BW): vpdpwssd, int16 activations per 32-value block
+    LQ_PATH_AVX512VNNI_INT8 = 3, // AVX-512 VNNI: vpdpbusd, int8 activations per 32-value block (ggml's scheme)
+    LQ_PATH_COUNT = 4,
 };
 
 /// The most activation rows one fused call handles; more go through dequantise + sgemm (QuantizedMatrix.swift).
@@ -36,7 +38,7 @@ int lq_block_bytes(int type);
 int lq_path_supported(int path);
 /// The best path this CPU runs.
 int lq_best_path(void);
-/// The path calls use when not forced: $LAZARUS_KERNEL (scalar|avx2|avx512vnni) if set and runnable, else the best.
+/// The path calls use when not forced: $LAZARUS_KERNEL (a path's name) if set and runnable, else the best.
 /// Read once; an unknown or unrunnable value is reported by lq_env_note().
 int lq_default_path(void);
 /// Why $LAZARUS_KERNEL was ignored, or "" when it was not.
@@ -45,13 +47,13 @@ const char *lq_env_note(void);
 int lq_force_path(int path);
 /// The path calls run now (forced, else the default).
 int lq_current_path(void);
-/// "scalar", "avx2", "avx512vnni".
+/// "scalar", "avx2", "avx512vnni", "avx512vnni-int8".
 const char *lq_path_name(int path);
 
 /// Bytes of the scratch a path needs to prepare `nx` activation rows of `k` values (0 for the float paths).
 size_t lq_activation_bytes(int path, int k, int nx);
-/// Prepares the activations once per product (the VNNI path quantises them to int8 per 32-value block,
-/// with each block's scale and the sum of its int8 values). k must be a multiple of 32.
+/// Prepares the activations once per product (the VNNI paths quantise them to int16 or int8 per 32-value
+/// block, with each block's scale and that scale times the block's sum). k must be a multiple of 32.
 void lq_prepare_activations(int path, const float *x, int k, int nx, void *scratch);
 
 /// y[r·ldy + o] = Σ_i W[o, i]·x[r·k + i] for output rows o in [row_begin, row_end) and r < nx ≤ LQ_MAX_BATCH.
