@@ -357,8 +357,9 @@ static inline AVX2_TARGET __attribute__((always_inline)) void avx2_rows(const in
                                                                        int k, int row_begin, int row_end, const float *x, float *y, int ldy) {
     for (int o = row_begin; o < row_end; o++) {
         const uint8_t *row = w + (size_t)o * row_bytes;
-        __m256 acc[LQ_MAX_BATCH];
-        for (int r = 0; r < nx; r++) acc[r] = _mm256_setzero_ps();
+        // Two accumulators a row: one chain of four dependent FMAs a block would wait on their latency.
+        __m256 acc[LQ_MAX_BATCH], acc2[LQ_MAX_BATCH];
+        for (int r = 0; r < nx; r++) acc[r] = acc2[r] = _mm256_setzero_ps();
         block_head blk;
         for (int b = 0; b < k / 32; b++) {
             block_header_f16c(type, row, b, &blk);
@@ -371,12 +372,12 @@ static inline AVX2_TARGET __attribute__((always_inline)) void avx2_rows(const in
             for (int r = 0; r < nx; r++) {
                 const float *xr = x + (size_t)r * k + 32 * b;
                 __m256 a = _mm256_fmadd_ps(w0, _mm256_loadu_ps(xr), acc[r]);
-                a = _mm256_fmadd_ps(w1, _mm256_loadu_ps(xr + 8), a);
-                a = _mm256_fmadd_ps(w2, _mm256_loadu_ps(xr + 16), a);
-                acc[r] = _mm256_fmadd_ps(w3, _mm256_loadu_ps(xr + 24), a);
+                __m256 c = _mm256_fmadd_ps(w1, _mm256_loadu_ps(xr + 8), acc2[r]);
+                acc[r] = _mm256_fmadd_ps(w2, _mm256_loadu_ps(xr + 16), a);
+                acc2[r] = _mm256_fmadd_ps(w3, _mm256_loadu_ps(xr + 24), c);
             }
         }
-        for (int r = 0; r < nx; r++) y[(size_t)r * ldy + o] = hsum8(acc[r]);
+        for (int r = 0; r < nx; r++) y[(size_t)r * ldy + o] = hsum8(_mm256_add_ps(acc[r], acc2[r]));
     }
 }
 
@@ -434,9 +435,10 @@ static inline VNNI_TARGET __attribute__((always_inline)) void vnni_rows(const in
     const int nb = k / 32;
     for (int o = row_begin; o < row_end; o++) {
         const uint8_t *row = w + (size_t)o * row_bytes;
-        __m256 acc[LQ_MAX_BATCH];
+        // Two accumulators a row (values 0-15 and 16-31), so the two FMAs of a block do not wait on each other.
+        __m256 acc[LQ_MAX_BATCH], acc2[LQ_MAX_BATCH];
         float biasAcc[LQ_MAX_BATCH];
-        for (int r = 0; r < nx; r++) { acc[r] = _mm256_setzero_ps(); biasAcc[r] = 0; }
+        for (int r = 0; r < nx; r++) { acc[r] = acc2[r] = _mm256_setzero_ps(); biasAcc[r] = 0; }
         block_head blk;
         for (int b = 0; b < nb; b++) {
             block_header_f16c(type, row, b, &blk);
@@ -454,8 +456,8 @@ static inline VNNI_TARGET __attribute__((always_inline)) void vnni_rows(const in
                     const int16_t *xr = (const int16_t *)scratch + (size_t)r * k + 32 * b;
                     __m256i l0 = _mm256_dpwssd_epi32(_mm256_setzero_si256(), w0, _mm256_loadu_si256((const __m256i *)xr));
                     __m256i l1 = _mm256_dpwssd_epi32(_mm256_setzero_si256(), w1, _mm256_loadu_si256((const __m256i *)(xr + 16)));
-                    __m256 a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(l0), _mm256_set1_ps(blk.s0 * dx), acc[r]);
-                    acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(l1), _mm256_set1_ps(blk.s1 * dx), a);
+                    acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(l0), _mm256_set1_ps(blk.s0 * dx), acc[r]);
+                    acc2[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(l1), _mm256_set1_ps(blk.s1 * dx), acc2[r]);
                 } else {
                     __m256i xq = _mm256_loadu_si256((const __m256i *)((const int8_t *)scratch + (size_t)r * k + 32 * b));
                     __m256i lanes = _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, xq);
@@ -465,7 +467,7 @@ static inline VNNI_TARGET __attribute__((always_inline)) void vnni_rows(const in
                 if (blk.has_bias) biasAcc[r] += blk.bias * ds[(size_t)r * nb + b];
             }
         }
-        for (int r = 0; r < nx; r++) y[(size_t)r * ldy + o] = hsum8(acc[r]) + biasAcc[r];
+        for (int r = 0; r < nx; r++) y[(size_t)r * ldy + o] = hsum8(_mm256_add_ps(acc[r], acc2[r])) + biasAcc[r];
     }
 }
 #define vnni16_rows(T, N, ...) vnni_rows(T, N, 1, __VA_ARGS__)

@@ -18,7 +18,7 @@ let dashNote = "A text that starts with '-' goes after '--': lazarus tokenize de
 struct ModelOption: ParsableArguments {
     @Option(help: ArgumentHelp(modelHelp, valueName: "model")) var model = "default"
 
-    func load() throws -> LoadedModel { try ModelLoader.load(model) }
+    func load(weights: WeightStorage = .f32) throws -> LoadedModel { try ModelLoader.load(model, weights: weights) }
 }
 
 /// `MODEL` as the first positional argument (model info, tokenize, generate).

@@ -1,6 +1,8 @@
 // How a loaded model holds its weights: `f32` (every tensor decoded to Float32 on load: the exact path, for
 // training, probes, lenses and the reference tests) or `native` (the projections, embedding and unembedding
 // kept as the GGUF file's quantised blocks, multiplied by fused kernels: inference only).
+import Kernels
+
 public enum WeightStorage: String, Sendable, CaseIterable, Codable {
     case f32, native
 }
@@ -15,4 +17,13 @@ public enum NativeAccuracy {
     public static let defaultModelMaxLogProbDeltaInt8 = 0.8
     /// scalar and avx2 (float activations, the f32 weights' exact values): the order of the sums only.
     public static let defaultModelMaxLogProbDeltaFloat = 0.0001
+
+    /// The figure of a kernel path.
+    public static func defaultModelMaxLogProbDelta(path: KernelPath) -> Double {
+        switch path {
+        case .scalar, .avx2: return defaultModelMaxLogProbDeltaFloat
+        case .avx512vnni: return defaultModelMaxLogProbDelta
+        case .avx512vnniInt8: return defaultModelMaxLogProbDeltaInt8
+        }
+    }
 }
