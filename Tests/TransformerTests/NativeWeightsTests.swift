@@ -85,3 +85,28 @@ func logSoftmax(_ row: ArraySlice<Float>) -> [Double] {
         #expect(delta <= 2 * NativeAccuracy.defaultModelMaxLogProbDeltaFloat, "\(delta)")
     }
 }
+
+/// The K-quants and Q5_0 end to end: Gemma 3 270M Q4_K_M (Q4_K, Q5_0, Q6_K, Q8_0 tensors) native against f32.
+@Suite(.serialized) struct GemmaNativeWeightsTests {
+    /// Measured on an AMD EPYC with AVX-512 VNNI (docs/performance.md), the bounds twice these.
+    static let measured: [KernelPath: Double] = [.scalar: 7.3e-5, .avx2: 5.5e-5, .avx512vnni: 0.0030, .avx512vnniInt8: 0.75]
+
+    @Test func nativeLogProbsStayCloseToF32() throws {
+        guard let f32 = try GemmaModel.get(), let path = GemmaModel.path else { return }
+        let native = try ModelLoader.load(path, weights: .native)
+        #expect(native.model.weights.layers[0].quantized.count == 7)
+        let prompts = try GemmaReference.load().prompts.map(\.ids).filter { $0.count < 64 }
+        defer { KernelPath.force(nil) }
+        for path in KernelPath.allCases where path.isSupported {
+            KernelPath.force(path)
+            var worst = 0.0
+            for ids in prompts {
+                let a = try native.model.forward([ids], logits: .lastToken).logits.values
+                let b = try f32.model.forward([ids], logits: .lastToken).logits.values
+                for (x, y) in zip(logSoftmax(a[...]), logSoftmax(b[...])) { worst = max(worst, abs(x - y)) }
+            }
+            print("Gemma native (\(path)) vs f32: max |Δ log-prob| = \(worst) over \(prompts.count) prompts")
+            #expect(worst <= 2 * Self.measured[path]!, "\(path): \(worst)")
+        }
+    }
+}
