@@ -94,7 +94,9 @@ const char *lq_path_name(int path) {
 
 static int default_path = -1;
 static char env_note[256];
-static int forced_path = -1;
+// Per thread, so tests that force different paths can run side by side (a product reads the path once, on
+// the calling thread, and hands it to the worker threads it splits the rows over).
+static _Thread_local int forced_path = -1;
 
 int lq_default_path(void) {
     int p = __atomic_load_n(&default_path, __ATOMIC_ACQUIRE);
@@ -120,15 +122,14 @@ int lq_default_path(void) {
 const char *lq_env_note(void) { lq_default_path(); return env_note; }
 
 int lq_force_path(int path) {
-    if (path < 0) { __atomic_store_n(&forced_path, -1, __ATOMIC_RELEASE); return 1; }
+    if (path < 0) { forced_path = -1; return 1; }
     if (!lq_path_supported(path)) return 0;
-    __atomic_store_n(&forced_path, path, __ATOMIC_RELEASE);
+    forced_path = path;
     return 1;
 }
 
 int lq_current_path(void) {
-    int f = __atomic_load_n(&forced_path, __ATOMIC_ACQUIRE);
-    return f >= 0 ? f : lq_default_path();
+    return forced_path >= 0 ? forced_path : lq_default_path();
 }
 
 // MARK: Field readers (little-endian bytes, never a struct cast)

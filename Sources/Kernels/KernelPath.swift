@@ -34,10 +34,12 @@ public enum KernelPath: Int32, Sendable, CaseIterable, CustomStringConvertible {
         return s.isEmpty ? nil : s
     }
 
-    /// The path every quantised product runs now.
+    /// The path quantised products called on this thread run now.
     public static var current: KernelPath { KernelPath(rawValue: lq_current_path()) ?? .scalar }
 
-    /// Forces `path` for the whole process (nil: back to the default). Returns false when the CPU cannot run it.
+    /// Forces `path` for products called on this thread (nil: back to the default), so tests comparing paths can run
+    /// side by side; a product splits its rows over worker threads with the path it read here. Returns false when
+    /// the CPU cannot run it.
     @discardableResult
     public static func force(_ path: KernelPath?) -> Bool { lq_force_path(path?.rawValue ?? -1) != 0 }
 }

@@ -43,9 +43,9 @@ int lq_best_path(void);
 int lq_default_path(void);
 /// Why $LAZARUS_KERNEL was ignored, or "" when it was not.
 const char *lq_env_note(void);
-/// Forces a path for the whole process (tests); a negative value goes back to the default. Returns 0 if not runnable.
+/// Forces a path for the calling thread (tests); a negative value goes back to the default. Returns 0 if not runnable.
 int lq_force_path(int path);
-/// The path calls run now (forced, else the default).
+/// The path calls on this thread run now (forced, else the default).
 int lq_current_path(void);
 /// "scalar", "avx2", "avx512vnni", "avx512vnni-int8".
 const char *lq_path_name(int path);
