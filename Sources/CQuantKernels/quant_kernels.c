@@ -397,8 +397,9 @@ size_t lq_activation_bytes(int path, int k, int nx) {
     return act_q_bytes(path, k, nx) + (size_t)nx * (k / 32) * 8;
 }
 
-void lq_prepare_activations(int path, const float *x, int k, int nx, void *scratch) {
-    if ((path != LQ_PATH_AVX512VNNI && path != LQ_PATH_AVX512VNNI_INT8) || k <= 0 || nx <= 0) return;
+// Only the VNNI paths quantise, so this is compiled for their CPUs (roundf becomes inline vector code there,
+// where a baseline build calls libm for each value).
+static VNNI_TARGET void quantize_activations(int path, const float *x, int k, int nx, void *scratch) {
     const int levels = act_levels(path);
     int16_t *q16 = (int16_t *)scratch;
     int8_t *q8 = (int8_t *)scratch;
@@ -412,16 +413,28 @@ void lq_prepare_activations(int path, const float *x, int k, int nx, void *scrat
             float scale = amax / (float)levels, inverse = scale != 0 ? 1.0f / scale : 0.0f;
             int s = 0;
             size_t at = (size_t)r * k + 32 * b;
-            for (int l = 0; l < 32; l++) {
-                float v = roundf(xb[l] * inverse);
-                int iv = (int)(v > levels ? levels : v < -levels ? -levels : v);
-                if (levels == 127) q8[at + l] = (int8_t)iv; else q16[at + l] = (int16_t)iv;
-                s += iv;
+            if (levels == 127) {
+                for (int l = 0; l < 32; l++) {
+                    float v = fminf(fmaxf(roundf(xb[l] * inverse), -127.0f), 127.0f);
+                    q8[at + l] = (int8_t)v;
+                    s += (int)v;
+                }
+            } else {
+                for (int l = 0; l < 32; l++) {
+                    float v = fminf(fmaxf(roundf(xb[l] * inverse), -32767.0f), 32767.0f);
+                    q16[at + l] = (int16_t)v;
+                    s += (int)v;
+                }
             }
             d[(size_t)r * (k / 32) + b] = scale;
             ds[(size_t)r * (k / 32) + b] = scale * (float)s;
         }
     }
+}
+
+void lq_prepare_activations(int path, const float *x, int k, int nx, void *scratch) {
+    if ((path != LQ_PATH_AVX512VNNI && path != LQ_PATH_AVX512VNNI_INT8) || !lq_path_supported(path) || k <= 0 || nx <= 0) return;
+    quantize_activations(path, x, k, nx, scratch);
 }
 
 // wide = 1, int16 activations: the weights widened to int16 as u − offset, two vpdpwssd per block (values 0-15
