@@ -73,8 +73,9 @@ func logSoftmax(_ row: ArraySlice<Float>) -> [Double] {
         }
     }
 
-    /// Prefill batches beyond the fused kernels' 8 rows go through decoded tiles and sgemm: the f32 product. (The
-    /// one-row readout is forced to the scalar path, so only the order of sums separates the two.)
+    /// On the float paths, prefill batches beyond the fused kernels' 8 rows go through decoded tiles and sgemm: the
+    /// f32 product. (Forced to the scalar path, so the one-row readout is exact too and only the order of sums
+    /// separates the two; the VNNI paths take such batches themselves, measured above.)
     @Test func largeBatchesAreTheF32Product() throws {
         let native = try NativeDefaultModel.loaded.get(), f32 = try DefaultModel.get()
         KernelPath.force(.scalar)
