@@ -25,6 +25,7 @@ extension TransformerModel {
     /// The unembedding and the final norm are frozen, so only the activation gradient is formed.
     public func readoutBackward(dLogits: Matrix, hidden: Matrix) -> Matrix {
         let c = config
+        precondition(weights.quantizedUnembedding == nil, "readoutBackward: the unembedding is quantised (native weights); gradients need f32 weights")
         precondition(dLogits.rows == hidden.rows && dLogits.cols == c.vocabularySize && hidden.cols == c.hiddenSize,
                      "readoutBackward: dLogits \(dLogits.rows)×\(dLogits.cols), hidden \(hidden.rows)×\(hidden.cols)")
         var dCapped = dLogits
