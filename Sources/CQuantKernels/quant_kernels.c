@@ -438,8 +438,8 @@ void lq_prepare_activations(int path, const float *x, int k, int nx, void *scrat
 }
 
 // wide = 1, int16 activations: the weights widened to int16 as u − offset, two vpdpwssd per block (values 0-15
-// and 16-31, each with its own scale). |u − offset| ≤ 255 and |q| ≤ 32767, so a lane (two products) stays
-// below 2^24 and converts to float exactly.
+// and 16-31). |u − offset| ≤ 255 and |q| ≤ 32767, so a lane of one vpdpwssd (two products) stays below 2^24
+// and converts to float exactly; Q6_K scales each half on its own, the other types sum the halves first.
 // wide = 0, int8 activations: u8 × s8 with vpdpbusd, the offset taken off by a second vpdpbusd of offset × x.
 static inline VNNI_TARGET __attribute__((always_inline)) void vnni_rows(const int type, const int nx, const int wide, const uint8_t *w,
                                                                        size_t row_bytes, int k, int row_begin, int row_end,
@@ -469,9 +469,17 @@ static inline VNNI_TARGET __attribute__((always_inline)) void vnni_rows(const in
                 if (wide) {
                     const int16_t *xr = (const int16_t *)scratch + (size_t)r * k + 32 * b;
                     __m256i l0 = _mm256_dpwssd_epi32(_mm256_setzero_si256(), w0, _mm256_loadu_si256((const __m256i *)xr));
-                    __m256i l1 = _mm256_dpwssd_epi32(_mm256_setzero_si256(), w1, _mm256_loadu_si256((const __m256i *)(xr + 16)));
-                    acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(l0), _mm256_set1_ps(blk.s0 * dx), acc[r]);
-                    acc2[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(l1), _mm256_set1_ps(blk.s1 * dx), acc2[r]);
+                    if (type == LQ_TYPE_Q6_K) {
+                        __m256i l1 = _mm256_dpwssd_epi32(_mm256_setzero_si256(), w1, _mm256_loadu_si256((const __m256i *)(xr + 16)));
+                        acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(l0), _mm256_set1_ps(blk.s0 * dx), acc[r]);
+                        acc2[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(l1), _mm256_set1_ps(blk.s1 * dx), acc2[r]);
+                    } else {
+                        // One scale for the block: both halves summed in int32 first (a lane now reaches 2^25, so
+                        // its conversion may round once, by a relative 2^-24), alternate blocks to each accumulator.
+                        l0 = _mm256_dpwssd_epi32(l0, w1, _mm256_loadu_si256((const __m256i *)(xr + 16)));
+                        __m256 *a = (b & 1) ? &acc2[r] : &acc[r];
+                        *a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(l0), _mm256_set1_ps(blk.s0 * dx), *a);
+                    }
                 } else {
                     __m256i xq = _mm256_loadu_si256((const __m256i *)((const int8_t *)scratch + (size_t)r * k + 32 * b));
                     __m256i lanes = _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, xq);
