@@ -27,8 +27,8 @@ enum { CPU_FMA = 1 << 1, CPU_AVX2 = 1 << 2, CPU_AVX512F = 1 << 3, CPU_AVX512BW =
 
 int lq_block_values(int type) {
     switch (type) {
-    case LQ_TYPE_Q4_0: case LQ_TYPE_Q4_1: case LQ_TYPE_Q5_0: case LQ_TYPE_Q8_0: return 32;
-    case LQ_TYPE_Q4_K: case LQ_TYPE_Q6_K: return 256;
+    case LQ_TYPE_Q4_0: case LQ_TYPE_Q4_1: case LQ_TYPE_Q5_0: case LQ_TYPE_Q5_1: case LQ_TYPE_Q8_0: return 32;
+    case LQ_TYPE_Q4_K: case LQ_TYPE_Q5_K: case LQ_TYPE_Q6_K: return 256;
     default: return 0;
     }
 }
@@ -38,8 +38,10 @@ int lq_block_bytes(int type) {
     case LQ_TYPE_Q4_0: return 2 + 16;
     case LQ_TYPE_Q4_1: return 2 + 2 + 16;
     case LQ_TYPE_Q5_0: return 2 + 4 + 16;
+    case LQ_TYPE_Q5_1: return 2 + 2 + 4 + 16;
     case LQ_TYPE_Q8_0: return 2 + 32;
     case LQ_TYPE_Q4_K: return 2 + 2 + 12 + 128;
+    case LQ_TYPE_Q5_K: return 2 + 2 + 12 + 32 + 128;
     case LQ_TYPE_Q6_K: return 128 + 64 + 16 + 2;
     default: return 0;
     }
@@ -183,9 +185,13 @@ typedef struct {
         h->bias = HALF(h->p + 2); h->has_bias = 1; \
         break; \
     case LQ_TYPE_Q5_0: h->p = row + (size_t)b * 22; h->s0 = h->s1 = HALF(h->p); h->offset = 16; break; \
-    case LQ_TYPE_Q4_K: { \
+    case LQ_TYPE_Q5_1: \
+        h->p = row + (size_t)b * 24; h->s0 = h->s1 = HALF(h->p); h->offset = 0; \
+        h->bias = HALF(h->p + 2); h->has_bias = 1; \
+        break; \
+    case LQ_TYPE_Q4_K: case LQ_TYPE_Q5_K: { \
         int sc, mn; \
-        h->p = row + (size_t)(b / 8) * 144; h->sub = b % 8; \
+        h->p = row + (size_t)(b / 8) * (type == LQ_TYPE_Q4_K ? 144 : 176); h->sub = b % 8; \
         q4k_scale_min(h->p + 4, h->sub, &sc, &mn); \
         h->s0 = h->s1 = HALF(h->p) * (float)sc; \
         h->bias = -(HALF(h->p + 2) * (float)mn); h->has_bias = 1; h->offset = 0; \
@@ -216,17 +222,24 @@ static inline __attribute__((always_inline)) void unpack_scalar(int type, const 
         for (int j = 0; j < 16; j++) { u[j] = qs[j] & 0xF; u[j + 16] = qs[j] >> 4; }
         break;
     }
-    case LQ_TYPE_Q5_0: {
-        uint32_t qh = load_u32(p + 2);
+    case LQ_TYPE_Q5_0: case LQ_TYPE_Q5_1: {
+        // Bit j of the little-endian u32 qh is value j's fifth bit.
+        const uint8_t *qh = p + (type == LQ_TYPE_Q5_1 ? 4 : 2), *qs = qh + 4;
+        uint32_t bits = load_u32(qh);
         for (int j = 0; j < 16; j++) {
-            u[j] = (uint8_t)((p[6 + j] & 0xF) | (((qh >> j) & 1) << 4));
-            u[j + 16] = (uint8_t)((p[6 + j] >> 4) | (((qh >> (j + 16)) & 1) << 4));
+            u[j] = (uint8_t)((qs[j] & 0xF) | (((bits >> j) & 1) << 4));
+            u[j + 16] = (uint8_t)((qs[j] >> 4) | (((bits >> (j + 16)) & 1) << 4));
         }
         break;
     }
-    case LQ_TYPE_Q4_K: {
-        const uint8_t *qs = p + 16 + 32 * (h->sub / 2);
-        for (int l = 0; l < 32; l++) u[l] = (h->sub & 1) ? qs[l] >> 4 : qs[l] & 0xF;
+    case LQ_TYPE_Q4_K: case LQ_TYPE_Q5_K: {
+        // Q5_K: value l of sub-block j takes bit j of qh[l] as its fifth bit.
+        int q5 = type == LQ_TYPE_Q5_K;
+        const uint8_t *qs = p + (q5 ? 48 : 16) + 32 * (h->sub / 2), *qh = p + 16;
+        for (int l = 0; l < 32; l++) {
+            int nib = (h->sub & 1) ? qs[l] >> 4 : qs[l] & 0xF;
+            u[l] = (uint8_t)(q5 ? nib | (((qh[l] >> h->sub) & 1) << 4) : nib);
+        }
         break;
     }
     case LQ_TYPE_Q6_K: {
@@ -321,9 +334,15 @@ static inline AVX2_TARGET __attribute__((always_inline)) __m256i unpack_avx2(int
     case LQ_TYPE_Q4_0: return nibbles16(p + 2);
     case LQ_TYPE_Q4_1: return nibbles16(p + 4);
     case LQ_TYPE_Q5_0: return _mm256_or_si256(nibbles16(p + 6), fifth_bits(load_u32(p + 2)));
-    case LQ_TYPE_Q4_K: {
-        __m256i v = _mm256_loadu_si256((const __m256i *)(p + 16 + 32 * (h->sub / 2)));
-        return (h->sub & 1) ? _mm256_and_si256(_mm256_srli_epi16(v, 4), low4) : _mm256_and_si256(v, low4);
+    case LQ_TYPE_Q5_1: return _mm256_or_si256(nibbles16(p + 8), fifth_bits(load_u32(p + 4)));
+    case LQ_TYPE_Q4_K: case LQ_TYPE_Q5_K: {
+        int q5 = type == LQ_TYPE_Q5_K;
+        __m256i v = _mm256_loadu_si256((const __m256i *)(p + (q5 ? 48 : 16) + 32 * (h->sub / 2)));
+        __m256i nib = (h->sub & 1) ? _mm256_and_si256(_mm256_srli_epi16(v, 4), low4) : _mm256_and_si256(v, low4);
+        if (!q5) return nib;
+        __m256i qh = _mm256_loadu_si256((const __m256i *)(p + 16));
+        __m256i bit = _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(h->sub)), _mm256_set1_epi8(1));
+        return _mm256_or_si256(nib, _mm256_slli_epi16(bit, 4));
     }
     case LQ_TYPE_Q6_K: {
         int half = h->sub / 4, t = h->sub % 4;
@@ -508,6 +527,8 @@ static inline VNNI_TARGET __attribute__((always_inline)) void vnni_rows(const in
     case LQ_TYPE_Q4_0: SPECIALISE_NX(F, LQ_TYPE_Q4_0, __VA_ARGS__) break; \
     case LQ_TYPE_Q4_1: SPECIALISE_NX(F, LQ_TYPE_Q4_1, __VA_ARGS__) break; \
     case LQ_TYPE_Q5_0: SPECIALISE_NX(F, LQ_TYPE_Q5_0, __VA_ARGS__) break; \
+    case LQ_TYPE_Q5_1: SPECIALISE_NX(F, LQ_TYPE_Q5_1, __VA_ARGS__) break; \
+    case LQ_TYPE_Q5_K: SPECIALISE_NX(F, LQ_TYPE_Q5_K, __VA_ARGS__) break; \
     case LQ_TYPE_Q8_0: SPECIALISE_NX(F, LQ_TYPE_Q8_0, __VA_ARGS__) break; \
     case LQ_TYPE_Q4_K: SPECIALISE_NX(F, LQ_TYPE_Q4_K, __VA_ARGS__) break; \
     case LQ_TYPE_Q6_K: SPECIALISE_NX(F, LQ_TYPE_Q6_K, __VA_ARGS__) break; \

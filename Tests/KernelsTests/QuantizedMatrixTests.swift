@@ -22,21 +22,21 @@ func randomBlocks(_ type: QuantizedMatrix.BlockType, rows: Int, cols: Int, seed:
         let p = b * type.bytesPerBlock
         switch type {
         case .q8_0, .q4_0, .q5_0: half(p, rng.uniform(-0.05, 0.05))
-        case .q4_1: half(p, rng.uniform(0, 0.05)); half(p + 2, rng.uniform(-0.4, 0))
-        case .q4_K: half(p, rng.uniform(0, 0.002)); half(p + 2, rng.uniform(0, 0.002))
+        case .q4_1, .q5_1: half(p, rng.uniform(0, 0.05)); half(p + 2, rng.uniform(-0.4, 0))
+        case .q4_K, .q5_K: half(p, rng.uniform(0, 0.002)); half(p + 2, rng.uniform(0, 0.002))
         case .q6_K: half(p + 208, rng.uniform(-0.001, 0.001))
         }
     }
     return Data(bytes)
 }
 
-/// The largest |bias| a 32-value block of these bytes can add (Q4_1: |m|; Q4_K: dmin · 63, the widest 6-bit min).
+/// The largest |bias| a 32-value block of these bytes can add (Q4_1, Q5_1: |m|; Q4_K, Q5_K: dmin · 63, the widest 6-bit min).
 func biasBound(_ type: QuantizedMatrix.BlockType, _ data: Data, rowBytes: Int, row: Int, block32: Int) -> Double {
     let bytes = [UInt8](data)
     func half(_ at: Int) -> Double { Double(HalfFloat.toFloat(UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8)) }
     switch type {
-    case .q4_1: return abs(half(row * rowBytes + block32 * 20 + 2))
-    case .q4_K: return abs(half(row * rowBytes + (block32 / 8) * 144 + 2)) * 63
+    case .q4_1, .q5_1: return abs(half(row * rowBytes + block32 * type.bytesPerBlock + 2))
+    case .q4_K, .q5_K: return abs(half(row * rowBytes + (block32 / 8) * type.bytesPerBlock + 2)) * 63
     default: return 0
     }
 }

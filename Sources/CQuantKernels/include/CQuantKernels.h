@@ -1,5 +1,5 @@
 // Fused dequantise-and-dot kernels over ggml blocks kept as the GGUF file stores them (Q8_0, Q4_0, Q4_1,
-// Q5_0, Q4_K, Q6_K). Paths in one binary, chosen at run time by CPUID: a scalar reference, AVX2+FMA (float
+// Q5_0, Q5_1, Q4_K, Q5_K, Q6_K). Paths in one binary, chosen at run time by CPUID: a scalar reference, AVX2+FMA (float
 // activations), AVX-512 VNNI with activations quantised to int16 per 32-value block (the default where the CPU
 // has it), and the same with int8 activations as ggml quantises them (faster, far less exact; never a default).
 // Not a BLAS and not a quantiser of weights: weights come from the file; Kernels/QuantizedMatrix.swift checks them.
@@ -13,8 +13,10 @@ enum {
     LQ_TYPE_Q4_0 = 2,
     LQ_TYPE_Q4_1 = 3,
     LQ_TYPE_Q5_0 = 6,
+    LQ_TYPE_Q5_1 = 7,
     LQ_TYPE_Q8_0 = 8,
     LQ_TYPE_Q4_K = 12,
+    LQ_TYPE_Q5_K = 13,
     LQ_TYPE_Q6_K = 14,
 };
 
