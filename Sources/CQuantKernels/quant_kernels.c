@@ -3,7 +3,7 @@
 // where CPUID says it can). Block layouts are ggml-common.h's, read field by field from bytes.
 //
 // Every type is reduced, per 32-value block (a K-quant sub-block, or half a Q6_K group), to the same
-// form: 32 unsigned bytes u, an integer offset and per-16-value scales s (and for Q4_1 / Q4_K a bias),
+// form: 32 unsigned bytes u, an integer offset and per-16-value scales s (and for Q4_1, Q5_1, Q4_K, Q5_K a bias),
 // with value_i = s·(u_i − offset) [+ bias]. The float paths turn that into exactly the Float32 values
 // ModelFiles' Dequantize gives (same operations, same order) and dot them with float activations; the
 // VNNI paths quantise each 32-value block of the activations (int16: vpdpwssd on u − offset; int8: vpdpbusd
@@ -169,7 +169,7 @@ typedef struct {
     int sub;          // K-quants: which 32-value part of the super-block
     int offset;
     float s0, s1;     // scale of values 0-15 and 16-31
-    float bias;       // added after the scale (Q4_1: m; Q4_K: −dmin·min)
+    float bias;       // added after the scale (Q4_1, Q5_1: m; Q4_K, Q5_K: −dmin·min)
     int has_bias;
 } block_head;
 
