@@ -1,4 +1,4 @@
-// Fused dequantise-and-dot over ggml blocks, three paths in one binary (each function carries its own
+// Fused dequantise-and-dot over ggml blocks, four paths in one binary (each function carries its own
 // __attribute__((target)), so a baseline x86-64 build holds the AVX2 and AVX-512 code and runs it only
 // where CPUID says it can). Block layouts are ggml-common.h's, read field by field from bytes.
 //
