@@ -18,7 +18,9 @@ let package = Package(
         // The BLAS loader (C): dlopens scipy-openblas32 from .lazarus-deps/ (or the system OpenBLAS) on first use,
         // checks its core against CPUID and sizes its threads to the free cores. Nothing links a BLAS at build time.
         .target(name: "COpenBLAS", path: "Sources/COpenBLAS", linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]),
-        .target(name: "Kernels", dependencies: ["COpenBLAS"]),
+        // Fused dequantise-and-dot over GGUF blocks (scalar, AVX2, AVX-512 VNNI in one binary, chosen by CPUID).
+        .target(name: "CQuantKernels", dependencies: ["COpenBLAS"], path: "Sources/CQuantKernels"),
+        .target(name: "Kernels", dependencies: ["COpenBLAS", "CQuantKernels"]),
         .target(name: "ModelFiles"),
         // Its tests check internal stages (byte alphabet, scalar classes, the two merge loops) in release too.
         .target(name: "Tokenizer", swiftSettings: [.unsafeFlags(["-enable-testing"])]),
@@ -40,7 +42,7 @@ let package = Package(
         ),
         // What the test targets share: the default model, finite differences, seeded inputs, the tiny family folders.
         .target(name: "LazarusTestSupport", dependencies: ["Transformer", "Kernels"], path: "Tests/TestSupport"),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "LazarusTestSupport"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "ModelFiles", "LazarusTestSupport"]),
         .testTarget(name: "OptimizationTests", dependencies: ["Optimization", "Kernels", "LazarusTestSupport"]),
         .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "LazarusTestSupport"], resources: [.copy("Fixtures")]),

@@ -30,6 +30,13 @@ public struct BenchmarkFigures: Codable, Sendable {
     public var blasNote: String
     /// The 1-minute load average when the run ended: a figure from a loaded machine is not a result.
     public var loadAverage1m: Double
+    /// The quantised-weight kernel path (`native` figures) and every path this CPU can run.
+    public var kernelPath: String
+    public var kernelPathsSupported: [String]
+    /// The same prefill and decode workloads with `native` weights (0 when the model is not a quantised GGUF file).
+    public var nativePrefillTokensPerSecond: Double
+    public var nativeDecodeTokensPerSecond: Double
+    public var nativeDecodeSingleTokensPerSecond: Double
 
     enum CodingKeys: String, CodingKey {
         case sgemmGflops1024 = "sgemm_gflops_1024", sgemmGflops2048 = "sgemm_gflops_2048"
@@ -40,6 +47,9 @@ public struct BenchmarkFigures: Codable, Sendable {
         case cpuModel = "cpu_model", cpuFeatures = "cpu_features", usableCores = "usable_cores"
         case blasLibrary = "blas_library", blasVersion = "blas_version", blasCore = "blas_core", blasNote = "blas_note"
         case loadAverage1m = "load_average_1m"
+        case kernelPath = "kernel_path", kernelPathsSupported = "kernel_paths_supported"
+        case nativePrefillTokensPerSecond = "native_prefill_tokens_per_s", nativeDecodeTokensPerSecond = "native_decode_tokens_per_s"
+        case nativeDecodeSingleTokensPerSecond = "native_decode_single_tokens_per_s"
     }
 }
 
@@ -83,7 +93,8 @@ public enum Benchmark {
     /// The workloads `run` can be limited to (for profiling one of them); a skipped figure reads 0.
     public static let workloads: Set<String> = ["sgemm", "prefill", "decode", "lens", "lora"]
 
-    public static func run(_ loaded: LoadedModel, modelName: String, quick: Bool = false, loadSeconds: Double = 0,
+    /// `native`, when given, is the same file loaded with `.native` weights: prefill and decode run on it too.
+    public static func run(_ loaded: LoadedModel, native: LoadedModel? = nil, modelName: String, quick: Bool = false, loadSeconds: Double = 0,
                            only: Set<String> = workloads, log: (String) -> Void = { _ in }) throws -> BenchmarkFigures {
         let repeats = quick ? 2 : 5
         let model = loaded.model, tokenizer = loaded.tokenizer
@@ -95,15 +106,26 @@ public enum Benchmark {
         }
 
         let prompts = arithmeticPrompts(32).map { tokenizer.encode($0) }
+        let tokens = prompts.reduce(0) { $0 + $1.count }
+        var nativePrefill = 0.0, nativeDecode = 0.0, nativeSingle = 0.0
+        let nativeModel = native.map(\.model).flatMap { $0.weights.isNative ? $0 : nil }
         if only.contains("prefill") {
             log("prefill: 32 prompts in one batch")
-            let tokens = prompts.reduce(0) { $0 + $1.count }
             prefillRate = Double(tokens) / (try median(repeats: repeats) { _ = try model.forward(prompts, logits: .lastToken) })
+            if let nativeModel {
+                log("prefill (native weights)")
+                nativePrefill = Double(tokens) / (try median(repeats: repeats) { _ = try nativeModel.forward(prompts, logits: .lastToken) })
+            }
         }
         if only.contains("decode") {
             decodeRate = try decodeTokensPerSecond(model: model, prompts: prompts, repeats: repeats, log: log)
             singleRate = try singleStreamTokensPerSecond(model: model, prompt: tokenizer.encode(singleStreamPrompt),
                                                          repeats: quick ? 1 : 3, log: log)
+            if let nativeModel {
+                nativeDecode = try decodeTokensPerSecond(model: nativeModel, prompts: prompts, repeats: repeats, log: log)
+                nativeSingle = try singleStreamTokensPerSecond(model: nativeModel, prompt: tokenizer.encode(singleStreamPrompt),
+                                                               repeats: quick ? 1 : 3, log: log)
+            }
         }
         if only.contains("lens") {
             log("lens sweep: 300 prompts × every layer")
@@ -123,7 +145,11 @@ public enum Benchmark {
                                 peakRssMB: peakResidentMB(), loadSeconds: loadSeconds, model: modelName, threads: BLASThreads.current,
                                 decodeSingleTokensPerSecond: singleRate, cpuModel: cpu.model, cpuFeatures: cpu.features,
                                 usableCores: cpu.usableCores, blasLibrary: blas.path, blasVersion: blas.version, blasCore: blas.core,
-                                blasNote: blas.note, loadAverage1m: MachineLoad.oneMinute)
+                                blasNote: blas.note, loadAverage1m: MachineLoad.oneMinute,
+                                kernelPath: KernelPath.current.description,
+                                kernelPathsSupported: KernelPath.allCases.filter(\.isSupported).map(\.description),
+                                nativePrefillTokensPerSecond: nativePrefill, nativeDecodeTokensPerSecond: nativeDecode,
+                                nativeDecodeSingleTokensPerSecond: nativeSingle)
     }
 
     /// The single-stream prompt (the one tools/peer/ decodes under PyTorch and llama.cpp).

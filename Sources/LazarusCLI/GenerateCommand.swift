@@ -10,6 +10,7 @@ struct GenerateCommand: ParsableCommand {
     @Argument(help: "The prompt (after '--' if it starts with '-').") var prompt: String
     @Option(help: "Most new tokens.") var maxTokens = 32
     @Flag(help: "Stop at the first newline.") var stopAtNewline = false
+    @Option(help: weightsHelp) var weights: WeightStorage = .native
     @OptionGroup var adapter: AdapterOption
     @OptionGroup var format: JSONFlag
 
@@ -20,7 +21,7 @@ struct GenerateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let m = try model.load()
+        let m = try model.load(weights: weights)
         let adapters = try adapter.load(for: m)
         let ids = m.tokenizer.encode(prompt)
         guard !ids.isEmpty else { throw ValidationError("the prompt is empty") }

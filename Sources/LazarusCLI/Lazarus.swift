@@ -27,6 +27,8 @@ struct Lazarus: ParsableCommand {
         } catch {
             exit(withError: error)
         }
+        // A diagnostic kernel choice that cannot be honoured is said once, whatever the command.
+        if let note = KernelPath.environmentNote { FileHandle.standardError.write(Data("lazarus: \(note)\n".utf8)) }
         do {
             try command.run()
         } catch let error as ValidationError {

@@ -1,6 +1,7 @@
 // `lazarus model info MODEL`: what a model file holds, read through the same loader every command uses.
 import ArgumentParser
 import Foundation
+import Kernels
 import Transformer
 
 struct ModelCommand: ParsableCommand {
@@ -20,6 +21,7 @@ struct ModelCommand: ParsableCommand {
             var family: String, block: [String], layer_types: [String], sliding_window: Int?, local_rope_theta: Double?
             var attention_scale: Float, embedding_scale: Float?, final_logit_softcap: Float?
             var experts: Int?, experts_per_token: Int?
+            var kernel_path: String, native_tensors: Int, native_max_logprob_delta_default_model: Double
         }
 
         func run() throws {
@@ -30,6 +32,11 @@ struct ModelCommand: ParsableCommand {
             let params = c.vocabularySize * c.hiddenSize * (c.tiedEmbeddings ? 1 : 2) + c.layerCount * perLayer + c.hiddenSize
             let sliding = c.layerKinds.contains(.sliding)
             let attentionScale = c.attentionScale ?? 1 / Float(c.headDim).squareRoot()
+            let path = KernelPath.current
+            // Tensors `--weights native` keeps as blocks: those of a type the kernels multiply (GGUF only).
+            let nativeTensors = m.format == .gguf ? m.tensorTypes.values.filter { name in
+                QuantizedMatrix.BlockType.allCases.contains { $0.description == name }
+            }.count : 0
             let scaling = c.ropeScaling.map { "llama3 factor \($0.factor)" } ?? (c.ropeFrequencyFactors != nil ? "rope_freqs tensor" : nil)
                 ?? c.ropeYarn.map { "yarn factor \($0.factor) (original context \(Int($0.originalMaxPositions)))" }
             let r = Report(name: m.name, source: m.source.path, format: m.format.rawValue, architecture: m.architecture,
@@ -42,7 +49,9 @@ struct ModelCommand: ParsableCommand {
                            family: c.architecture.rawValue, block: c.block.featureList, layer_types: c.layerKinds.map(\.rawValue),
                            sliding_window: sliding ? c.slidingWindow : nil, local_rope_theta: sliding ? c.localRopeTheta : nil,
                            attention_scale: attentionScale, embedding_scale: c.embeddingScale, final_logit_softcap: c.finalLogitSoftcap,
-                           experts: c.mixture?.experts, experts_per_token: c.mixture?.perToken)
+                           experts: c.mixture?.experts, experts_per_token: c.mixture?.perToken,
+                           kernel_path: path.description, native_tensors: nativeTensors,
+                           native_max_logprob_delta_default_model: NativeAccuracy.defaultModelMaxLogProbDelta(path: path))
             if format.json { return try JSONOutput.print(r) }
             func piece(_ id: Int?) -> String { id.map { "\($0) \(m.tokenizer.piece($0).debugDescription)" } ?? "none" }
             let lines = [
@@ -63,6 +72,8 @@ struct ModelCommand: ParsableCommand {
                 ("tensor types", r.tensor_types.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")),
                 ("tokenizer", "\(r.tokenizer), \(r.tokenizer_vocab) tokens"),
                 ("BOS / EOS", "\(piece(r.bos_token_id)) / \(piece(r.eos_token_id)); BOS \(r.adds_bos ? "added" : "not added")"),
+                ("kernels", "\(path) (native weights: \(nativeTensors) quantised tensors kept as blocks; on the default model they move "
+                    + "log-probs from f32 by at most \(NativeAccuracy.defaultModelMaxLogProbDelta(path: path)) on this path)"),
                 ("loaded in", formatDuration(r.load_seconds)),
             ]
             for (k, v) in lines { print(k.padding(toLength: 14, withPad: " ", startingAt: 0) + v) }

@@ -18,15 +18,22 @@ let dashNote = "A text that starts with '-' goes after '--': lazarus tokenize de
 struct ModelOption: ParsableArguments {
     @Option(help: ArgumentHelp(modelHelp, valueName: "model")) var model = "default"
 
-    func load() throws -> LoadedModel { try ModelLoader.load(model) }
+    func load(weights: WeightStorage = .f32) throws -> LoadedModel { try ModelLoader.load(model, weights: weights) }
 }
 
 /// `MODEL` as the first positional argument (model info, tokenize, generate).
 struct ModelArgument: ParsableArguments {
     @Argument(help: ArgumentHelp(modelHelp)) var model: String
 
-    func load() throws -> LoadedModel { try ModelLoader.load(model) }
+    func load(weights: WeightStorage = .f32) throws -> LoadedModel { try ModelLoader.load(model, weights: weights) }
 }
+
+extension WeightStorage: ExpressibleByArgument {}
+
+/// The help of `--weights` (its default depends on the command).
+let weightsHelp = ArgumentHelp(
+    "native: keep a GGUF file's quantised weights as stored and multiply with fused kernels (inference); f32: decode every weight to Float32 (exact).",
+    valueName: "native|f32")
 
 /// `--adapter DIR`: a PEFT-format LoRA folder, checked against the model it is applied to.
 struct AdapterOption: ParsableArguments {

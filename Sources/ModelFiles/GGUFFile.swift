@@ -86,6 +86,12 @@ public final class GGUFFile: @unchecked Sendable {
         return try Dequantize.floats(info.type, from: bytes, range: start..<(start + info.byteCount), count: info.elementCount)
     }
 
+    /// The whole file's bytes (the memory map, not a copy) and where the tensor's bytes start in them, for
+    /// readers that keep quantised blocks in place; the table entry's offset and size were checked on open.
+    public func storage(of info: GGUFTensorInfo) -> (bytes: Data, offset: Int) {
+        (bytes, dataOffset + info.offset)
+    }
+
     /// The tensor's raw bytes as stored (quantised blocks included).
     public func rawBytes(of info: GGUFTensorInfo) -> Data {
         let start = bytes.startIndex + dataOffset + info.offset

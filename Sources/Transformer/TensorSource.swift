@@ -17,6 +17,13 @@ public protocol TensorSource {
     func floats(_ name: String) throws -> [Float]
     /// The storage type as the file names it ("Q4_1", "BF16").
     func storageType(of name: String) -> String?
+    /// The tensor's blocks where the format stores quantised ones: ggml's type id, the bytes they lie in
+    /// (shared, not copied), and their offset and size there; nil otherwise.
+    func quantizedBlocks(_ name: String) -> (ggmlType: UInt32, bytes: Data, offset: Int, byteCount: Int)?
+}
+
+extension TensorSource {
+    public func quantizedBlocks(_ name: String) -> (ggmlType: UInt32, bytes: Data, offset: Int, byteCount: Int)? { nil }
 }
 
 extension GGUFFile: TensorSource {
@@ -26,6 +33,11 @@ extension GGUFFile: TensorSource {
     public func shape(of name: String) -> [Int]? { tensor(named: name)?.rowMajorShape }
     public func floats(_ name: String) throws -> [Float] { try dequantizedTensor(named: name) }
     public func storageType(of name: String) -> String? { tensor(named: name)?.type.name }
+    public func quantizedBlocks(_ name: String) -> (ggmlType: UInt32, bytes: Data, offset: Int, byteCount: Int)? {
+        guard let info = tensor(named: name) else { return nil }
+        let (bytes, offset) = storage(of: info)
+        return (info.type.rawValue, bytes, offset, info.byteCount)
+    }
 }
 
 extension SafetensorsCheckpoint: TensorSource {

@@ -2,19 +2,23 @@
 // table, checks its shape, applies the per-format conversions (llama.cpp's Q/K permutation, Gemma's
 // `1 + w` norms from safetensors) and, at the end, refuses tensors the model would not use — a file
 // whose metadata was changed to a smaller model must not load with its extra blocks ignored.
+// With `native` storage, projections, embedding and unembedding stored in a block type the kernels
+// multiply stay as the file's blocks (checked against the shape); everything else is decoded as before.
 import Kernels
 
 struct WeightAssembler {
     let source: any TensorSource
     let names: TensorNames
     let config: ModelConfig
+    let storage: WeightStorage
     /// The file's tensor names read so far (ExpertAssembly.swift adds the experts').
     var used: Set<String> = []
 
-    init(source: any TensorSource, config: ModelConfig) {
+    init(source: any TensorSource, config: ModelConfig, storage: WeightStorage = .f32) {
         self.source = source
         self.names = TensorNames(config.architecture)
         self.config = config
+        self.storage = storage
     }
 
     func name(of t: ModelTensor) -> String? {
@@ -46,6 +50,24 @@ struct WeightAssembler {
         return m
     }
 
+    /// The tensor as quantised blocks when storage is native and the file holds it in a type with kernels; else nil.
+    mutating func quantized(_ t: ModelTensor, shape: [Int]) throws -> QuantizedMatrix? {
+        guard storage == .native, let name = name(of: t), let found = source.shape(of: name), found == shape,
+              let blocks = source.quantizedBlocks(name), let type = QuantizedMatrix.BlockType(ggmlType: blocks.ggmlType) else { return nil }
+        var q: QuantizedMatrix
+        do {
+            q = try QuantizedMatrix(type: type, rows: shape[0], cols: shape[1], data: blocks.bytes, offset: blocks.offset, byteCount: blocks.byteCount)
+        } catch let e as QuantizedMatrix.ShapeError {
+            throw ModelError.invalidConfig(file: source.location, field: "tensor '\(name)'", reason: "\(e.reason); the file is corrupt — re-download it")
+        }
+        used.insert(name)
+        if source.format == .gguf && names.ggufPermutesQK, case let .block(_, role) = t {
+            if role == .query { q = q.reorderingRows(QKPermutation.huggingFaceRowOrder(rows: q.rows, heads: config.headCount)) }
+            if role == .key { q = q.reorderingRows(QKPermutation.huggingFaceRowOrder(rows: q.rows, heads: config.kvHeadCount)) }
+        }
+        return q
+    }
+
     private func isNorm(_ t: ModelTensor) -> Bool {
         switch t {
         case .finalNorm: return true
@@ -56,28 +78,40 @@ struct WeightAssembler {
 
     mutating func assemble() throws -> ModelWeights {
         let c = config
-        let embedding = try matrix(.embedding, shape: [c.vocabularySize, c.hiddenSize])
+        let vd = [c.vocabularySize, c.hiddenSize]
+        let notDense = Matrix(rows: 0, cols: c.hiddenSize)
+        let quantizedEmbedding = try quantized(.embedding, shape: vd)
+        let embedding = quantizedEmbedding == nil ? try matrix(.embedding, shape: vd) : notDense
         let roles = BlockTensor.roles(for: c)
         var layers: [BlockWeights] = []
         for i in 0..<c.layerCount {
             var tensors: [BlockTensor: Matrix] = [:]
+            var blocks: [BlockTensor: QuantizedMatrix] = [:]
             for role in roles {
-                tensors[role] = role.isExpert ? try expertMatrix(layer: i, role) : try matrix(.block(layer: i, role), shape: role.shape(c))
+                // Experts stay float32 (stacked per layer, MXFP4 decoded); the other projections keep their blocks natively.
+                if role.isExpert { tensors[role] = try expertMatrix(layer: i, role); continue }
+                if role.projection != nil, let q = try quantized(.block(layer: i, role), shape: role.shape(c)) { blocks[role] = q; continue }
+                tensors[role] = try matrix(.block(layer: i, role), shape: role.shape(c))
             }
-            layers.append(BlockWeights(tensors: tensors))
+            layers.append(BlockWeights(tensors: tensors, quantized: blocks))
         }
         let finalNorm = try matrix(.finalNorm, shape: [1, c.hiddenSize]).values
         let unembedding: Matrix
+        let quantizedUnembedding: QuantizedMatrix?
         if c.tiedEmbeddings {
             unembedding = embedding
+            quantizedUnembedding = quantizedEmbedding
             // Some tied checkpoints still store lm_head.weight; a tied config always uses the embedding.
             if let n = name(of: .unembedding) { used.insert(n) }
         } else {
-            unembedding = try matrix(.unembedding, shape: [c.vocabularySize, c.hiddenSize])
+            quantizedUnembedding = try quantized(.unembedding, shape: vd)
+            unembedding = quantizedUnembedding == nil ? try matrix(.unembedding, shape: vd) : notDense
         }
         if c.ropeFrequencyFactors != nil { used.insert(names.gguf(.ropeFrequencies)) }
         try refuseUnused()
-        let weights = ModelWeights(embedding: embedding, layers: layers, finalNorm: finalNorm, unembedding: unembedding)
+        var weights = ModelWeights(embedding: embedding, layers: layers, finalNorm: finalNorm, unembedding: unembedding,
+                                   quantizedEmbedding: quantizedEmbedding, quantizedUnembedding: quantizedUnembedding)
+        weights.unembeddingIsEmbedding = c.tiedEmbeddings && quantizedEmbedding != nil
         try weights.validate(against: c, source: source.location)
         return weights
     }

@@ -2,7 +2,8 @@
 // Q/K rows in the "rotate half" order; norm weights as the multiplier the kernel applies, so Gemma's
 // `1 + w` is folded in on load). A block's tensors are kept by role: which roles a block has follows
 // from its descriptor, so a new tensor is one role here, one name per format in TensorNames.swift, and
-// its use in the forward and backward.
+// its use in the forward and backward. With `native` storage (WeightStorage.swift) the projections, the
+// embedding and the unembedding may instead be quantised blocks read in place from the GGUF file.
 import Kernels
 
 /// The parameters a block can have. Vectors are stored as one-row matrices.
@@ -126,10 +127,15 @@ public enum BlockTensor: Hashable, Sendable, CaseIterable, CustomStringConvertib
 }
 
 public struct BlockWeights: Sendable {
-    /// Every tensor of the block by role.
+    /// Every Float32 tensor of the block by role.
     public var tensors: [BlockTensor: Matrix]
+    /// Projections kept as quantised blocks (`native` storage); a role is in `tensors` or here, never both.
+    public var quantized: [BlockTensor: QuantizedMatrix] = [:]
 
-    public init(tensors: [BlockTensor: Matrix]) { self.tensors = tensors }
+    public init(tensors: [BlockTensor: Matrix], quantized: [BlockTensor: QuantizedMatrix] = [:]) {
+        self.tensors = tensors
+        self.quantized = quantized
+    }
 
     /// Llama's nine tensors.
     public init(attentionNorm: [Float], query: Matrix, key: Matrix, value: Matrix, output: Matrix,
@@ -142,7 +148,11 @@ public struct BlockWeights: Sendable {
     /// A matrix the block must have (the loader checked it against the descriptor).
     public subscript(role: BlockTensor) -> Matrix {
         get {
-            guard let m = tensors[role] else { preconditionFailure("block has no \(role) tensor") }
+            guard let m = tensors[role] else {
+                preconditionFailure(quantized[role] != nil
+                    ? "the \(role) weight is quantised (native storage): load the model with .f32 weights, or use ModelWeights.dequantized(), to train or read it as Float32"
+                    : "block has no \(role) tensor")
+            }
             return m
         }
         set { tensors[role] = newValue }
@@ -154,22 +164,74 @@ public struct BlockWeights: Sendable {
     public var attentionNorm: [Float] { self[.attentionNorm].values }
     public var mlpNorm: [Float] { self[.mlpNorm].values }
 
-    /// The weight of one of the seven LoRA-targetable projections.
+    /// The weight of one of the seven LoRA-targetable projections, as Float32 (f32 storage only).
     public func weight(of projection: Projection) -> Matrix { self[projection.blockTensor] }
+
+    /// The weight of a projection as the forward multiplies by it: Float32 or quantised blocks.
+    public func linearWeight(of projection: Projection) -> LinearWeight {
+        if let q = quantized[projection.blockTensor] { return .quantized(q) }
+        return .dense(self[projection.blockTensor])
+    }
 }
 
 public struct ModelWeights: Sendable {
-    public var embedding: Matrix        // [V, D]
+    /// [V, D]; [0, D] when `quantizedEmbedding` holds it.
+    public var embedding: Matrix
     public var layers: [BlockWeights]
     public var finalNorm: [Float]       // [D]
-    /// [V, D]; for a tied model this is the embedding matrix itself (shared storage, copy-on-write).
+    /// [V, D]; for a tied model this is the embedding matrix itself (shared storage, copy-on-write); [0, D] when quantised.
     public var unembedding: Matrix
+    /// `native` storage: the embedding and unembedding as the file's blocks (the same value for a tied model).
+    public var quantizedEmbedding: QuantizedMatrix?
+    public var quantizedUnembedding: QuantizedMatrix?
 
-    public init(embedding: Matrix, layers: [BlockWeights], finalNorm: [Float], unembedding: Matrix) {
+    public init(embedding: Matrix, layers: [BlockWeights], finalNorm: [Float], unembedding: Matrix,
+                quantizedEmbedding: QuantizedMatrix? = nil, quantizedUnembedding: QuantizedMatrix? = nil) {
         self.embedding = embedding
         self.layers = layers
         self.finalNorm = finalNorm
         self.unembedding = unembedding
+        self.quantizedEmbedding = quantizedEmbedding
+        self.quantizedUnembedding = quantizedUnembedding
+    }
+
+    /// Whether any weight is kept quantised (then only inference runs: the backward needs Float32 weights).
+    public var isNative: Bool {
+        quantizedEmbedding != nil || quantizedUnembedding != nil || layers.contains { !$0.quantized.isEmpty }
+    }
+
+    /// The same weights with every quantised tensor decoded to Float32 (bit-identical to loading with `.f32`).
+    public func dequantized() -> ModelWeights {
+        var out = self
+        if let q = quantizedEmbedding { out.embedding = q.dequantized(); out.quantizedEmbedding = nil }
+        if let q = quantizedUnembedding {
+            out.unembedding = unembeddingIsEmbedding ? out.embedding : q.dequantized()
+            out.quantizedUnembedding = nil
+        }
+        for i in out.layers.indices {
+            for (role, q) in out.layers[i].quantized { out.layers[i].tensors[role] = q.dequantized() }
+            out.layers[i].quantized = [:]
+        }
+        return out
+    }
+
+    /// True when the quantised unembedding is the embedding's own blocks (a tied model), so decoding keeps one copy.
+    public var unembeddingIsEmbedding = false
+
+    /// The unembedding as the readout multiplies by it.
+    public var unembeddingWeight: LinearWeight {
+        if let q = quantizedUnembedding { return .quantized(q) }
+        return .dense(unembedding)
+    }
+
+    /// Writes embedding row `id` (D values) at row `row` of `x` (the forward's lookup).
+    func copyEmbeddingRow(_ id: Int, into x: inout Matrix, row: Int) {
+        let d = x.cols
+        if let q = quantizedEmbedding {
+            x.values.withUnsafeMutableBufferPointer { q.decodeRow(id, into: $0.baseAddress! + row * d) }
+        } else {
+            for j in 0..<d { x.values[row * d + j] = embedding.values[id * d + j] }
+        }
     }
 
     /// Checks every shape, and that each block has exactly the roles its descriptor implies; `source` names the file.
@@ -177,8 +239,9 @@ public struct ModelWeights: Sendable {
         func check(_ name: String, _ found: [Int], _ expected: [Int]) throws {
             if found != expected { throw ModelError.tensorShape(file: source, name: name, expected: expected, found: found) }
         }
-        try check("embedding", [embedding.rows, embedding.cols], [c.vocabularySize, c.hiddenSize])
-        try check("unembedding", [unembedding.rows, unembedding.cols], [c.vocabularySize, c.hiddenSize])
+        let vd = [c.vocabularySize, c.hiddenSize]
+        try check("embedding", quantizedEmbedding.map { [$0.rows, $0.cols] } ?? [embedding.rows, embedding.cols], vd)
+        try check("unembedding", quantizedUnembedding.map { [$0.rows, $0.cols] } ?? [unembedding.rows, unembedding.cols], vd)
         try check("final norm", [finalNorm.count], [c.hiddenSize])
         guard layers.count == c.layerCount else {
             throw ModelError.invalidConfig(file: source, field: "layers", reason: "found \(layers.count) blocks, config says \(c.layerCount)")
@@ -186,10 +249,16 @@ public struct ModelWeights: Sendable {
         let roles = BlockTensor.roles(for: c)
         for (i, l) in layers.enumerated() {
             for role in roles {
-                guard let m = l.tensors[role] else { throw ModelError.missingTensor(file: source, name: "layer \(i) \(role)") }
-                try check("layer \(i) \(role)", [m.rows, m.cols], role.shape(c))
+                let shape: [Int]
+                if let m = l.tensors[role] { shape = [m.rows, m.cols] }
+                else if let q = l.quantized[role] { shape = [q.rows, q.cols] }
+                else { throw ModelError.missingTensor(file: source, name: "layer \(i) \(role)") }
+                try check("layer \(i) \(role)", shape, role.shape(c))
+                if l.tensors[role] != nil && l.quantized[role] != nil {
+                    throw ModelError.invalidConfig(file: source, field: "layer \(i) \(role)", reason: "held both as Float32 and as quantised blocks")
+                }
             }
-            if let extra = l.tensors.keys.first(where: { !roles.contains($0) }) {
+            if let extra = (Array(l.tensors.keys) + Array(l.quantized.keys)).first(where: { !roles.contains($0) }) {
                 throw ModelError.invalidConfig(file: source, field: "layer \(i)", reason: "has a \(extra) tensor that a \(c.architecture.displayName) block does not use")
             }
         }

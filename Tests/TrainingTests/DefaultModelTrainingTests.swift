@@ -26,4 +26,17 @@ import Training
         #expect(last < 0.7 * first, "train loss \(first) → \(last)")
         #expect(after < 0.7 * before, "held-out loss \(before) → \(after)")
     }
+
+    /// Native (quantised) weights cannot be trained on: the trainer says so and how to load instead.
+    @Test func nativeWeightsAreRefusedWithTheFix() throws {
+        let m = try ModelLoader.load("default", weights: .native)
+        let trainer = LoRATrainer(model: m.model, settings: LoRASettings(), options: TrainingOptions(steps: 1, batchSize: 1), outputFolder: nil)
+        let example = TrainingExample(tokens: m.tokenizer.encode("7 * 8 = 56"))
+        #expect {
+            try trainer.run(train: [example], valid: [])
+        } throws: { error in
+            guard case let TrainingError.invalidSetting(why) = error else { return false }
+            return why.contains("f32")
+        }
+    }
 }
