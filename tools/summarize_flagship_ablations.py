@@ -81,9 +81,10 @@ def main(args):
         elif ref_first is not None:
             d = m["mean"] - ref_first["mean"]
             print(f"- {label}: the CoT model's operation word reaches 80% lens task accuracy at `=` from L{m['mean']:.1f} on average "
-                  f"({first['missing']} of {len(first['per_seed'])} seeds never), against L{ref_first['mean']:.1f} in the {ref_label} run "
+                  f"({'every seed reaches it' if first['missing'] == 0 else str(first['missing']) + ' of ' + str(len(first['per_seed'])) + ' seeds never'}), against L{ref_first['mean']:.1f} in the {ref_label} run "
                   f"({d:+.1f} layers); with {len(first['per_seed'])} and {len(ref['across_seeds']['seeds'])} seeds this orders the two runs only where the per-seed layers do not overlap.")
-    print()
+    print("\nThe primary form is the token the model faces after the prompt: with `prompt_style: original` the prompt ends in a "
+          "space, so the bare forms (`multiply`, `add`, `sub`), not the spaced ones the training text continues with.")
 
 
 if __name__ == "__main__":

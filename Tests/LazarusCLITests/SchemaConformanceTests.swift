@@ -113,9 +113,12 @@ import Testing
                 #expect(!text.contains(root.path), "\(name)/\(file) holds the path \(root.path)")
             }
         }
-        // The committed flagship run, written by the runner on the default model.
-        let flagship = LazarusProcess.packageRoot.appendingPathComponent("docs/results/cot_vocab_alignment/results.json")
-        try Self.expectConforms(Data(contentsOf: flagship), to: "cot_vocab_alignment.results")
+        // The committed flagship runs (the default and its ablations), written by the runner on the default model.
+        for run in ["cot_vocab_alignment", "cot_vocab_alignment_matched_ranges", "cot_vocab_alignment_mask_prompt",
+                    "cot_vocab_alignment_prompt_original"] {
+            let flagship = LazarusProcess.packageRoot.appendingPathComponent("docs/results/\(run)/results.json")
+            try Self.expectConforms(Data(contentsOf: flagship), to: "cot_vocab_alignment.results")
+        }
         let causal = LazarusProcess.packageRoot.appendingPathComponent("docs/results/causal_interventions/results.json")
         try Self.expectConforms(Data(contentsOf: causal), to: "causal_interventions.results")
         let vocab = LazarusProcess.packageRoot.appendingPathComponent("docs/results/vocab_objective/results.json")
