@@ -113,14 +113,16 @@ import Testing
                 #expect(!text.contains(root.path), "\(name)/\(file) holds the path \(root.path)")
             }
         }
-        // The committed flagship runs (the default and its ablations), written by the runner on the default model.
+        // The committed flagship runs (the default, its ablations, and scale_comparison's per-model runs).
         for run in ["cot_vocab_alignment", "cot_vocab_alignment_matched_ranges", "cot_vocab_alignment_mask_prompt",
-                    "cot_vocab_alignment_prompt_original"] {
+                    "cot_vocab_alignment_prompt_original", "scale_comparison/models/default", "scale_comparison/models/default-gemma"] {
             let flagship = LazarusProcess.packageRoot.appendingPathComponent("docs/results/\(run)/results.json")
             try Self.expectConforms(Data(contentsOf: flagship), to: "cot_vocab_alignment.results")
         }
         let causal = LazarusProcess.packageRoot.appendingPathComponent("docs/results/causal_interventions/results.json")
         try Self.expectConforms(Data(contentsOf: causal), to: "causal_interventions.results")
+        let scale = LazarusProcess.packageRoot.appendingPathComponent("docs/results/scale_comparison/results.json")
+        try Self.expectConforms(Data(contentsOf: scale), to: "scale_comparison.results")
         let vocab = LazarusProcess.packageRoot.appendingPathComponent("docs/results/vocab_objective/results.json")
         try Self.expectConforms(Data(contentsOf: vocab), to: "vocab_objective.results")
         let lens = LazarusProcess.packageRoot.appendingPathComponent("docs/results/tuned_lens/tuned_lens.json")
