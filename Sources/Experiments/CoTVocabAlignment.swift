@@ -218,10 +218,7 @@ public enum CoTVocabAlignment: Experiment {
         var stages: [StageResult] = []
         for stage in ["baseline", "direct_sft", "cot_sft"] {
             // The baseline does not depend on the training seed: one key per data set, so its evaluation is reused.
-            let trainKey = TrainStageKey(model: modelKey, stage: stage, numSamples: p.numSamples, seed: stage == "baseline" ? 0 : trainSeed,
-                                         maxSteps: p.maxSteps, batchSize: p.batchSize, learningRate: p.learningRate, lora: p.lora,
-                                         validSamples: p.validSamples, dataSeed: dataSeed, matchedRanges: p.matchedRanges,
-                                         maskPrompt: stage == "baseline" ? false : p.maskPrompt)
+            let trainKey = p.training.stageKey(model: modelKey, stage: stage, trainingSeed: trainSeed)
             var adapters: LoRAAdapters? = nil
             var training: TrainingSummary? = nil
             if stage != "baseline" {
