@@ -29,6 +29,7 @@ int lq_block_values(int type) {
     switch (type) {
     case LQ_TYPE_Q4_0: case LQ_TYPE_Q4_1: case LQ_TYPE_Q5_0: case LQ_TYPE_Q5_1: case LQ_TYPE_Q8_0: return 32;
     case LQ_TYPE_Q4_K: case LQ_TYPE_Q5_K: case LQ_TYPE_Q6_K: return 256;
+    case LQ_TYPE_MXFP4: return 32;
     default: return 0;
     }
 }
@@ -43,6 +44,7 @@ int lq_block_bytes(int type) {
     case LQ_TYPE_Q4_K: return 2 + 2 + 12 + 128;
     case LQ_TYPE_Q5_K: return 2 + 2 + 12 + 32 + 128;
     case LQ_TYPE_Q6_K: return 128 + 64 + 16 + 2;
+    case LQ_TYPE_MXFP4: return 1 + 16;
     default: return 0;
     }
 }
@@ -267,6 +269,7 @@ static inline __attribute__((always_inline)) void values_scalar(int type, const 
 }
 
 int lq_dequantize_rows(int type, const void *w, size_t row_bytes, int k, int row_begin, int row_end, float *out) {
+    if (type == LQ_TYPE_MXFP4) return lq_mxfp4_dequantize_rows(w, row_bytes, k, row_begin, row_end, out);
     int bv = lq_block_values(type);
     if (bv == 0 || k <= 0 || k % bv != 0 || row_bytes != (size_t)(k / bv) * (size_t)lq_block_bytes(type)) return 0;
     for (int o = row_begin; o < row_end; o++) {
@@ -551,6 +554,7 @@ static VNNI_TARGET void matmul_vnni8(int type, const uint8_t *w, size_t row_byte
 
 int lq_matmul_rows(int path, int type, const void *w, size_t row_bytes, int k, int row_begin, int row_end,
                    const float *x, int nx, const void *scratch, float *y, int ldy) {
+    if (type == LQ_TYPE_MXFP4) return lq_mxfp4_matmul_rows(path, w, row_bytes, k, row_begin, row_end, x, nx, y, ldy);
     int bv = lq_block_values(type);
     if (bv == 0 || k <= 0 || k % bv != 0 || row_bytes != (size_t)(k / bv) * (size_t)lq_block_bytes(type)) return 0;
     if (nx <= 0 || nx > LQ_MAX_BATCH || row_begin < 0 || row_end < row_begin || !lq_path_supported(path)) return 0;

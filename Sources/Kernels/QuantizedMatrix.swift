@@ -1,5 +1,5 @@
 // QuantizedMatrix: a [rows, cols] weight matrix kept as the ggml blocks the model file stores (Q8_0, Q4_0,
-// Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K), read in place from the file's memory map, and its product with activations:
+// Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, MXFP4), read in place from the file's memory map, and its product with activations:
 // fused dequantise-and-dot for up to 8 rows (Sources/CQuantKernels), dequantised tiles through sgemm beyond.
 // Not a quantiser: it never writes blocks; every size is checked against the shape before any use.
 import COpenBLAS
@@ -10,6 +10,8 @@ public struct QuantizedMatrix: Sendable {
     /// The block types with kernels, numbered as ggml numbers them.
     public enum BlockType: Int32, Sendable, CaseIterable, CustomStringConvertible {
         case q4_0 = 2, q4_1 = 3, q5_0 = 6, q5_1 = 7, q8_0 = 8, q4_K = 12, q5_K = 13, q6_K = 14
+        /// GPT-OSS's experts (CQuantKernels/mxfp4_kernels.c).
+        case mxfp4 = 39
 
         /// ggml's type id (GGMLType.rawValue).
         public init?(ggmlType: UInt32) { self.init(rawValue: Int32(bitPattern: ggmlType)) }
@@ -25,6 +27,7 @@ public struct QuantizedMatrix: Sendable {
             case .q4_K: return "Q4_K"
             case .q5_K: return "Q5_K"
             case .q6_K: return "Q6_K"
+            case .mxfp4: return "MXFP4"
             }
         }
     }

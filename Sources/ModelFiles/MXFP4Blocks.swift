@@ -50,3 +50,39 @@ extension MXFP4Blocks {
         return out
     }
 }
+
+extension MXFP4Blocks {
+    /// The same values as ggml blocks, for keeping them quantised in memory: rows `rows` of transformers' layout
+    /// (`blocks` [allRows, groups, 16], `scales` [allRows, groups]), in that order, each as `groups` 17-byte
+    /// blocks { e; qs[16] }. The nibble order differs, so the codes are repacked, not copied: transformers' byte j
+    /// holds values 2j (low) and 2j + 1 (high), ggml's byte j values j (low) and j + 16 (high). The scale bytes and
+    /// the codes themselves are the same, so the result decodes to exactly `decodeTransformersLayout`'s values.
+    public static func ggmlBlocks(fromTransformersLayout blocks: Data, scales: Data, allRows: Int, groups: Int, rows: [Int],
+                                  file: String, tensor: String) throws -> Data {
+        let (blockCount, overflow) = allRows.multipliedReportingOverflow(by: groups)
+        guard !overflow, blockCount <= Int.max / 32, blocks.count == blockCount * 16, scales.count == blockCount else {
+            throw ModelFileError(file: file, field: "tensor '\(tensor)'",
+                                 reason: "has \(blocks.count) block bytes and \(scales.count) scale bytes; \(allRows) rows of \(groups) MXFP4 groups need \(overflow ? "more than Int.max" : "\(blockCount * 16) and \(blockCount)")")
+        }
+        // The caller derives `rows` from the shape it checked; a row outside it is a programming error.
+        precondition(rows.allSatisfy { $0 >= 0 && $0 < allRows }, "ggmlBlocks: a row outside the tensor's \(allRows)")
+        var out = Data(count: rows.count * groups * 17)
+        blocks.withUnsafeBytes { (b: UnsafeRawBufferPointer) in
+            scales.withUnsafeBytes { (s: UnsafeRawBufferPointer) in
+                out.withUnsafeMutableBytes { (o: UnsafeMutableRawBufferPointer) in
+                    var at = 0
+                    for r in rows {
+                        for g in (r * groups)..<((r + 1) * groups) {
+                            o[at] = s[g]
+                            // Value i of the group is nibble i % 2 of transformers' byte i / 2.
+                            func code(_ i: Int) -> UInt8 { let q = b[g * 16 + i / 2]; return i % 2 == 0 ? q & 0xF : q >> 4 }
+                            for j in 0..<16 { o[at + 1 + j] = code(j) | (code(j + 16) << 4) }
+                            at += 17
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+}

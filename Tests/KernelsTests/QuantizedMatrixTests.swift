@@ -25,6 +25,8 @@ func randomBlocks(_ type: QuantizedMatrix.BlockType, rows: Int, cols: Int, seed:
         case .q4_1, .q5_1: half(p, rng.uniform(0, 0.05)); half(p + 2, rng.uniform(-0.4, 0))
         case .q4_K, .q5_K: half(p, rng.uniform(0, 0.002)); half(p + 2, rng.uniform(0, 0.002))
         case .q6_K: half(p + 208, rng.uniform(-0.001, 0.001))
+        // E8M0 scales 2^-13 … 2^-4 (values up to 0.75), as trained weights have.
+        case .mxfp4: bytes[p] = UInt8(115 + Int(rng.next() % 10))
         }
     }
     return Data(bytes)

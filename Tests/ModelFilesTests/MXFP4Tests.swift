@@ -50,4 +50,25 @@ import Testing
             try MXFP4Blocks.decodeTransformersLayout(blocks: Data(pairs.dropLast()), scales: Data(scales), rows: 1, groups: 2, file: "t", tensor: "w")
         }
     }
+
+    @Test func transformersLayoutRepacksToGGMLBlocksOfTheSameValues() throws {
+        // Three rows of two groups in transformers' layout; the repacked ggml blocks of rows 2 and 0 (in that
+        // order, as the experts' gate rows are picked from gate_up_proj) decode to exactly those rows' values.
+        let rows = 3, groups = 2
+        let pairs: [UInt8] = (0..<(rows * groups * 16)).map { UInt8(($0 * 37 + 11) % 256) }
+        let scales: [UInt8] = [0, 1, 119, 127, 130, 254]
+        let all = try MXFP4Blocks.decodeTransformersLayout(blocks: Data(pairs), scales: Data(scales), rows: rows, groups: groups, file: "t", tensor: "w")
+        let ggml = try MXFP4Blocks.ggmlBlocks(fromTransformersLayout: Data(pairs), scales: Data(scales), allRows: rows, groups: groups,
+                                              rows: [2, 0], file: "t", tensor: "w")
+        #expect(ggml.count == 2 * groups * 17)
+        let values = try decoded(.mxfp4, [UInt8](ggml))
+        let expected = Array(all[(2 * 64)..<(3 * 64)]) + Array(all[0..<64])
+        #expect(values.map(\.bitPattern) == expected.map(\.bitPattern))
+        // The scale bytes are copied as they are; the nibbles move.
+        #expect(ggml[0] == scales[4] && ggml[17] == scales[5] && ggml[34] == scales[0])
+        #expect(throws: ModelFileError.self) {
+            try MXFP4Blocks.ggmlBlocks(fromTransformersLayout: Data(pairs.dropLast()), scales: Data(scales), allRows: rows, groups: groups,
+                                       rows: [0], file: "t", tensor: "w")
+        }
+    }
 }

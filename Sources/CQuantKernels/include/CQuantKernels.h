@@ -18,6 +18,7 @@ enum {
     LQ_TYPE_Q4_K = 12,
     LQ_TYPE_Q5_K = 13,
     LQ_TYPE_Q6_K = 14,
+    LQ_TYPE_MXFP4 = 39, // GPT-OSS's experts: mxfp4_kernels.c, float activations on every path
 };
 
 /// Kernel paths, lowest first.
@@ -67,5 +68,11 @@ int lq_matmul_rows(int path, int type, const void *w, size_t row_bytes, int k, i
 
 /// Dequantises rows [row_begin, row_end) into out (row-major, k values a row), exactly as ModelFiles' Dequantize.
 int lq_dequantize_rows(int type, const void *w, size_t row_bytes, int k, int row_begin, int row_end, float *out);
+
+/// MXFP4 (mxfp4_kernels.c); lq_matmul_rows and lq_dequantize_rows forward type 39 to these. The VNNI paths run
+/// AVX-512F with float activations for it and need no scratch.
+int lq_mxfp4_matmul_rows(int path, const void *w, size_t row_bytes, int k, int row_begin, int row_end,
+                         const float *x, int nx, float *y, int ldy);
+int lq_mxfp4_dequantize_rows(const void *w, size_t row_bytes, int k, int row_begin, int row_end, float *out);
 
 #endif
