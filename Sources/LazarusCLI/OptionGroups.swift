@@ -32,8 +32,8 @@ extension WeightStorage: ExpressibleByArgument {}
 
 /// The help of `--weights` (its default depends on the command).
 let weightsHelp = ArgumentHelp(
-    "native: keep a GGUF file's quantised weights as stored and multiply with fused kernels (inference); f32: decode every weight to Float32 (exact).",
-    valueName: "native|f32")
+    "native: keep a GGUF file's quantised weights (and a mixture-of-experts model's MXFP4 or quantised experts) as stored and multiply with fused kernels (inference); native-experts: only the experts; f32: decode every weight to Float32 (exact).",
+    valueName: "native|native-experts|f32")
 
 /// `--adapter DIR`: a PEFT-format LoRA folder, checked against the model it is applied to.
 struct AdapterOption: ParsableArguments {

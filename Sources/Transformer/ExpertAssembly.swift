@@ -9,6 +9,7 @@
 //   [E, 2F, D/32, 16] with gate and up rows interleaved and gate_up_proj_scales [E, 2F, D/32], down_proj_blocks
 //   [E, D, F/32, 16] and down_proj_scales [E, D, F/32] (transformers' integrations/mxfp4.py layout).
 // Every tensor's shape is checked against the config before a value is read; a wrong one names the tensor.
+import Foundation
 import Kernels
 import ModelFiles
 
@@ -78,6 +79,12 @@ extension WeightAssembler {
 
     /// GPT-OSS's MXFP4 weight `name` ([E, rows, cols] once decoded) from `name_blocks` and `name_scales`.
     private mutating func mxfp4(_ name: String, experts E: Int, rows: Int, cols: Int) throws -> [Float] {
+        let (b, s, blocks) = try mxfp4Bytes(name, experts: E, rows: rows, cols: cols)
+        return try MXFP4Blocks.decodeTransformersLayout(blocks: b, scales: s, rows: E * rows, groups: cols / 32, file: source.location, tensor: blocks)
+    }
+
+    /// The checked bytes of `name_blocks` and `name_scales` (shapes, U8, a safetensors checkpoint), marked as read.
+    mutating func mxfp4Bytes(_ name: String, experts E: Int, rows: Int, cols: Int) throws -> (blocks: Data, scales: Data, blocksName: String) {
         let blocks = name + "_blocks", scales = name + "_scales"
         guard cols % 32 == 0 else {
             throw ModelError.tensorShape(file: source.location, name: blocks, expected: [E, rows, cols / 32, 16], found: source.shape(of: blocks) ?? [])
@@ -94,7 +101,7 @@ extension WeightAssembler {
         }
         used.insert(blocks)
         used.insert(scales)
-        return try MXFP4Blocks.decodeTransformersLayout(blocks: b, scales: s, rows: E * rows, groups: cols / 32, file: source.location, tensor: blocks)
+        return (b, s, blocks)
     }
 
     /// The values of `name`, after checking that it is present with exactly `shape`.

@@ -166,7 +166,6 @@ enum MixtureOfExperts {
         for r in 0..<N { for j in 0..<k { assigned[routing.experts[r * k + j]].append((r, r * k + j)) } }
         var dots = [Float](repeating: 0, count: N * k)   // g: dDelta · expert output, per chosen slot
         dXn.zero()
-        let gateW = w[.expertGate], upW = w[.expertUp], downW = w[.expertDown]
         for e in 0..<E where !assigned[e].isEmpty {
             let rows = assigned[e], n = rows.count
             let (gate, up, out) = expert(e, Elementwise.gatherRows(xn, rows.map(\.row)), weights: w, config: c)
@@ -184,22 +183,11 @@ enum MixtureOfExperts {
             }
             var dh = Matrix(rows: n, cols: F), dGate = Matrix(rows: n, cols: F), dUp = Matrix(rows: n, cols: F)
             var dx = Matrix(rows: n, cols: D)
-            dOut.values.withUnsafeBufferPointer { op in
-                downW.values.withUnsafeBufferPointer { dp in
-                    dh.values.withUnsafeMutableBufferPointer { Matmul.xW(op.baseAddress!, dp.baseAddress! + e * D * F, $0.baseAddress!, m: n, n: F, k: D) }
-                }
-            }
+            // Through the frozen expert, Float32 or blocks (QuantizedExperts.swift).
+            expertInputGradient(.expertDown, expert: e, dOut, weights: w, config: c, into: &dh)
             activateBackward(moe.activation, dh: dh, gate: gate, up: up, dGate: &dGate, dUp: &dUp)
-            dGate.values.withUnsafeBufferPointer { gp in
-                gateW.values.withUnsafeBufferPointer { wp in
-                    dx.values.withUnsafeMutableBufferPointer { Matmul.xW(gp.baseAddress!, wp.baseAddress! + e * F * D, $0.baseAddress!, m: n, n: D, k: F) }
-                }
-            }
-            dUp.values.withUnsafeBufferPointer { up in
-                upW.values.withUnsafeBufferPointer { wp in
-                    dx.values.withUnsafeMutableBufferPointer { Matmul.xW(up.baseAddress!, wp.baseAddress! + e * F * D, $0.baseAddress!, m: n, n: D, k: F, accumulate: true) }
-                }
-            }
+            expertInputGradient(.expertGate, expert: e, dGate, weights: w, config: c, into: &dx)
+            expertInputGradient(.expertUp, expert: e, dUp, weights: w, config: c, into: &dx, accumulate: true)
             for (i, (row, _)) in rows.enumerated() {
                 for j in 0..<D { dXn.values[row * D + j] += dx.values[i * D + j] }
             }
@@ -239,26 +227,15 @@ enum MixtureOfExperts {
 
     /// Expert e on the rows x [n, D]: its gate and up pre-activations [n, F] (kept for the backward) and output [n, D].
     static func expert(_ e: Int, _ x: Matrix, weights w: BlockWeights, config c: ModelConfig) -> (gate: Matrix, up: Matrix, out: Matrix) {
-        let n = x.rows, D = c.hiddenSize, F = c.intermediateSize
-        let gateW = w[.expertGate], upW = w[.expertUp], downW = w[.expertDown]
-        var gate = Matrix(rows: n, cols: F), up = Matrix(rows: n, cols: F), h = Matrix(rows: n, cols: F)
-        var out = Matrix(rows: n, cols: D)
-        x.values.withUnsafeBufferPointer { xp in
-            gateW.values.withUnsafeBufferPointer { gp in
-                gate.values.withUnsafeMutableBufferPointer { Matmul.xWt(xp.baseAddress!, gp.baseAddress! + e * F * D, $0.baseAddress!, m: n, n: F, k: D) }
-            }
-            upW.values.withUnsafeBufferPointer { upp in
-                up.values.withUnsafeMutableBufferPointer { Matmul.xWt(xp.baseAddress!, upp.baseAddress! + e * F * D, $0.baseAddress!, m: n, n: F, k: D) }
-            }
-        }
+        let n = x.rows, F = c.intermediateSize
+        // Only expert e's rows of the stacked weights, Float32 or blocks (QuantizedExperts.swift).
+        var gate = expertProduct(.expertGate, expert: e, x, weights: w, config: c)
+        var up = expertProduct(.expertUp, expert: e, x, weights: w, config: c)
+        var h = Matrix(rows: n, cols: F)
         if let b = w.tensors[.expertGateBias] { addRow(b, e, to: &gate) }
         if let b = w.tensors[.expertUpBias] { addRow(b, e, to: &up) }
         activate(c.block.moe!.activation, gate: gate, up: up, into: &h)
-        h.values.withUnsafeBufferPointer { hp in
-            downW.values.withUnsafeBufferPointer { dp in
-                out.values.withUnsafeMutableBufferPointer { Matmul.xWt(hp.baseAddress!, dp.baseAddress! + e * D * F, $0.baseAddress!, m: n, n: D, k: F) }
-            }
-        }
+        var out = expertProduct(.expertDown, expert: e, h, weights: w, config: c)
         if let b = w.tensors[.expertDownBias] { addRow(b, e, to: &out) }
         return (gate, up, out)
     }

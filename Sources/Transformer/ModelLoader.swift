@@ -53,14 +53,15 @@ public enum ModelLoader {
     public static let defaultModelFile = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
     /// Loads "default", a .gguf file or a Hugging Face folder; `weights: .native` keeps a GGUF file's quantised
-    /// projections, embedding and unembedding as blocks (inference only; safetensors are always Float32).
+    /// projections, embedding and unembedding as blocks (inference only); `.native` and `.nativeExperts` keep a
+    /// mixture-of-experts model's expert weights as blocks (GGUF in any block type, safetensors MXFP4).
     public static func load(_ spec: String, weights: WeightStorage = .f32) throws -> LoadedModel {
         let url = try resolve(spec)
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else {
             throw ModelError.unsupportedModel(file: url.path, reason: "no such file or folder (give a .gguf file, a Hugging Face model folder, or 'default')")
         }
-        return isDir.boolValue ? try loadHuggingFaceFolder(url) : try loadGGUF(url, weights: weights)
+        return isDir.boolValue ? try loadHuggingFaceFolder(url, weights: weights) : try loadGGUF(url, weights: weights)
     }
 
     /// The named models: the MODEL name, the file bootstrap puts in models/, the variable that
@@ -140,7 +141,7 @@ public enum ModelLoader {
 
     // MARK: Hugging Face folder
 
-    public static func loadHuggingFaceFolder(_ folder: URL) throws -> LoadedModel {
+    public static func loadHuggingFaceFolder(_ folder: URL, weights storage: WeightStorage = .f32) throws -> LoadedModel {
         let configURL = folder.appendingPathComponent("config.json")
         let hf = try HFModelConfig.load(configURL)
         let config = try ModelConfig.fromHuggingFace(hf, source: configURL.path)
@@ -150,7 +151,7 @@ public enum ModelLoader {
             throw ModelError.invalidConfig(file: folder.appendingPathComponent("tokenizer.json").path, field: "model.vocab",
                                            reason: "\(tokenizer.vocabularySize) tokens for a model vocabulary of \(config.vocabularySize)")
         }
-        return try assemble(checkpoint, config: config, tokenizer: tokenizer, url: folder,
+        return try assemble(checkpoint, config: config, tokenizer: tokenizer, url: folder, storage: storage,
                             architecture: hf.architectures.first ?? config.architecture.huggingFaceClass, name: folder.lastPathComponent)
     }
 

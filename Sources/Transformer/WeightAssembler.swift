@@ -88,8 +88,11 @@ struct WeightAssembler {
             var tensors: [BlockTensor: Matrix] = [:]
             var blocks: [BlockTensor: QuantizedMatrix] = [:]
             for role in roles {
-                // Experts stay float32 (stacked per layer, MXFP4 decoded); the other projections keep their blocks natively.
-                if role.isExpert { tensors[role] = try expertMatrix(layer: i, role); continue }
+                // Experts: blocks when the storage keeps them (QuantizedExperts.swift), else float32 (stacked, MXFP4 decoded).
+                if role.isExpert {
+                    if let q = try quantizedExpert(layer: i, role) { blocks[role] = q } else { tensors[role] = try expertMatrix(layer: i, role) }
+                    continue
+                }
                 if role.projection != nil, let q = try quantized(.block(layer: i, role), shape: role.shape(c)) { blocks[role] = q; continue }
                 tensors[role] = try matrix(.block(layer: i, role), shape: role.shape(c))
             }

@@ -5,6 +5,12 @@ import Kernels
 
 public enum WeightStorage: String, Sendable, CaseIterable, Codable {
     case f32, native
+    /// A mixture-of-experts model's expert weights kept as blocks, everything else Float32: the experts are frozen
+    /// in LoRA training, so this is the storage that trains (QLoRA-style) within a quantised model's memory.
+    case nativeExperts = "native-experts"
+
+    /// Whether expert weights stored in a block type stay quantised (QuantizedExperts.swift).
+    public var keepsExpertsQuantized: Bool { self != .f32 }
 }
 
 /// How far `native` logits move from `f32` ones: the largest |Δ log-prob| (natural log, over the whole vocabulary at
