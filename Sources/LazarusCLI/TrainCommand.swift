@@ -45,6 +45,8 @@ struct LoRACommand: ParsableCommand {
     @Option(name: .customLong("grad-clip"), help: "Clip the global gradient norm to this value.") var gradClip: Float?
     @Option(name: .customLong("max-seq-length"), help: "Cut longer examples to this many tokens.") var maxSeqLength = 2048
     @Option(name: .customLong("val-batches"), help: "Validation batches per evaluation (default: all).") var valBatches: Int?
+    @Option(help: "f32: every weight Float32; native-experts: a mixture-of-experts model's frozen experts kept as the file's blocks (QLoRA-style), the rest Float32. native (quantised attention) cannot train.")
+    var weights: WeightStorage = .f32
 
     var settings: LoRASettings {
         get throws { LoRASettings(rank: rank, alpha: alpha, targets: try LoRASettings.parseTargets(targets)) }
@@ -70,7 +72,7 @@ struct LoRACommand: ParsableCommand {
         let terminal = isatty(STDERR_FILENO) == 1
         func status(_ line: String) { if terminal { FileHandle.standardError.write(Data(line.utf8)) } }
         status("loading \(model.model)…\n")
-        let loaded = try model.load()
+        let loaded = try model.load(weights: weights)
         let (train, valid) = try TrainingData.load(folder: URL(fileURLWithPath: data), tokenizer: loaded.tokenizer, maskPrompt: maskPrompt)
         if evalEvery != nil && valid.isEmpty {
             FileHandle.standardError.write(Data("lazarus: note: \(data)/valid.jsonl is missing or empty; no validation loss\n".utf8))

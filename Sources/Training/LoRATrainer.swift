@@ -33,8 +33,9 @@ public final class LoRATrainer {
                     progress: (TrainingProgress) -> Void = { _ in }) throws -> TrainingOutcome {
         try settings.validate()
         try options.validate()
-        guard !model.weights.isNative else {
-            throw TrainingError.invalidSetting("the model's weights are quantised (loaded with native weights); LoRA training needs Float32 weights: load it with f32 weights (or use weights.dequantized())")
+        // Frozen mixture-of-experts experts may stay quantised (QLoRA-style); everything trained through must be Float32.
+        guard !model.weights.quantizesMoreThanExperts else {
+            throw TrainingError.invalidSetting("the model's weights are quantised (loaded with native weights); LoRA training needs Float32 weights: load it with f32 weights, or with native-experts to keep only a mixture-of-experts model's frozen experts quantised")
         }
         guard !train.isEmpty else { throw TrainingError.invalidSetting("no training examples") }
         if let lens = lensObjective {

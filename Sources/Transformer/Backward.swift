@@ -47,7 +47,8 @@ extension TransformerModel {
 
     public func backward(_ seed: BackwardSeed, record: ActivationRecord, adapters: LoRAAdapters) -> BackwardResult {
         let c = config
-        precondition(!weights.isNative, "backward: the model's weights are quantised (native storage); training needs Float32 weights: load with .f32 or use weights.dequantized()")
+        // Frozen experts may stay quantised (their input gradient decodes them); nothing else may.
+        precondition(!weights.quantizesMoreThanExperts, "backward: the model's weights are quantised (native storage); training needs Float32 weights beside frozen experts: load with .f32 or .nativeExperts, or use weights.dequantized()")
         precondition(record.layers.count == c.layerCount, "backward: the record has no saved activations per layer")
         let N = record.finalInput.rows
         var dx = Matrix(rows: N, cols: c.hiddenSize)
