@@ -23,10 +23,12 @@ struct LogitLensCommand: ParsableCommand {
     @OptionGroup var lens: LensOption
     @Option(help: "Top tokens per layer.") var topK = 5
     @OptionGroup var output: ReportOutput
+    // f32 by default, so reports stay the exact path's; native fits a GPT-OSS-20B's sweep in 16 GiB (docs/moe.md).
+    @Option(help: weightsHelp) var weights: WeightStorage = .f32
 
     func run() throws {
         let promptList = try PromptArgument.parse(prompts)
-        let m = try model.load()
+        let m = try model.load(weights: weights)
         let adapters = try adapter.load(for: m)
         let layerList = try layers.resolve(layerCount: m.model.config.layerCount)
         let lensChoice = try lens.load(for: m)

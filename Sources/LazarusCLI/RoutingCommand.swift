@@ -13,10 +13,11 @@ struct RoutingCommand: ParsableCommand {
     @Option(help: ArgumentHelp(promptsHelp)) var prompts: String
     @OptionGroup var adapter: AdapterOption
     @OptionGroup var output: ReportOutput
+    @Option(help: weightsHelp) var weights: WeightStorage = .f32
 
     func run() throws {
         let promptList = try PromptArgument.parse(prompts)
-        let m = try model.load()
+        let m = try model.load(weights: weights)
         let adapters = try adapter.load(for: m)
         let report = try RoutingIntrospection.collect(model: m.model, tokenizer: m.tokenizer, prompts: promptList,
                                                       sequences: promptList.map { m.tokenizer.encode($0) }, adapters: adapters,
