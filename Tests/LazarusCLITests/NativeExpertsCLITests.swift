@@ -46,3 +46,30 @@ import Testing
         #expect(worst < 1e-5, "largest lens probability difference \(worst)")
     }
 }
+
+/// `train lora --weights native-experts` on the released layout's MXFP4 experts (kept as blocks, frozen): the loss
+/// falls, and step by step it is f32's to within the experts' order-of-sums difference.
+@Suite struct NativeExpertsTrainingCLITests {
+    @Test func loraTrainsAroundFrozenMXFP4Experts() throws {
+        let model = LazarusProcess.packageRoot.appendingPathComponent("Tests/TransformerTests/Fixtures/moe/tiny_gpt_oss_mxfp4").path
+        let folder = try temporaryFolder("native-experts-train")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = folder.appendingPathComponent("data")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        let texts = (0..<16).map { i in #"{"text": "\#(i % 9 + 2) * \#(i % 4 + 3) = multiply: \#((i % 9 + 2) * (i % 4 + 3))"}"# }
+        try Data(texts.joined(separator: "\n").utf8).write(to: data.appendingPathComponent("train.jsonl"))
+        struct Metric: Decodable { var step: Int; var train_loss: Double }
+        func losses(_ weights: String) throws -> [Double] {
+            let adapter = folder.appendingPathComponent("adapter-\(weights)")
+            let run = try LazarusProcess.run(["train", "lora", "--model", model, "--data", data.path, "--rank", "4", "--alpha", "8",
+                                              "--steps", "12", "--learning-rate", "1e-2", "--report-every", "4", "--weights", weights,
+                                              "--adapter-path", adapter.path])
+            guard run.status == 0 else { throw TestFailure("train lora --weights \(weights): \(run.stderr)") }
+            let lines = try String(contentsOf: adapter.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+            return try lines.map { try JSONDecoder().decode(Metric.self, from: Data($0.utf8)).train_loss }
+        }
+        let native = try losses("native-experts"), f32 = try losses("f32")
+        #expect(native.count == 3 && native.last! < native.first!, "\(native)")
+        #expect(zip(native, f32).allSatisfy { abs($0 - $1) < 1e-3 }, "native-experts \(native) vs f32 \(f32)")
+    }
+}
