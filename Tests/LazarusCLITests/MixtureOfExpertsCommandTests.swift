@@ -2,7 +2,8 @@
 // `introspect routing` (its JSON conforms to docs/schemas/routing.schema.json, --output and --json are one
 // report, sizes are config.json's), `model info`, `introspect logit-lens` and `introspect hidden-states`,
 // from the folders and the GGUF files; the flagship experiment, small (its LoRA stages train the attention
-// projections through the MoE blocks); and `introspect routing` on a dense model is one line and exit 1.
+// projections through the MoE blocks); `train lora` with the router as a target; and `introspect routing` or
+// a router target on a dense model is one line and exit 1.
 import Foundation
 import ModelFiles
 import Testing
@@ -78,6 +79,30 @@ import Testing
         let byStage = try #require(stages?["stages"] as? [String: [String: Any]])
         #expect(Set(byStage.keys).isSuperset(of: ["baseline", "direct_sft", "cot_sft"]))
         for (stage, s) in byStage { #expect((s["layers"] as? [Any])?.count == layers, "\(model) \(stage): every layer") }
+    }
+
+    /// `train lora --targets …,router` trains the router on a mixture-of-experts model and saves it as PEFT names
+    /// it (target_parameters); on a dense model the same targets are one line and exit 1, before any training.
+    @Test func trainingTheRouter() throws {
+        let folder = try temporaryFolder("router-train")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = folder.appendingPathComponent("data")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        let texts = ["7 * 8 = multiply: 56", "12 + 30 = add: 42", "45 - 18 = subtract: 27", "9 * 6 = multiply: 54"]
+        try Data(texts.map { "{\"text\": \"\($0)\"}\n" }.joined().utf8).write(to: data.appendingPathComponent("train.jsonl"))
+        let adapter = folder.appendingPathComponent("adapter")
+        _ = try Self.succeed(["train", "lora", "--model", Self.root.appendingPathComponent("tiny_gpt_oss").path, "--data", data.path,
+                              "--targets", "q_proj,router", "--rank", "2", "--steps", "3", "--batch-size", "2", "--adapter-path", adapter.path])
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: adapter.appendingPathComponent("adapter_config.json"))) as? [String: Any]
+        #expect(config?["target_modules"] as? [String] == ["q_proj"])
+        #expect(config?["target_parameters"] as? [String] == ["mlp.router.weight"])
+        let dense = LazarusProcess.packageRoot.appendingPathComponent("Tests/TransformerTests/Fixtures/families/tiny_qwen2").path
+        let run = try LazarusProcess.run(["train", "lora", "--model", dense, "--data", data.path, "--targets", "q_proj,router",
+                                          "--steps", "1", "--adapter-path", folder.appendingPathComponent("dense").path])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("'router'") && run.stderr.contains("dense")
+                && run.stderr.trimmingCharacters(in: .newlines).split(separator: "\n").count == 1, "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("dense").path), "a refused run leaves no folder")
     }
 
     @Test func routingOnADenseModelIsOneLine() throws {
