@@ -134,8 +134,8 @@ import Testing
     }
 
     /// The flagship, small, on `modelPath`: runs every stage and returns its results.json, checked against its schema
-    /// (`report` sees the run's report.md).
-    static func runFlagshipSmall(_ modelPath: String, report: (String) -> Void = { _ in }) throws -> Data {
+    /// (`overrides` go to `--set`; `report` sees the run's report.md).
+    static func runFlagshipSmall(_ modelPath: String, set overrides: [String] = [], report: (String) -> Void = { _ in }) throws -> Data {
         let root = try temporaryFolder("family-flagship")
         defer { try? FileManager.default.removeItem(at: root) }
         let config = root.appendingPathComponent("cot_vocab_alignment/config.yaml")
@@ -154,7 +154,8 @@ import Testing
                 rank: 2
 
             """.utf8).write(to: config)
-        _ = try SchemaConformanceTests.output(["experiment", "run", "cot_vocab_alignment"], environment: ["LAZARUS_EXPERIMENTS": root.path])
+        _ = try SchemaConformanceTests.output(["experiment", "run", "cot_vocab_alignment"] + overrides.flatMap { ["--set", $0] },
+                                              environment: ["LAZARUS_EXPERIMENTS": root.path])
         let results = root.appendingPathComponent("cot_vocab_alignment/results")
         let run = try #require(try FileManager.default.contentsOfDirectory(atPath: results.path).first)
         let data = try Data(contentsOf: results.appendingPathComponent("\(run)/results.json"))

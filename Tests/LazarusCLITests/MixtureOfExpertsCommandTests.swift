@@ -88,7 +88,8 @@ import Testing
     @Test(arguments: ["tiny_mixtral", "tiny_gpt_oss.gguf"])
     func flagshipRunsSmall(_ model: String) throws {
         var report = ""
-        let data = try FamilyCommandTests.runFlagshipSmall(Self.root.appendingPathComponent(model).path) { report = $0 }
+        let data = try FamilyCommandTests.runFlagshipSmall(Self.root.appendingPathComponent(model).path,
+                                                           set: ["parameters.max_steps=3", "parameters.probe_samples_per_operation=15"]) { report = $0 }
         let c = try Self.config(model)
         let stages = try JSONSerialization.jsonObject(with: data) as? [String: Any]
         let byStage = try #require(stages?["stages"] as? [String: [String: Any]])
@@ -102,6 +103,7 @@ import Testing
             let routing = try #require(s.routing, "\(model) \(stage): routing readings")
             #expect(routing.experts == c.num_local_experts && routing.experts_per_token == c.num_experts_per_tok)
             #expect(routing.positions.map(\.position) == ["prompt_end", "operator"])
+            #expect(routing.n == 45, "the --set probe set: 15 per operation")
             for position in routing.positions {
                 #expect(position.layers.map(\.index) == Array(0..<c.num_hidden_layers))
                 for l in position.layers {
