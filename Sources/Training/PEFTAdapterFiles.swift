@@ -91,7 +91,10 @@ public enum PEFTAdapterFiles {
                 ? "'\(name)' is not supported: a dense model has no parameter Lazarus adapts this way"
                 : "'\(name)' is not supported; the one parameter Lazarus adapts is the router's, '\(routerParameter)'")
         }
-        guard let names = json["target_modules"] as? [String], !names.isEmpty || !parameters.isEmpty else {
+        // PEFT writes null (or []) here for an adapter that targets parameters only.
+        let listed = json["target_modules"]
+        let names = (listed as? [String]) ?? []
+        guard listed is [String] || (!parameters.isEmpty && (listed == nil || listed is NSNull)), !names.isEmpty || !parameters.isEmpty else {
             throw fail(configURL, "target_modules", "must be a list of module names such as [\"q_proj\", \"v_proj\"]")
         }
         var targets: [Projection] = []

@@ -81,6 +81,27 @@ import Transformer
         #expect((config?["target_modules"] as? [String])?.sorted() == ["q_proj", "v_proj"])
     }
 
+    /// PEFT saves `target_modules: null` for an adapter on the router alone: it loads as the router's adapter only.
+    @Test func aRouterOnlyAdapterWithNullTargetModulesLoads() throws {
+        let m = try TinyMixtures.load("tiny_gpt_oss")
+        let source = try introspectionFixture("peft_adapter_tiny_gpt_oss_router")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("router-only-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var config = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: source.appendingPathComponent(PEFTAdapterFiles.configFileName))) as? [String: Any])
+        config["target_modules"] = NSNull()
+        try JSONSerialization.data(withJSONObject: config).write(to: folder.appendingPathComponent(PEFTAdapterFiles.configFileName))
+        let file = try SafetensorsFile(contentsOf: source.appendingPathComponent(PEFTAdapterFiles.weightsFileName))
+        var writer = SafetensorsWriter()
+        for name in file.tensorNames where name.contains(".mlp.router.") {
+            writer.add(name: name, shape: try #require(file.shape(of: name)), values: try file.floatTensor(named: name))
+        }
+        try writer.write(to: folder.appendingPathComponent(PEFTAdapterFiles.weightsFileName))
+        let adapters = try PEFTAdapterFiles.load(from: folder, config: m.model.config)
+        #expect(adapters.targets == [.router])
+        #expect(adapters.layers.allSatisfy { $0.keys.sorted { $0.rawValue < $1.rawValue } == [.router] })
+    }
+
     @Test func aRouterParameterOnADenseModelIsRefusedInOneLine() throws {
         let m = try TinyFamilies.load("tiny_qwen2")
         let source = try introspectionFixture("peft_adapter_tiny_gpt_oss_router")
