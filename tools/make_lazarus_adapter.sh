@@ -4,7 +4,7 @@
 # of the same weights. Dev-only (needs the release build, the dev venv: tools/setup_dev_venv.sh, and for
 # `default` the default model).
 #
-#   tools/make_lazarus_adapter.sh [default|gemma3|qwen2]     (default: default)
+#   tools/make_lazarus_adapter.sh [default|gemma3|qwen2|mixtral_router|gpt_oss_router]     (default: default)
 #
 # Presets (model; adapter; training):
 # - default: the default model; r 8, alpha 16, q_proj + v_proj; 10 AdamW steps at 2e-3 on 16 worked-arithmetic
@@ -12,6 +12,10 @@
 # - gemma3, qwen2: Tests/TransformerTests/Fixtures/families/tiny_{gemma3,qwen2}/; r 4, alpha 8, all seven
 #   projections; 40 steps at 1e-2 on 46 such texts (the 16 and 30 more from a seeded generator). Writes
 #   lazarus_adapter_tiny_NAME/, lazarus_adapter_logprobs_tiny_NAME.json, lazarus_peft_reference_tiny_NAME.json.
+# - mixtral_router, gpt_oss_router: Tests/TransformerTests/Fixtures/moe/tiny_{mixtral,gpt_oss}/; r 4, alpha 8,
+#   q_proj + v_proj + the router (PEFT reads it as target_parameters); the same 40 steps on the same 46 texts,
+#   cut to the tiny models' context of 64 tokens.
+#   Writes lazarus_adapter_tiny_NAME/ and the two JSON files as above.
 #
 # Into Tests/IntrospectionTests/Fixtures/:
 # - the adapter folder: adapter_model.safetensors + adapter_config.json exactly as `lazarus train lora` saved
@@ -40,7 +44,12 @@ case "$PRESET" in
     SUFFIX=_tiny_$PRESET; NAME=lazarus_adapter$SUFFIX
     LAST=L$(( $("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["num_hidden_layers"])' "$MODEL/config.json") - 1 ))
     TRAIN=(--rank 4 --alpha 8 --targets all --steps 40 --learning-rate 1e-2 --eval-every 10); EXTRA_TEXTS=30 ;;
-  *) echo "unknown preset '$PRESET': use default, gemma3 or qwen2" >&2; exit 64 ;;
+  mixtral_router|gpt_oss_router)
+    MODEL=$ROOT/Tests/TransformerTests/Fixtures/moe/tiny_${PRESET%_router}; PEFT_MODEL=$MODEL
+    SUFFIX=_tiny_$PRESET; NAME=lazarus_adapter$SUFFIX
+    LAST=L$(( $("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["num_hidden_layers"])' "$MODEL/config.json") - 1 ))
+    TRAIN=(--rank 4 --alpha 8 --targets q_proj,v_proj,router --steps 40 --learning-rate 1e-2 --eval-every 10 --max-seq-length 64); EXTRA_TEXTS=30 ;;
+  *) echo "unknown preset '$PRESET': use default, gemma3, qwen2, mixtral_router or gpt_oss_router" >&2; exit 64 ;;
 esac
 OUT=$FIXTURES/$NAME
 

@@ -17,9 +17,15 @@ whose own tokenizer.json then gives the ids). Three uses:
       (saved by PEFT itself, seeded random nonzero B) and its reference JSON beside it: `default` is
       peft_adapter_r4/ (r 4, alpha 8, q_proj + v_proj on the default model) and peft_reference.json;
       `gemma3` and `qwen2` are peft_adapter_tiny_{gemma3,qwen2}/ (r 4, alpha 8, all seven projections on
-      the tiny family folder) and peft_reference_tiny_{gemma3,qwen2}.json.
+      the tiny family folder) and peft_reference_tiny_{gemma3,qwen2}.json; `mixtral_router` and
+      `gpt_oss_router` are peft_adapter_tiny_{mixtral,gpt_oss}_router/ (r 4, alpha 8, q_proj + v_proj and the
+      router on the tiny MoE folder of tools/make_tiny_moe.py) and peft_reference_tiny_*_router.json. PEFT
+      cannot name the router in target_modules (transformers 5's MixtralTopKRouter and GptOssTopKRouter are
+      not nn.Linear: "Target module ... is not supported"), so it targets the router's weight through
+      target_parameters (mlp.gate.weight for Mixtral, mlp.router.weight for GPT-OSS), which adds
+      (alpha/r) B A to that weight: the same update as LoRA on a linear router.
 
-JSON: {"generator", "model", "peft_version", "adapter": {"dir", "r", "lora_alpha", "target_modules"},
+JSON: {"generator", "model", "peft_version", "adapter": {"dir", "r", "lora_alpha", "target_modules", "target_parameters"},
 "fixed_ids", "prompts": [{"text", "ids", "base": FINAL, "adapted": FINAL}]} with FINAL =
 {"logsumexp", "top20": [[id, logit]...], "fixed_logits": [...]} (plus "logits", the full vector, with
 --full-logits). "model" is the model's file or folder name. Ids come from the model's tokenizer, no
@@ -41,6 +47,7 @@ from reference_model import DEFAULT_MODEL, ROOT, encode, final_summary, load_mod
 PROMPTS = ["7 * 8 =", "23 + 45 =", "The capital of France is", "Hello, world!"]
 FIXTURES_ROOT = os.path.join(ROOT, "Tests", "IntrospectionTests", "Fixtures")
 FAMILIES = os.path.join(ROOT, "Tests", "TransformerTests", "Fixtures", "families")
+MIXTURES = os.path.join(ROOT, "Tests", "TransformerTests", "Fixtures", "moe")
 ALL_PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 # name -> (model, adapter folder, reference JSON, r, alpha, targets, seed, std of B). The tiny models' random
 # weights are larger than a trained model's, so their B is too, for the adapter to move the logits visibly.
@@ -50,7 +57,13 @@ FIXTURES = {
                4, 8, ALL_PROJECTIONS, 13, 0.2),
     "qwen2": (os.path.join(FAMILIES, "tiny_qwen2"), "peft_adapter_tiny_qwen2", "peft_reference_tiny_qwen2.json",
               4, 8, ALL_PROJECTIONS, 17, 0.2),
+    "mixtral_router": (os.path.join(MIXTURES, "tiny_mixtral"), "peft_adapter_tiny_mixtral_router",
+                       "peft_reference_tiny_mixtral_router.json", 4, 8, ("q_proj", "v_proj"), 19, 0.2),
+    "gpt_oss_router": (os.path.join(MIXTURES, "tiny_gpt_oss"), "peft_adapter_tiny_gpt_oss_router",
+                       "peft_reference_tiny_gpt_oss_router.json", 4, 8, ("q_proj", "v_proj"), 23, 0.2),
 }
+# Parameters PEFT adapts directly (target_parameters), per fixture: the routers of the MoE folders.
+FIXTURE_PARAMETERS = {"mixtral_router": ("mlp.gate.weight",), "gpt_oss_router": ("mlp.router.weight",)}
 
 
 @torch.no_grad()
@@ -58,12 +71,12 @@ def last_logits(model, ids):
     return model(torch.tensor([ids]), use_cache=False).logits[0, -1]
 
 
-def make_adapter(model, model_path, folder, r, alpha, targets, seed, b_std=0.05):
+def make_adapter(model, model_path, folder, r, alpha, targets, seed, b_std=0.05, parameters=()):
     """A PEFT adapter saved by PEFT: A as PEFT initialises it (from the seed), B seeded random instead
     of zero so the adapter changes the logits. Returns the in-memory PeftModel."""
     torch.manual_seed(seed)
     config = LoraConfig(r=r, lora_alpha=alpha, target_modules=list(targets), lora_dropout=0.0, bias="none",
-                        task_type="CAUSAL_LM")
+                        task_type="CAUSAL_LM", target_parameters=list(parameters) or None)
     wrapped = get_peft_model(model, config)
     g = torch.Generator().manual_seed(seed + 1)
     with torch.no_grad():
@@ -127,7 +140,8 @@ def reference(model_path, adapter_dir, prompts, full_logits=False):
         "model": os.path.basename(os.path.normpath(model_path)),
         "peft_version": peft.__version__,
         "adapter": {"dir": os.path.basename(os.path.normpath(adapter_dir)), "r": config["r"],
-                    "lora_alpha": config["lora_alpha"], "target_modules": sorted(config["target_modules"])},
+                    "lora_alpha": config["lora_alpha"], "target_modules": sorted(config["target_modules"]),
+                    "target_parameters": sorted(config.get("target_parameters") or [])},
         "fixed_ids": chosen,
         "prompts": [{"text": t, "ids": ids, "base": record(b), "adapted": record(a)}
                     for t, ids, b, a in zip(prompts, prompts_ids, base_logits, adapted_logits)],
@@ -159,7 +173,8 @@ def self_test(model_path):
 def fixture(name):
     model_path, folder_name, json_name, r, alpha, targets, seed, b_std = FIXTURES[name]
     folder = os.path.join(FIXTURES_ROOT, folder_name)
-    make_adapter(load_model(model_path), model_path, folder, r=r, alpha=alpha, targets=targets, seed=seed, b_std=b_std)
+    make_adapter(load_model(model_path), model_path, folder, r=r, alpha=alpha, targets=targets, seed=seed, b_std=b_std,
+                 parameters=FIXTURE_PARAMETERS.get(name, ()))
     readme = os.path.join(folder, "README.md")
     if os.path.exists(readme):
         os.remove(readme)  # PEFT's model-card template: nothing a test reads

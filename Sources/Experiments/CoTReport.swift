@@ -503,6 +503,7 @@ struct CoTReport {
         }
         md += probesMarkdown(pct)
         md += tunedLensMarkdown(pct)
+        md += routingMarkdown(pct)
         md += "\n## Training\n\nThe validation loss covers each format's whole text (or its completion with mask_prompt), so it differs between formats; the answer-token loss covers the same tokens (the answer and the end token) in both.\n\n"
         md += "| Seed | Stage | Steps | Epochs | First train loss | Last train loss | Last validation loss | Answer-token validation loss | Tokens/s |\n|---|---|---|---|---|---|---|---|---|\n"
         for run in runs {

@@ -235,9 +235,8 @@ public enum CoTVocabAlignment: Experiment {
             }
             // The baseline reads the base weights only: its key leaves out every training setting. The held-out set comes
             // from the data seed (each training seed's own when vary_data_seed is on).
-            let evalKey = EvalStageKey(model: modelKey, seed: dataSeed, train: stage == "baseline" ? nil : trainKey, promptStyle: p.promptStyle,
-                                       evalSamples: p.evalSamples, maxNewTokens: p.maxNewTokens, testPrompts: p.testPrompts, probe: probeOptions,
-                                       probeSamplesPerOperation: p.probeSamplesPerOperation, matchedRanges: p.matchedRanges, lens: p.lens)
+            let evalKey = evaluationKey(p, model: modelKey, stage: stage, dataSeed: dataSeed, trainingSeed: trainSeed,
+                                        mixtureOfExperts: loaded.model.config.block.moe != nil)
             let result = try context.stage("\(stage)-evaluation", key: evalKey) { () -> StageResult in
                 let start = Date()
                 let reference = try TaskEvaluation.accuracy(loaded, adapters: adapters, prompts: referencePrompts, maxTokens: p.maxNewTokens)
@@ -253,13 +252,18 @@ public enum CoTVocabAlignment: Experiment {
                                                         training: data.train, options: probeOptions, controlSeed: UInt64(p.seed))
                 context.log(String(format: "%@ (seed %d): probe sweep (%d prompts, %d layers, %d folds × %d penalties) %.1f s", stage, trainSeed,
                                    probes.info.n, probes.layers.count, probeOptions.folds, probeOptions.l2Grid.count, probes.info.seconds))
+                let routing = try FlagshipRouting.measure(loaded, adapters: adapters, style: p.promptStyle, tasks: tasks,
+                                                          perOperation: p.probeSamplesPerOperation, matchedRanges: p.matchedRanges,
+                                                          options: probeOptions)
+                if let routing { context.log(String(format: "%@ (seed %d): routing probe (%d prompts, %d MoE layers, 2 positions) %.1f s", stage, trainSeed, routing.n, routing.positions.first?.layers.count ?? 0, routing.seconds)) }
                 let primary = lens.positions.first { $0.position == "prompt_end" }!.forms[targets.primaryForm]!
                 return StageResult(name: stage, accuracyReferencePrompts: reference.overall, accuracyHeldout: held.overall, accuracyByTask: held.byTask,
                                    referencePromptOutcomes: reference.outcomes, heldoutExamples: Array(held.outcomes.prefix(12)),
                                    layers: LayerRow.combine(lens: primary, cv: probes.layers),
                                    training: training, evaluationSeconds: Date().timeIntervalSince(start),
                                    heldoutCorrect: PairedOutcomes.encode(held.outcomes.map(\.correct)),
-                                   positions: lens.positions, nextToken: lens.nextToken, probeCV: probes.info, tunedLens: lens.tuned)
+                                   positions: lens.positions, nextToken: lens.nextToken, probeCV: probes.info, tunedLens: lens.tuned,
+                                   routing: routing)
             }
             var withTraining = result
             withTraining.training = training ?? result.training
@@ -295,6 +299,18 @@ public enum CoTVocabAlignment: Experiment {
                                 distinctTrainingProblems: ArithmeticDataset.distinctProblems(data.train),
                                 distinctSeenProblems: ArithmeticDataset.distinctProblems(seenProblems))
         return SeedRun(seed: trainSeed, dataSeed: dataSeed, stages: stages, data: counts, referenceProvenance: provenance, baselines: baselines)
+    }
+
+    /// The key a stage's evaluation is cached under. A mixture-of-experts model's adds the routing probe's version;
+    /// a dense model's encodes as it did before the routing probe existed.
+    public static func evaluationKey(_ p: Parameters, model: ModelIdentity, stage: String, dataSeed: Int, trainingSeed: Int,
+                                     mixtureOfExperts: Bool) -> EvalStageKey {
+        EvalStageKey(model: model, seed: dataSeed,
+                     train: stage == "baseline" ? nil : p.training.stageKey(model: model, stage: stage, trainingSeed: trainingSeed),
+                     promptStyle: p.promptStyle, evalSamples: p.evalSamples, maxNewTokens: p.maxNewTokens, testPrompts: p.testPrompts,
+                     probe: ProbeCVOptions(folds: p.probeFolds, l2Grid: p.probeL2Grid, seed: UInt64(p.seed)),
+                     probeSamplesPerOperation: p.probeSamplesPerOperation, matchedRanges: p.matchedRanges, lens: p.lens,
+                     routing: mixtureOfExperts ? FlagshipRouting.version : nil)
     }
 
     /// Which training examples the trainer's batches visit in `steps` steps (its sampler, replayed).
@@ -351,7 +367,7 @@ struct BaselineVariantsKey: Codable {
 
 /// What an evaluation depends on: the model, the held-out set (seed and eval_samples draw it; it is disjoint
 /// from training whatever num_samples is), the training stage's key for a trained stage, nil for the baseline.
-struct EvalStageKey: Codable {
+public struct EvalStageKey: Codable, Sendable {
     var model: ModelIdentity
     var seed: Int
     var train: TrainStageKey?
@@ -365,6 +381,9 @@ struct EvalStageKey: Codable {
     var matchedRanges: Bool
     /// The config's `lens` (a tuned lens's folder by path: retraining it in place needs a new folder or a fresh run).
     var lens: String
+    /// Mixture-of-experts models only: the routing probe's version (FlagshipRouting). Nil for a dense model, and
+    /// a nil optional is left out of the encoding, so a dense model's key (and its cached evaluation) is unchanged.
+    var routing: Int? = nil
     /// 3: the baseline's key no longer holds the training settings. 4: lens at several positions and forms,
     /// the next-token yardstick, per-prompt outcomes. 5: cross-validated probes on a balanced probe set, the lens key.
     var version = 5

@@ -166,8 +166,12 @@ public struct StageResult: Codable, Sendable, Equatable {
     public var probeCV: ProbeSetInfo?
     /// The tuned lens at the same positions, beside the logit lens, when the config names one (`lens: tuned:DIR`).
     public var tunedLens: TunedLensReading?
+    /// Mixture-of-experts models only: the routing probe and the expert choice's information about the task
+    /// (FlagshipRouting.swift); absent for a dense model.
+    public var routing: RoutingReading? = nil
 
     enum CodingKeys: String, CodingKey {
+        case routing
         case probeCV = "probe_cv", tunedLens = "tuned_lens"
         case heldoutCorrect = "heldout_correct", positions, nextToken = "next_token"
         case name

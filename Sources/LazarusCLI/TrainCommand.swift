@@ -26,7 +26,7 @@ struct LoRACommand: ParsableCommand {
     @Option(help: "Folder with train.jsonl and valid.jsonl.") var data: String
     @Option(help: "LoRA rank r.") var rank = 16
     @Option(help: "LoRA alpha (the update is scaled by alpha/r).") var alpha: Float = 32
-    @Option(help: "Projections to adapt: q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj or 'all'.")
+    @Option(help: "Projections to adapt: q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj or 'all'; on a mixture-of-experts model the attention projections and 'router'.")
     var targets = "q_proj,k_proj,v_proj,o_proj"
     @Option(help: "Optimiser steps.") var steps = 500
     @Option(name: .customLong("batch-size"), help: "Sequences per step.") var batchSize = 4

@@ -21,10 +21,11 @@ public struct LoRASettings: Sendable, Codable, Equatable {
         guard Set(targets).count == targets.count else { throw TrainingError.invalidSetting("LoRA targets list a projection twice: \(targets.map(\.rawValue))") }
     }
 
-    /// Parses "q_proj,k_proj" (also accepts the short names q,k,v,o,gate,up,down and "all").
+    /// Parses "q_proj,k_proj" (also accepts the short names q,k,v,o,gate,up,down, "router" on a mixture-of-experts
+    /// model, and "all": the seven linear projections).
     public static func parseTargets(_ text: String) throws -> [Projection] {
         let short: [String: Projection] = ["q": .query, "k": .key, "v": .value, "o": .output, "gate": .gate, "up": .up, "down": .down]
-        if text == "all" { return Projection.allCases }
+        if text == "all" { return Projection.linearModules }
         return try text.split(separator: ",").map { raw in
             let name = raw.trimmingCharacters(in: .whitespaces)
             guard let p = Projection(rawValue: name) ?? short[name] else {

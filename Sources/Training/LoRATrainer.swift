@@ -33,6 +33,9 @@ public final class LoRATrainer {
                     progress: (TrainingProgress) -> Void = { _ in }) throws -> TrainingOutcome {
         try settings.validate()
         try options.validate()
+        do { try model.config.checkLoRATargets(settings.targets) } catch ModelError.invalidConfig(_, _, let reason) {
+            throw TrainingError.invalidSetting("LoRA targets: \(reason)")
+        }
         // Frozen mixture-of-experts experts may stay quantised (QLoRA-style); everything trained through must be Float32.
         guard !model.weights.quantizesMoreThanExperts else {
             throw TrainingError.invalidSetting("the model's weights are quantised (loaded with native weights); LoRA training needs Float32 weights: load it with f32 weights, or with native-experts to keep only a mixture-of-experts model's frozen experts quantised")

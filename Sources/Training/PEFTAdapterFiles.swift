@@ -36,13 +36,16 @@ public enum PEFTAdapterFiles {
                 writer.add(name: key(names, layer: l, p, "B"), shape: [ad.b.rows, ad.b.cols], values: ad.b.values)
             }
         }
-        let config: [String: Any] = [
+        // PEFT adapts nn.Linear modules by name (target_modules) and the router, a bare parameter in transformers 5,
+        // through target_parameters (its weight's path below each layer).
+        var config: [String: Any] = [
             "peft_type": "LORA", "task_type": "CAUSAL_LM", "r": adapters.rank, "lora_alpha": Double(adapters.alpha),
-            "lora_dropout": 0.0, "target_modules": adapters.targets.map(\.rawValue), "bias": "none",
+            "lora_dropout": 0.0, "target_modules": adapters.targets.filter { $0 != .router }.map(\.rawValue), "bias": "none",
             "base_model_name_or_path": baseModel, "fan_in_fan_out": false, "inference_mode": true, "use_rslora": false,
             "use_dora": false, "init_lora_weights": true, "modules_to_save": NSNull(), "layers_to_transform": NSNull(),
             "rank_pattern": [String: Any](), "alpha_pattern": [String: Any](), "revision": NSNull(),
         ]
+        if adapters.targets.contains(.router) { config["target_parameters"] = [names.peftRouterModule + ".weight"] }
         let json = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
         try writer.write(to: folder.appendingPathComponent(weightsFileName))
         try AtomicWrite.write(json, to: folder.appendingPathComponent(configFileName))
@@ -75,13 +78,35 @@ public enum PEFTAdapterFiles {
             if let p = json[pattern] as? [String: Any], !p.isEmpty { throw fail(configURL, pattern, "per-module ranks or alphas are not supported") }
         }
         if let layers = json["layers_to_transform"], !(layers is NSNull) { throw fail(configURL, "layers_to_transform", "must be null (every layer adapted)") }
-        guard let names = json["target_modules"] as? [String], !names.isEmpty else {
+        let tensorNames = TensorNames(config.architecture)
+        // The router's weight, the one parameter PEFT's target_parameters may name here (RouterLoRA.swift).
+        var parameters: [String] = []
+        if let listed = json["target_parameters"], !(listed is NSNull) {
+            guard let list = listed as? [String] else { throw fail(configURL, "target_parameters", "must be a list of parameter names or null") }
+            parameters = list
+        }
+        let routerParameter = tensorNames.peftRouterModule + ".weight"
+        for name in parameters where name != routerParameter {
+            throw fail(configURL, "target_parameters", config.block.moe == nil
+                ? "'\(name)' is not supported: a dense model has no parameter Lazarus adapts this way"
+                : "'\(name)' is not supported; the one parameter Lazarus adapts is the router's, '\(routerParameter)'")
+        }
+        // PEFT writes null (or []) here for an adapter that targets parameters only.
+        let listed = json["target_modules"]
+        let names = (listed as? [String]) ?? []
+        guard listed is [String] || (!parameters.isEmpty && (listed == nil || listed is NSNull)), !names.isEmpty || !parameters.isEmpty else {
             throw fail(configURL, "target_modules", "must be a list of module names such as [\"q_proj\", \"v_proj\"]")
         }
         var targets: [Projection] = []
         for name in names {
-            guard let p = Projection(rawValue: name) else { throw fail(configURL, "target_modules", "'\(name)' is not one of \(Projection.allCases.map(\.rawValue))") }
+            guard let p = Projection(rawValue: name), p != .router else {
+                throw fail(configURL, "target_modules", "'\(name)' is not one of \(Projection.linearModules.map(\.rawValue))")
+            }
             if !targets.contains(p) { targets.append(p) }
+        }
+        if !parameters.isEmpty { targets.append(.router) }
+        do { try config.checkLoRATargets(targets) } catch ModelError.invalidConfig(_, _, let reason) {
+            throw fail(configURL, parameters.isEmpty ? "target_modules" : "target_parameters", reason)
         }
 
         let file: SafetensorsFile
@@ -89,7 +114,6 @@ public enum PEFTAdapterFiles {
             throw fail(weightsURL, error.field ?? "file", error.reason)
         }
         let alpha = Float(alphaNumber)
-        let tensorNames = TensorNames(config.architecture)
         var layers = [[Projection: LoRAAdapter]](repeating: [:], count: config.layerCount)
         var used = 0
         for l in 0..<config.layerCount {

@@ -100,14 +100,7 @@ extension TransformerModel {
                 Matmul.product(dOut, w.weight(of: p), into: &dInput, accumulate: accumulate)
                 guard let ad = adapters.adapter(layer: l, p), let u = saved.loraIntermediate[p] else { return }
                 // out += s · u · Bᵀ with u = input · Aᵀ.
-                var dB = Matrix(rows: ad.b.rows, cols: ad.rank)
-                Matmul.transposedProduct(dOut, u, into: &dB, alpha: ad.scale)
-                var du = Matrix(rows: input.rows, cols: ad.rank)
-                Matmul.product(dOut, ad.b, into: &du, alpha: ad.scale)
-                var dA = Matrix(rows: ad.rank, cols: ad.a.cols)
-                Matmul.transposedProduct(du, input, into: &dA)
-                Matmul.product(du, ad.a, into: &dInput, accumulate: true)
-                gradients.layers[l][p] = LoRAAdapter(a: dA, b: dB, scale: ad.scale)
+                gradients.layers[l][p] = ad.backward(dOut: dOut, input: input, u: u, dInput: &dInput)
             }
             /// The gradient at a sublayer's output before its post-norm (pre+post blocks), or dx itself.
             func throughPostNorm(_ role: BlockTensor, projected: Matrix, rstd: [Float]) -> Matrix {
@@ -121,7 +114,11 @@ extension TransformerModel {
             let dDown = throughPostNorm(.mlpOutputNorm, projected: saved.mlpProjected, rstd: saved.mlpOutputRstd)
             if let routing = saved.routing {
                 // A mixture of experts, frozen: through the chosen experts and the routing weights (MixtureOfExperts.swift).
-                MixtureOfExperts.backward(dDelta: dDown, xn: saved.mlpNormed, routing: routing, weights: w, config: c, dXn: &dXn)
+                if let g = MixtureOfExperts.backward(dDelta: dDown, xn: saved.mlpNormed, routing: routing, weights: w, config: c,
+                                                     routerAdapter: adapters.adapter(layer: l, .router),
+                                                     routerLoRA: saved.loraIntermediate[.router], dXn: &dXn) {
+                    gradients.layers[l][.router] = g
+                }
             } else {
                 projectBackward(.down, input: saved.gated, dOut: dDown, dInput: &dGated, accumulate: false)
                 switch c.block.activation {

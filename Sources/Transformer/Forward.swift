@@ -98,7 +98,7 @@ public struct TransformerModel: Sendable {
         var positions = [Int](repeating: 0, count: N)
         for b in 0..<B { for t in 0..<lengths[b] { positions[rowOffsets[b] + t] = starts[b] + t } }
         let lastRows = (0..<B).map { rowOffsets[$0] + lengths[$0] - 1 }
-        if c.block.moe != nil { try MixtureOfExperts.checkSupported(adapters: adapters) }
+        if let a = adapters { try c.checkLoRATargets(a.targets) }
         let plan = options.interventions.isEmpty ? InterventionPlan()
             : try InterventionPlan(options.interventions, config: c, lengths: lengths, rowOffsets: rowOffsets, positions: positions)
 
@@ -217,7 +217,9 @@ public struct TransformerModel: Sendable {
             var routed: RoutingRecord? = nil
             if c.block.moe != nil {
                 // Mixture of experts: x += Σ_chosen weight · expert(xn) (MixtureOfExperts.swift).
-                let all = MixtureOfExperts.record(MixtureOfExperts.forward(xn, weights: w, config: c, into: &delta), layer: l, rows: nil)
+                let moe = MixtureOfExperts.forward(xn, weights: w, config: c, routerAdapter: adapters?.adapter(layer: l, .router), into: &delta)
+                if saveActivations, let u = moe.routerLoRA { lora[.router] = u }
+                let all = MixtureOfExperts.record(moe, layer: l, rows: nil)
                 if options.routing != .none {
                     routing.append(options.routing == .lastToken ? MixtureOfExperts.record(all, rows: lastRows) : all)
                 }

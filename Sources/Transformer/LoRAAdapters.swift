@@ -14,6 +14,19 @@ public struct LoRAAdapter: Sendable {
         self.scale = scale
     }
     public var rank: Int { a.rows }
+
+    /// The backward of out += s·(input·Aᵀ)·Bᵀ with u = input·Aᵀ [N, r] saved by the forward: ∂L/∂A [r, in] and
+    /// ∂L/∂B [out, r] from dOut [N, out], and dInput [N, in] += s·(dOut·B)·A.
+    func backward(dOut: Matrix, input: Matrix, u: Matrix, dInput: inout Matrix) -> LoRAAdapter {
+        var dB = Matrix(rows: b.rows, cols: rank)
+        Matmul.transposedProduct(dOut, u, into: &dB, alpha: scale)
+        var du = Matrix(rows: input.rows, cols: rank)
+        Matmul.product(dOut, b, into: &du, alpha: scale)
+        var dA = Matrix(rows: rank, cols: a.cols)
+        Matmul.transposedProduct(du, input, into: &dA)
+        Matmul.product(du, a, into: &dInput, accumulate: true)
+        return LoRAAdapter(a: dA, b: dB, scale: scale)
+    }
 }
 
 public struct LoRAAdapters: Sendable {

@@ -106,13 +106,12 @@ enum MixtureOfExperts {
 
     /// The MoE MLP of one block: delta [N, D] = Σ_chosen weight · expert(xn); xn: [N, D] (already normed).
     /// Returns the router logits [N, E] and the choices, for capture.
-    static func forward(_ xn: Matrix, weights w: BlockWeights, config c: ModelConfig, into delta: inout Matrix)
-        -> (logits: Matrix, experts: [Int], weights: [Float]) {
+    /// `routerAdapter`: LoRA on the router (RouterLoRA.swift); its intermediate xn·Aᵀ is returned for the backward.
+    static func forward(_ xn: Matrix, weights w: BlockWeights, config c: ModelConfig, routerAdapter: LoRAAdapter? = nil,
+                        into delta: inout Matrix) -> (logits: Matrix, experts: [Int], weights: [Float], routerLoRA: Matrix?) {
         guard let moe = c.block.moe, let shape = c.mixture else { preconditionFailure("not a mixture-of-experts block") }
         let N = xn.rows, D = c.hiddenSize, E = shape.experts, k = shape.perToken
-        var logits = Matrix(rows: N, cols: E)
-        Matmul.linear(xn, w[.router], into: &logits)
-        if let b = w.vector(.routerBias) { Elementwise.addBias(b, to: &logits) }
+        let (logits, routerLoRA) = routerLogits(xn, weights: w, adapter: routerAdapter)
         let (experts, routeWeights) = route(logits, k: k, routing: moe.routing)
 
         // Rows routed to each expert, with their weights, in row order.
@@ -127,20 +126,11 @@ enum MixtureOfExperts {
                 for j in 0..<D { delta.values[row * D + j] += weight * out.values[i * D + j] }
             }
         }
-        return (logits, experts, routeWeights)
-    }
-
-    /// LoRA on a mixture-of-experts model adapts the attention projections: the dense MLP's gate, up and down
-    /// do not exist there (the experts are frozen).
-    static func checkSupported(adapters: LoRAAdapters?) throws {
-        if let a = adapters, let p = a.targets.first(where: { $0.huggingFaceModule == "mlp" }) {
-            throw ModelError.invalidConfig(file: "LoRA adapters", field: "target_modules",
-                                           reason: "'\(p.rawValue)' is a dense-MLP projection; a mixture-of-experts model has none (target the attention projections q_proj, k_proj, v_proj, o_proj)")
-        }
+        return (logits, experts, routeWeights, routerLoRA)
     }
 
     /// The routing of every row as a record.
-    static func record(_ routed: (logits: Matrix, experts: [Int], weights: [Float]), layer: Int, rows: [Int]?) -> RoutingRecord {
+    static func record(_ routed: (logits: Matrix, experts: [Int], weights: [Float], routerLoRA: Matrix?), layer: Int, rows: [Int]?) -> RoutingRecord {
         let k = routed.logits.rows == 0 ? 0 : routed.experts.count / routed.logits.rows
         return RoutingRecord(layer: layer, logits: routed.logits, experts: routed.experts, weights: routed.weights, perToken: k)
     }
@@ -157,8 +147,10 @@ enum MixtureOfExperts {
     /// Both weightings are a softmax over the chosen logits (Mixtral's renormalised top-k of a softmax is
     /// exactly that), so ∂L/∂logit_i = w_i (g_i − Σ_j w_j g_j) with g_j = dDelta · expert_j(xn) for chosen i,
     /// and 0 for the others: which experts are chosen is piecewise constant, with no gradient.
+    /// With LoRA on the router (`routerAdapter`, its forward intermediate `routerLoRA`), returns ∂L/∂A and ∂L/∂B.
+    @discardableResult
     static func backward(dDelta: Matrix, xn: Matrix, routing: RoutingRecord, weights w: BlockWeights, config c: ModelConfig,
-                         dXn: inout Matrix) {
+                         routerAdapter: LoRAAdapter? = nil, routerLoRA: Matrix? = nil, dXn: inout Matrix) -> LoRAAdapter? {
         guard let moe = c.block.moe, let shape = c.mixture else { preconditionFailure("not a mixture-of-experts block") }
         let N = xn.rows, D = c.hiddenSize, F = c.intermediateSize, E = shape.experts, k = routing.perToken
         precondition(routing.logits.rows == N && dDelta.rows == N && dXn.rows == N, "MoE backward: row counts")
@@ -203,6 +195,8 @@ enum MixtureOfExperts {
             }
         }
         Matmul.product(dLogits, w[.router], into: &dXn, accumulate: true)
+        guard let ad = routerAdapter, let u = routerLoRA else { return nil }
+        return routerAdapterBackward(dLogits: dLogits, xn: xn, u: u, adapter: ad, dXn: &dXn)
     }
 
     /// dGate, dUp from dh for h = activation(gate, up).

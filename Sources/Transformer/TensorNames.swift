@@ -117,6 +117,11 @@ public struct TensorNames: Sendable {
 
     /// PEFT's module path of a projection (keys `base_model.model.<path>.lora_A.weight`).
     public func peftModule(layer: Int, _ p: Projection) -> String {
-        "model.layers.\(layer).\(p.huggingFaceModule).\(p.huggingFaceName)"
+        p == .router ? "model.layers.\(layer).\(peftRouterModule)" : "model.layers.\(layer).\(p.huggingFaceModule).\(p.huggingFaceName)"
     }
+
+    /// The router's module in transformers 5's tree, whose `weight` PEFT adapts as a `target_parameters` entry:
+    /// Mixtral's MixtralTopKRouter sits at `mlp.gate` (its checkpoints still name it block_sparse_moe.gate),
+    /// GPT-OSS's GptOssTopKRouter at `mlp.router`.
+    public var peftRouterModule: String { architecture == .mixtral ? "mlp.gate" : "mlp.router" }
 }

@@ -29,7 +29,8 @@ public enum BlockTensor: Hashable, Sendable, CaseIterable, CustomStringConvertib
     case expertGateBias, expertUpBias, expertDownBias
 
     /// The projection this is the weight of, if any.
-    public var projection: Projection? { Projection.allCases.first { $0.blockTensor == self } }
+    /// (The router is a LoRA target but not a linear projection here: it keeps its own role and path.)
+    public var projection: Projection? { Projection.linearModules.first { $0.blockTensor == self } }
 
     public var isNorm: Bool {
         switch self {
@@ -265,17 +266,24 @@ public struct ModelWeights: Sendable {
     }
 }
 
-/// The seven linear projections of a block, named as Hugging Face and PEFT name them.
+/// What a LoRA adapter can adapt: the seven linear projections of a block, named as Hugging Face and PEFT
+/// name them, and a mixture-of-experts block's router (RouterLoRA.swift; its PEFT name is the family's).
 public enum Projection: String, CaseIterable, Sendable, Codable {
     case query = "q_proj", key = "k_proj", value = "v_proj", output = "o_proj"
     case gate = "gate_proj", up = "up_proj", down = "down_proj"
+    /// The router of a mixture-of-experts block ([E, D]); transformers 5 keeps it as a bare parameter, not an
+    /// nn.Linear, so PEFT adapts it through `target_parameters` (PEFTAdapterFiles.swift).
+    case router = "router"
+
+    /// The seven nn.Linear projections (PEFT `target_modules`; `--targets all`).
+    public static let linearModules: [Projection] = [.query, .key, .value, .output, .gate, .up, .down]
 
     public var huggingFaceName: String { rawValue }
     /// "self_attn" or "mlp": the module that holds it in transformers.
     public var huggingFaceModule: String {
         switch self {
         case .query, .key, .value, .output: return "self_attn"
-        case .gate, .up, .down: return "mlp"
+        case .gate, .up, .down, .router: return "mlp"
         }
     }
     public var blockTensor: BlockTensor {
@@ -287,6 +295,7 @@ public enum Projection: String, CaseIterable, Sendable, Codable {
         case .gate: return .gate
         case .up: return .up
         case .down: return .down
+        case .router: return .router
         }
     }
     /// [out, in] for a config.
@@ -297,6 +306,7 @@ public enum Projection: String, CaseIterable, Sendable, Codable {
         case .output: return [c.hiddenSize, c.queryWidth]
         case .gate, .up: return [c.intermediateSize, c.hiddenSize]
         case .down: return [c.hiddenSize, c.intermediateSize]
+        case .router: return [c.mixture?.experts ?? 0, c.hiddenSize]
         }
     }
 }

@@ -20,6 +20,8 @@ struct PEFTReference: Decodable {
         var r: Int
         var lora_alpha: Double
         var target_modules: [String]
+        /// Parameters PEFT adapts directly (the MoE routers); absent in the older fixtures.
+        var target_parameters: [String]?
     }
     struct Prompt: Decodable {
         var text: String

@@ -133,8 +133,9 @@ import Testing
         #expect(base != adapted)
     }
 
-    /// The flagship, small, on `modelPath`: runs every stage and returns its results.json, checked against its schema.
-    static func runFlagshipSmall(_ modelPath: String) throws -> Data {
+    /// The flagship, small, on `modelPath`: runs every stage and returns its results.json, checked against its schema
+    /// (`overrides` go to `--set`; `report` sees the run's report.md).
+    static func runFlagshipSmall(_ modelPath: String, set overrides: [String] = [], report: (String) -> Void = { _ in }) throws -> Data {
         let root = try temporaryFolder("family-flagship")
         defer { try? FileManager.default.removeItem(at: root) }
         let config = root.appendingPathComponent("cot_vocab_alignment/config.yaml")
@@ -153,11 +154,13 @@ import Testing
                 rank: 2
 
             """.utf8).write(to: config)
-        _ = try SchemaConformanceTests.output(["experiment", "run", "cot_vocab_alignment"], environment: ["LAZARUS_EXPERIMENTS": root.path])
+        _ = try SchemaConformanceTests.output(["experiment", "run", "cot_vocab_alignment"] + overrides.flatMap { ["--set", $0] },
+                                              environment: ["LAZARUS_EXPERIMENTS": root.path])
         let results = root.appendingPathComponent("cot_vocab_alignment/results")
         let run = try #require(try FileManager.default.contentsOfDirectory(atPath: results.path).first)
         let data = try Data(contentsOf: results.appendingPathComponent("\(run)/results.json"))
         try SchemaConformanceTests.expectConforms(data, to: "cot_vocab_alignment.results")
+        report(try String(contentsOf: results.appendingPathComponent("\(run)/report.md"), encoding: .utf8))
         return data
     }
 
@@ -165,7 +168,13 @@ import Testing
     @Test(arguments: families)
     func flagshipRunsSmall(name: String) throws {
         let family = try Family(name)
-        let data = try Self.runFlagshipSmall(family.path)
+        var report = ""
+        let data = try Self.runFlagshipSmall(family.path) { report = $0 }
+        // A dense model has no routers: no routing readings in results.json and no routing section in the report.
+        let raw = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        let perSeed = try #require(raw?["per_seed"] as? [[String: Any]])
+        for seed in perSeed { for (stage, s) in seed["stages"] as? [String: [String: Any]] ?? [:] { #expect(s["routing"] == nil, "\(name) \(stage)") } }
+        #expect(!report.contains("Routing"), "\(name): a dense model's report has no routing section")
         struct Results: Decodable {
             struct Stage: Decodable { struct Layer: Decodable { var index: Int }; var layers: [Layer] }
             var stages: [String: Stage]

@@ -20,7 +20,7 @@ import Training
     @Test func targetNames() throws {
         #expect(try LoRASettings.parseTargets("q_proj,v_proj") == [.query, .value])
         #expect(try LoRASettings.parseTargets("q, k,down") == [.query, .key, .down])
-        #expect(try LoRASettings.parseTargets("all") == Projection.allCases)
+        #expect(try LoRASettings.parseTargets("all") == Projection.linearModules)
         #expect(throws: TrainingError.self) { try LoRASettings.parseTargets("q_proj,attn") }
         #expect(throws: TrainingError.self) { try LoRASettings(rank: 4, alpha: 8, targets: [.query, .query]).validate() }
     }

@@ -20,7 +20,7 @@ import Transformer
 
     init() {
         model = TransformerModel.random(config: config, seed: 21)
-        layout = LoRAParameterLayout(config: config, settings: LoRASettings(rank: 2, alpha: 6, targets: Projection.allCases))
+        layout = LoRAParameterLayout(config: config, settings: LoRASettings(rank: 2, alpha: 6, targets: Projection.linearModules))
         var rng = SeededRandom(seed: 8)
         parameters = (0..<layout.count).map { _ in rng.uniform(-0.3, 0.3) }
     }

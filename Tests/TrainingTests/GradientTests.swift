@@ -32,7 +32,7 @@ import LazarusTestSupport
     @Test func wholeModelLoRAGradientsMatchFiniteDifferences() throws {
         let config = TransformerModel.tinyTestConfig // GQA: 4 query heads share 2 key-value heads
         let model = TransformerModel.random(config: config, seed: 11)
-        let settings = LoRASettings(rank: 2, alpha: 6, targets: Projection.allCases)
+        let settings = LoRASettings(rank: 2, alpha: 6, targets: Projection.linearModules)
         let layout = LoRAParameterLayout(config: config, settings: settings)
         // B random as well as A, so that both receive a gradient.
         var rng = SeededRandom(seed: 5)
@@ -56,7 +56,7 @@ import LazarusTestSupport
 
     @Test func zeroBLeavesLogitsUnchanged() throws {
         let model = TransformerModel.random(config: TransformerModel.tinyTestConfig, seed: 2)
-        let adapters = LoRAInitialisation.adapters(config: model.config, settings: LoRASettings(rank: 4, alpha: 8, targets: Projection.allCases), seed: 9)
+        let adapters = LoRAInitialisation.adapters(config: model.config, settings: LoRASettings(rank: 4, alpha: 8, targets: Projection.linearModules), seed: 9)
         let seqs = [[3, 1, 4, 1, 5], [9, 2, 6]]
         let base = try model.forward(seqs, logits: .allPositions)
         let adapted = try model.forward(seqs, adapters: adapters, logits: .allPositions)
