@@ -401,6 +401,47 @@ static inline AVX2_TARGET __attribute__((always_inline)) void avx2_rows(const in
     }
 }
 
+// The same Float32 values as values_scalar (one rounded multiply, then one rounded add), eight at a time: prefill
+// decodes whole tiles of weights for sgemm, and the scalar decoder was a third of native prefill's time.
+static inline AVX2_TARGET __attribute__((always_inline)) void dequantize_avx2_rows(const int type, const uint8_t *w, size_t row_bytes,
+                                                                                  int k, int row_begin, int row_end, float *out) {
+    for (int o = row_begin; o < row_end; o++) {
+        const uint8_t *row = w + (size_t)o * row_bytes;
+        float *y = out + (size_t)(o - row_begin) * k;
+        block_head blk;
+        for (int b = 0; b < k / 32; b++) {
+            block_header_f16c(type, row, b, &blk);
+            __m256i u = unpack_avx2(type, &blk);
+            __m128i lo = _mm256_castsi256_si128(u), hi = _mm256_extracti128_si256(u, 1);
+            _mm256_storeu_ps(y + 32 * b, values8(lo, blk.offset, blk.s0, blk.bias, blk.has_bias));
+            _mm256_storeu_ps(y + 32 * b + 8, values8(_mm_srli_si128(lo, 8), blk.offset, blk.s0, blk.bias, blk.has_bias));
+            _mm256_storeu_ps(y + 32 * b + 16, values8(hi, blk.offset, blk.s1, blk.bias, blk.has_bias));
+            _mm256_storeu_ps(y + 32 * b + 24, values8(_mm_srli_si128(hi, 8), blk.offset, blk.s1, blk.bias, blk.has_bias));
+        }
+    }
+}
+
+static AVX2_TARGET void dequantize_avx2(int type, const uint8_t *w, size_t row_bytes, int k, int row_begin, int row_end, float *out) {
+    switch (type) {
+    case LQ_TYPE_Q4_0: dequantize_avx2_rows(LQ_TYPE_Q4_0, w, row_bytes, k, row_begin, row_end, out); break;
+    case LQ_TYPE_Q4_1: dequantize_avx2_rows(LQ_TYPE_Q4_1, w, row_bytes, k, row_begin, row_end, out); break;
+    case LQ_TYPE_Q5_0: dequantize_avx2_rows(LQ_TYPE_Q5_0, w, row_bytes, k, row_begin, row_end, out); break;
+    case LQ_TYPE_Q5_1: dequantize_avx2_rows(LQ_TYPE_Q5_1, w, row_bytes, k, row_begin, row_end, out); break;
+    case LQ_TYPE_Q8_0: dequantize_avx2_rows(LQ_TYPE_Q8_0, w, row_bytes, k, row_begin, row_end, out); break;
+    case LQ_TYPE_Q4_K: dequantize_avx2_rows(LQ_TYPE_Q4_K, w, row_bytes, k, row_begin, row_end, out); break;
+    case LQ_TYPE_Q5_K: dequantize_avx2_rows(LQ_TYPE_Q5_K, w, row_bytes, k, row_begin, row_end, out); break;
+    case LQ_TYPE_Q6_K: dequantize_avx2_rows(LQ_TYPE_Q6_K, w, row_bytes, k, row_begin, row_end, out); break;
+    }
+}
+
+int lq_dequantize_rows_path(int path, int type, const void *w, size_t row_bytes, int k, int row_begin, int row_end, float *out) {
+    if (path == LQ_PATH_SCALAR || !lq_path_supported(path)) return lq_dequantize_rows(type, w, row_bytes, k, row_begin, row_end, out);
+    int bv = lq_block_values(type);
+    if (bv == 0 || k <= 0 || k % bv != 0 || row_bytes != (size_t)(k / bv) * (size_t)lq_block_bytes(type)) return 0;
+    dequantize_avx2(type, (const uint8_t *)w, row_bytes, k, row_begin, row_end, out);
+    return 1;
+}
+
 // MARK: VNNI paths: quantised activations, integer dot products in int32.
 
 // Scratch layout for nx rows of k values: the quantised values q[nx·k] (int16 or int8), then float d[nx·k/32]
