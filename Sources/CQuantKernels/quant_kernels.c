@@ -404,6 +404,47 @@ static inline AVX2_TARGET __attribute__((always_inline)) void avx2_rows(const in
     }
 }
 
+// The same Float32 values as values_scalar (one rounded multiply, then one rounded add), eight at a time: prefill
+// decodes whole tiles of weights for sgemm, and the scalar decoder was a third of native prefill's time.
+static inline AVX2_TARGET __attribute__((always_inline)) void dequantize_avx2_rows(const int type, const uint8_t *w, size_t row_bytes,
+                                                                                  int k, int row_begin, int row_end, float *out) {
+    for (int o = row_begin; o < row_end; o++) {
+        const uint8_t *row = w + (size_t)o * row_bytes;
+        float *y = out + (size_t)(o - row_begin) * k;
+        block_head blk;
+        for (int b = 0; b < k / 32; b++) {
+            block_header_f16c(type, row, b, &blk);
+            __m256i u = unpack_avx2(type, &blk);
+            __m128i lo = _mm256_castsi256_si128(u), hi = _mm256_extracti128_si256(u, 1);
+            _mm256_storeu_ps(y + 32 * b, values8(lo, blk.offset, blk.s0, blk.bias, blk.has_bias));
+            _mm256_storeu_ps(y + 32 * b + 8, values8(_mm_srli_si128(lo, 8), blk.offset, blk.s0, blk.bias, blk.has_bias));
+            _mm256_storeu_ps(y + 32 * b + 16, values8(hi, blk.offset, blk.s1, blk.bias, blk.has_bias));
+            _mm256_storeu_ps(y + 32 * b + 24, values8(_mm_srli_si128(hi, 8), blk.offset, blk.s1, blk.bias, blk.has_bias));
+        }
+    }
+}
+
+static AVX2_TARGET void dequantize_avx2(int type, const uint8_t *w, size_t row_bytes, int k, int row_begin, int row_end, float *out) {
+    switch (type) {
+    case LQ_TYPE_Q4_0: dequantize_avx2_rows(LQ_TYPE_Q4_0, w, row_bytes, k, row_begin, row_end, out); break;
+    case LQ_TYPE_Q4_1: dequantize_avx2_rows(LQ_TYPE_Q4_1, w, row_bytes, k, row_begin, row_end, out); break;
+    case LQ_TYPE_Q5_0: dequantize_avx2_rows(LQ_TYPE_Q5_0, w, row_bytes, k, row_begin, row_end, out); break;
+    case LQ_TYPE_Q5_1: dequantize_avx2_rows(LQ_TYPE_Q5_1, w, row_bytes, k, row_begin, row_end, out); break;
+    case LQ_TYPE_Q8_0: dequantize_avx2_rows(LQ_TYPE_Q8_0, w, row_bytes, k, row_begin, row_end, out); break;
+    case LQ_TYPE_Q4_K: dequantize_avx2_rows(LQ_TYPE_Q4_K, w, row_bytes, k, row_begin, row_end, out); break;
+    case LQ_TYPE_Q5_K: dequantize_avx2_rows(LQ_TYPE_Q5_K, w, row_bytes, k, row_begin, row_end, out); break;
+    case LQ_TYPE_Q6_K: dequantize_avx2_rows(LQ_TYPE_Q6_K, w, row_bytes, k, row_begin, row_end, out); break;
+    }
+}
+
+int lq_dequantize_rows_path(int path, int type, const void *w, size_t row_bytes, int k, int row_begin, int row_end, float *out) {
+    if (path == LQ_PATH_SCALAR || !lq_path_supported(path)) return lq_dequantize_rows(type, w, row_bytes, k, row_begin, row_end, out);
+    int bv = lq_block_values(type);
+    if (bv == 0 || k <= 0 || k % bv != 0 || row_bytes != (size_t)(k / bv) * (size_t)lq_block_bytes(type)) return 0;
+    dequantize_avx2(type, (const uint8_t *)w, row_bytes, k, row_begin, row_end, out);
+    return 1;
+}
+
 // MARK: VNNI paths: quantised activations, integer dot products in int32.
 
 // Scratch layout for nx rows of k values: the quantised values q[nx·k] (int16 or int8), then float d[nx·k/32]
@@ -459,63 +500,82 @@ void lq_prepare_activations(int path, const float *x, int k, int nx, void *scrat
     quantize_activations(path, x, k, nx, scratch);
 }
 
-// wide = 1, int16 activations: the weights widened to int16 as u − offset, two vpdpwssd per block (values 0-15
-// and 16-31). |u − offset| ≤ 255 and |q| ≤ 32767, so a lane of one vpdpwssd (two products) stays below 2^24
-// and converts to float exactly; Q6_K scales each half on its own, the other types sum the halves first.
-// wide = 0, int8 activations: u8 × s8 with vpdpbusd, the offset taken off by a second vpdpbusd of offset × x.
-static inline VNNI_TARGET __attribute__((always_inline)) void vnni_rows(const int type, const int nx, const int wide, const uint8_t *w,
-                                                                       size_t row_bytes, int k, int row_begin, int row_end,
-                                                                       const void *scratch, float *y, int ldy) {
-    const float *d = (const float *)((const uint8_t *)scratch + act_q_bytes(wide ? LQ_PATH_AVX512VNNI : LQ_PATH_AVX512VNNI_INT8, k, nx));
+// int8 activations: u8 × s8 with vpdpbusd, the offset taken off by a second vpdpbusd of offset × x.
+static inline VNNI_TARGET __attribute__((always_inline)) void vnni8_rows(const int type, const int nx, const uint8_t *w,
+                                                                        size_t row_bytes, int k, int row_begin, int row_end,
+                                                                        const void *scratch, float *y, int ldy) {
+    const float *d = (const float *)((const uint8_t *)scratch + act_q_bytes(LQ_PATH_AVX512VNNI_INT8, k, nx));
     const float *ds = d + (size_t)nx * (k / 32);
     const int nb = k / 32;
     for (int o = row_begin; o < row_end; o++) {
         const uint8_t *row = w + (size_t)o * row_bytes;
-        // Two accumulators a row (values 0-15 and 16-31), so the two FMAs of a block do not wait on each other.
-        __m256 acc[LQ_MAX_BATCH], acc2[LQ_MAX_BATCH];
+        __m256 acc[LQ_MAX_BATCH];
         float biasAcc[LQ_MAX_BATCH];
-        for (int r = 0; r < nx; r++) { acc[r] = acc2[r] = _mm256_setzero_ps(); biasAcc[r] = 0; }
+        for (int r = 0; r < nx; r++) { acc[r] = _mm256_setzero_ps(); biasAcc[r] = 0; }
         block_head blk;
         for (int b = 0; b < nb; b++) {
             block_header_f16c(type, row, b, &blk);
-            const __m256i u = unpack_avx2(type, &blk);
-            __m256i w0 = u, w1 = u, off = _mm256_set1_epi8((char)blk.offset);
-            if (wide) {
-                off = _mm256_set1_epi16((short)blk.offset);
-                w0 = _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm256_castsi256_si128(u)), off);
-                w1 = _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm256_extracti128_si256(u, 1)), off);
-            }
+            const __m256i u = unpack_avx2(type, &blk), off = _mm256_set1_epi8((char)blk.offset);
             const __m256 scales = _mm256_set_m128(_mm_set1_ps(blk.s1), _mm_set1_ps(blk.s0));
             for (int r = 0; r < nx; r++) {
                 float dx = d[(size_t)r * nb + b];
-                if (wide) {
-                    const int16_t *xr = (const int16_t *)scratch + (size_t)r * k + 32 * b;
-                    __m256i l0 = _mm256_dpwssd_epi32(_mm256_setzero_si256(), w0, _mm256_loadu_si256((const __m256i *)xr));
-                    if (type == LQ_TYPE_Q6_K) {
-                        __m256i l1 = _mm256_dpwssd_epi32(_mm256_setzero_si256(), w1, _mm256_loadu_si256((const __m256i *)(xr + 16)));
-                        acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(l0), _mm256_set1_ps(blk.s0 * dx), acc[r]);
-                        acc2[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(l1), _mm256_set1_ps(blk.s1 * dx), acc2[r]);
-                    } else {
-                        // One scale for the block: both halves summed in int32 first (a lane now reaches 2^25, so
-                        // its conversion may round once, by a relative 2^-24), alternate blocks to each accumulator.
-                        l0 = _mm256_dpwssd_epi32(l0, w1, _mm256_loadu_si256((const __m256i *)(xr + 16)));
-                        __m256 *a = (b & 1) ? &acc2[r] : &acc[r];
-                        *a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(l0), _mm256_set1_ps(blk.s0 * dx), *a);
-                    }
-                } else {
-                    __m256i xq = _mm256_loadu_si256((const __m256i *)((const int8_t *)scratch + (size_t)r * k + 32 * b));
-                    __m256i lanes = _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, xq);
-                    if (blk.offset) lanes = _mm256_sub_epi32(lanes, _mm256_dpbusd_epi32(_mm256_setzero_si256(), off, xq));
-                    acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lanes), _mm256_mul_ps(scales, _mm256_set1_ps(dx)), acc[r]);
-                }
+                __m256i xq = _mm256_loadu_si256((const __m256i *)((const int8_t *)scratch + (size_t)r * k + 32 * b));
+                __m256i lanes = _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, xq);
+                if (blk.offset) lanes = _mm256_sub_epi32(lanes, _mm256_dpbusd_epi32(_mm256_setzero_si256(), off, xq));
+                acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lanes), _mm256_mul_ps(scales, _mm256_set1_ps(dx)), acc[r]);
                 if (blk.has_bias) biasAcc[r] += blk.bias * ds[(size_t)r * nb + b];
             }
         }
-        for (int r = 0; r < nx; r++) y[(size_t)r * ldy + o] = hsum8(_mm256_add_ps(acc[r], acc2[r])) + biasAcc[r];
+        for (int r = 0; r < nx; r++) y[(size_t)r * ldy + o] = hsum8(acc[r]) + biasAcc[r];
     }
 }
-#define vnni16_rows(T, N, ...) vnni_rows(T, N, 1, __VA_ARGS__)
-#define vnni8_rows(T, N, ...) vnni_rows(T, N, 0, __VA_ARGS__)
+
+// The int16 path as decode runs it: one block's 32 weights widened to int16 in one 512-bit register, one vpdpwssd
+// a block and activation row (each lane sums two products below 2^24, so it converts to float exactly; lanes 0-7
+// are values 0-15 and lanes 8-15 values 16-31, which is how Q6_K's two scales apply), then one FMA with the
+// block's scale. Blocks alternate between two accumulators and two bias sums, so consecutive blocks do not
+// wait on each other's FMA or add (decode is bound by this loop's instruction count, not by memory).
+static inline VNNI_TARGET __attribute__((always_inline)) void vnni16_block(const int type, const int nx, const uint8_t *row, int b,
+                                                                          int k, const void *scratch, const float *d,
+                                                                          const float *ds, __m512 *acc, float *bias) {
+    const int nb = k / 32;
+    block_head blk;
+    block_header_f16c(type, row, b, &blk);
+    __m512i wv = _mm512_cvtepu8_epi16(unpack_avx2(type, &blk));
+    if (blk.offset) wv = _mm512_sub_epi16(wv, _mm512_set1_epi16((short)blk.offset));
+    for (int r = 0; r < nx; r++) {
+        const int16_t *xr = (const int16_t *)scratch + (size_t)r * k + 32 * b;
+        const float dx = d[(size_t)r * nb + b];
+        __m512i lanes = _mm512_dpwssd_epi32(_mm512_setzero_si512(), wv, _mm512_loadu_si512((const void *)xr));
+        __m512 scale = _mm512_set1_ps(blk.s0 * dx);
+        if (type == LQ_TYPE_Q6_K) {
+            scale = _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(scale), _mm256_castps_pd(_mm256_set1_ps(blk.s1 * dx)), 1));
+        }
+        acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(lanes), scale, acc[r]);
+        if (blk.has_bias) bias[r] += blk.bias * ds[(size_t)r * nb + b];
+    }
+}
+
+static inline VNNI_TARGET __attribute__((always_inline)) void vnni16_rows(const int type, const int nx, const uint8_t *w,
+                                                                         size_t row_bytes, int k, int row_begin, int row_end,
+                                                                         const void *scratch, float *y, int ldy) {
+    const float *d = (const float *)((const uint8_t *)scratch + act_q_bytes(LQ_PATH_AVX512VNNI, k, nx));
+    const float *ds = d + (size_t)nx * (k / 32);
+    const int nb = k / 32;
+    for (int o = row_begin; o < row_end; o++) {
+        const uint8_t *row = w + (size_t)o * row_bytes;
+        __m512 acc0[LQ_MAX_BATCH], acc1[LQ_MAX_BATCH];
+        float bias0[LQ_MAX_BATCH], bias1[LQ_MAX_BATCH];
+        for (int r = 0; r < nx; r++) { acc0[r] = acc1[r] = _mm512_setzero_ps(); bias0[r] = bias1[r] = 0; }
+        int b = 0;
+        for (; b + 2 <= nb; b += 2) {
+            vnni16_block(type, nx, row, b, k, scratch, d, ds, acc0, bias0);
+            vnni16_block(type, nx, row, b + 1, k, scratch, d, ds, acc1, bias1);
+        }
+        if (b < nb) vnni16_block(type, nx, row, b, k, scratch, d, ds, acc0, bias0);
+        for (int r = 0; r < nx; r++) y[(size_t)r * ldy + o] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[r], acc1[r])) + (bias0[r] + bias1[r]);
+    }
+}
 
 // One instance per (type, row count): a switch over both at the top, constants below it.
 #define SPECIALISE_NX(F, T, ...) \

@@ -143,57 +143,29 @@ public struct QuantizedMatrix: Sendable {
         if x.rows <= Int(LQ_MAX_BATCH) {
             fused(x, into: &y, path: path)
         } else {
-            tiled(x, into: &y)
+            tiled(x, into: &y, path: path)
         }
     }
 
-    /// Up to LQ_MAX_BATCH activation rows: each weight block decoded once for all of them.
+    /// Up to LQ_MAX_BATCH activation rows: each weight block decoded once for all of them, the rows split over
+    /// the cores by the row pool (FusedLinear).
     private func fused(_ x: Matrix, into y: inout Matrix, path: KernelPath) {
-        let m = x.rows
-        var scratch = [UInt8](repeating: 0, count: lq_activation_bytes(path.rawValue, Int32(cols), Int32(m)))
-        // About 64k weight values per chunk: below that, waking the second core costs more than it saves.
-        let minimumRows = max(1, (1 << 16) / (cols * m))
-        let n = rows, k = cols
-        x.values.withUnsafeBufferPointer { xp in
-            scratch.withUnsafeMutableBytes { sp in
-                lq_prepare_activations(path.rawValue, xp.baseAddress!, Int32(k), Int32(m), sp.baseAddress)
-                let scratchPointer = UnsafeRawPointer(sp.baseAddress)
-                y.values.withUnsafeMutableBufferPointer { yp in
-                    let yBase = yp.baseAddress!
-                    withBlocks { w in
-                        Parallel.forEachChunk(n, minimumPerChunk: minimumRows) { range in
-                            let ok = lq_matmul_rows(path.rawValue, type.rawValue, w, rowBytes, Int32(k), Int32(range.lowerBound),
-                                                    Int32(range.upperBound), xp.baseAddress!, Int32(m), scratchPointer, yBase, Int32(n))
-                            precondition(ok != 0, "lq_matmul_rows refused: path \(path) on this CPU, or a shape the initializer checked")
-                        }
-                    }
-                }
-            }
-        }
+        FusedLinear.apply(x, .quantized(self), into: &y, path: path)
     }
 
-    /// More rows than the fused kernels take: tiles of weight rows decoded to Float32 and multiplied by sgemm,
-    /// so a prefill's product is the f32 path's up to the order sgemm sums in.
-    private func tiled(_ x: Matrix, into y: inout Matrix) {
+    /// More rows than the fused kernels take: tiles of weight rows decoded to Float32 and multiplied by sgemm
+    /// (row_pool.c), so a prefill's product is the f32 path's up to the order sgemm sums in. No Float32 copy of the
+    /// matrix is kept: decoding is a few percent of a prefill's arithmetic, and native memory stays the file's size.
+    private func tiled(_ x: Matrix, into y: inout Matrix, path: KernelPath) {
         let m = x.rows, n = rows, k = cols
-        // About 1 MB of decoded weights a tile: stays in cache for sgemm, and no full Float32 copy of a big matrix.
-        let tileRows = min(n, max(16, (1 << 18) / k))
-        var tile = [Float](repeating: 0, count: tileRows * k)
-        x.values.withUnsafeBufferPointer { xp in
+        let ok = x.values.withUnsafeBufferPointer { xp in
             y.values.withUnsafeMutableBufferPointer { yp in
-                tile.withUnsafeMutableBufferPointer { tp in
-                    var start = 0
-                    while start < n {
-                        let count = min(tileRows, n - start)
-                        Parallel.forEachChunk(count, minimumPerChunk: max(1, Parallel.minimumElementsPerChunk / k)) { range in
-                            decode((start + range.lowerBound)..<(start + range.upperBound), into: tp.baseAddress! + range.lowerBound * k)
-                        }
-                        lazarus_sgemm(0, 1, Int32(m), Int32(count), Int32(k), 1, xp.baseAddress!, Int32(k),
-                                      tp.baseAddress!, Int32(k), 0, yp.baseAddress! + start, Int32(n))
-                        start += count
-                    }
+                withBlocks { w in
+                    lq_tiled_matmul(path.rawValue, type.rawValue, w, rowBytes, Int32(k), Int32(n), xp.baseAddress!, Int32(m),
+                                    yp.baseAddress!, Int32(n), Int32(Parallel.workerCount))
                 }
             }
         }
+        precondition(ok != 0, "lq_tiled_matmul refused: path \(path) on this CPU, or a shape the initializer checked")
     }
 }

@@ -150,6 +150,8 @@ public struct TransformerModel: Sendable {
         var rstdK = saveActivations && c.block.qkNorm ? [Float](repeating: 0, count: N * c.kvHeadCount) : []
         var probabilities = saveActivations ? [Float](repeating: 0, count: baseLayout.probabilityCount) : []
         var saved: [LayerActivations] = []
+        // Decode and small batches: each product's rows split over the cores in one hand-off per weight group.
+        let decodeSized = N <= FusedLinear.maximumRows && !saveActivations
 
         for l in 0..<c.layerCount {
             let w = weights.layers[l]
@@ -158,7 +160,14 @@ public struct TransformerModel: Sendable {
             layout.sinks = w.vector(.attentionSinks)
             var lora: [Projection: Matrix] = [:]
             func project(_ input: Matrix, _ p: Projection, into out: inout Matrix) {
-                Matmul.linear(input, w.linearWeight(of: p), into: &out)
+                if decodeSized {
+                    FusedLinear.apply(input, w.linearWeight(of: p), into: &out)
+                } else {
+                    Matmul.linear(input, w.linearWeight(of: p), into: &out)
+                }
+                addAdapter(input, p, into: &out)
+            }
+            func addAdapter(_ input: Matrix, _ p: Projection, into out: inout Matrix) {
                 if let ad = adapters?.adapter(layer: l, p) {
                     var u = Matrix(rows: input.rows, cols: ad.rank)
                     Matmul.linear(input, ad.a, into: &u)
@@ -179,9 +188,18 @@ public struct TransformerModel: Sendable {
             // Attention: x += [PostNorm] o(attn(rope([QKNorm] q(xn)+b), rope([QKNorm] k(xn)+b), v(xn)+b)), xn = Norm(x).
             RMSNorm.forward(x, weight: w.attentionNorm, eps: c.rmsNormEps, into: &xn, rstd: &rstd1)
             let attentionNormed = saveActivations ? xn : empty
-            project(xn, .query, into: &q)
-            project(xn, .key, into: &k)
-            project(xn, .value, into: &v)
+            if decodeSized {
+                // One hand-off to the cores for all three (FusedLinear); the adapters after, as `project` adds them.
+                FusedLinear.apply(xn, w.linearWeight(of: .query), w.linearWeight(of: .key), w.linearWeight(of: .value),
+                                  into: &q, &k, &v)
+                addAdapter(xn, .query, into: &q)
+                addAdapter(xn, .key, into: &k)
+                addAdapter(xn, .value, into: &v)
+            } else {
+                project(xn, .query, into: &q)
+                project(xn, .key, into: &k)
+                project(xn, .value, into: &v)
+            }
             if let b = w.vector(.queryBias) { Elementwise.addBias(b, to: &q) }
             if let b = w.vector(.keyBias) { Elementwise.addBias(b, to: &k) }
             if let b = w.vector(.valueBias) { Elementwise.addBias(b, to: &v) }
@@ -225,8 +243,14 @@ public struct TransformerModel: Sendable {
                 }
                 routed = all
             } else {
-                project(xn, .gate, into: &gate)
-                project(xn, .up, into: &up)
+                if decodeSized {
+                    FusedLinear.apply(xn, w.linearWeight(of: .gate), w.linearWeight(of: .up), into: &gate, &up)
+                    addAdapter(xn, .gate, into: &gate)
+                    addAdapter(xn, .up, into: &up)
+                } else {
+                    project(xn, .gate, into: &gate)
+                    project(xn, .up, into: &up)
+                }
                 switch c.block.activation {
                 case .swiglu: SwiGLU.forward(gate: gate, up: up, into: &gated)
                 case .gegluTanh: GeGLU.forward(gate: gate, up: up, into: &gated)

@@ -17,7 +17,12 @@ extension TransformerModel {
     /// normed: [rows.count, D] scratch; logits: [rows.count, V].
     public func readout(_ hidden: Matrix, rows: Range<Int>, normed: inout Matrix, into logits: inout Matrix) {
         RMSNorm.forward(hidden, rows: rows, weight: weights.finalNorm, eps: config.rmsNormEps, into: &normed)
-        Matmul.linear(normed, weights.unembeddingWeight, into: &logits)
+        if rows.count <= FusedLinear.maximumRows {
+            // Decode's unembedding: one dot product a vocabulary row, split over the cores (FusedLinear).
+            FusedLinear.apply(normed, weights.unembeddingWeight, into: &logits)
+        } else {
+            Matmul.linear(normed, weights.unembeddingWeight, into: &logits)
+        }
         if let cap = config.finalLogitSoftcap { Softcap.forward(&logits.values, cap: cap) }
     }
 

@@ -90,7 +90,7 @@ func logSoftmax(_ row: ArraySlice<Float>) -> [Double] {
 /// The K-quants and Q5_0 end to end: Gemma 3 270M Q4_K_M (Q4_K, Q5_0, Q6_K, Q8_0 tensors) native against f32.
 @Suite(.serialized) struct GemmaNativeWeightsTests {
     /// Measured on an AMD EPYC with AVX-512 VNNI (docs/performance.md), the bounds twice these.
-    static let measured: [KernelPath: Double] = [.scalar: 7.3e-5, .avx2: 5.5e-5, .avx512vnni: 0.0030, .avx512vnniInt8: 0.75]
+    static let measured: [KernelPath: Double] = [.scalar: 7.3e-5, .avx2: 5.5e-5, .avx512vnni: 0.0037, .avx512vnniInt8: 0.75]
 
     @Test func nativeLogProbsStayCloseToF32() throws {
         guard let f32 = try GemmaModel.get(), let path = GemmaModel.path else { return }

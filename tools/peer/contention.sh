@@ -27,7 +27,8 @@ import json, sys
 quiet, held = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 print(json.dumps({"quiet": quiet, "one_core_held": held}))
 for key, better in [("sgemm_gflops_1024", "higher"), ("sgemm_gflops_2048", "higher"), ("lora_step_s", "lower"), ("prefill_tokens_per_s", "higher"), ("lens_sweep_s", "lower"),
-                    ("decode_tokens_per_s", "higher"), ("decode_single_tokens_per_s", "higher")]:
+                    ("decode_tokens_per_s", "higher"), ("decode_single_tokens_per_s", "higher"),
+                    ("native_prefill_tokens_per_s", "higher"), ("native_decode_single_tokens_per_s", "higher")]:
     a, b = quiet.get(key, 0), held.get(key, 0)
     if a and b:
         kept = b / a if better == "higher" else a / b

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "LazarusRowPool.h" // the row pool and the fused and tiled products built on these kernels
+
 /// The block types, numbered as ggml numbers them (GGMLType's raw values).
 enum {
     LQ_TYPE_Q4_0 = 2,
