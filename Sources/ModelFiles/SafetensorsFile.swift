@@ -27,9 +27,14 @@ public struct SafetensorsFile: @unchecked Sendable {
     private let bytes: Data
     private let entries: [String: Entry]
     private let dataStart: Int
+    /// True when `bytes` is a mapping of our own (MappedFile): `floatTensor` then drops the pages it has decoded,
+    /// so a checkpoint's bytes and their Float32 copy are not resident together.
+    private var releasesDecodedPages = false
 
     public init(contentsOf url: URL) throws {
-        try self.init(data: try ModelFileData.read(url, kind: "safetensors file"), url: url, name: url.path)
+        let (data, mapped) = try ModelFileData.read(url, kind: "safetensors file", ownMapping: true)
+        try self.init(data: data, url: url, name: url.path)
+        releasesDecodedPages = mapped
     }
 
     /// Parses bytes already in memory; `name` stands for the file in errors.
@@ -144,8 +149,10 @@ public struct SafetensorsFile: @unchecked Sendable {
             throw ModelFileError(file: file, offset: dataStart + entry.begin, field: "tensor '\(name)'",
                                  reason: "has dtype \(entry.dtype); Lazarus reads F32, F16 and BF16 tensors — convert the checkpoint to one of those")
         }
-        let start = dataStart + entry.begin
-        return try Dequantize.floats(dtype.ggmlType, from: bytes, range: start..<(dataStart + entry.end), count: entry.elementCount)
+        let range = (dataStart + entry.begin)..<(dataStart + entry.end)
+        let values = try Dequantize.floats(dtype.ggmlType, from: bytes, range: range, count: entry.elementCount)
+        if releasesDecodedPages { MappedFile.releasePages(of: bytes, range: range) }
+        return values
     }
 
     /// The tensor's bytes as stored, or nil when there is no such tensor.

@@ -113,9 +113,10 @@ import Testing
                 #expect(!text.contains(root.path), "\(name)/\(file) holds the path \(root.path)")
             }
         }
-        // The committed flagship runs (the default, its ablations, and scale_comparison's per-model runs).
+        // The committed flagship runs (the default, its ablations, the 1B-shaped tooling run, and scale_comparison's per-model runs).
         for run in ["cot_vocab_alignment", "cot_vocab_alignment_matched_ranges", "cot_vocab_alignment_mask_prompt",
-                    "cot_vocab_alignment_prompt_original", "scale_comparison/models/default", "scale_comparison/models/default-gemma"] {
+                    "cot_vocab_alignment_prompt_original", "cot_vocab_alignment_1b_shape",
+                    "scale_comparison/models/default", "scale_comparison/models/default-gemma"] {
             let flagship = LazarusProcess.packageRoot.appendingPathComponent("docs/results/\(run)/results.json")
             try Self.expectConforms(Data(contentsOf: flagship), to: "cot_vocab_alignment.results")
         }
