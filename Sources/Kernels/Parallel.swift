@@ -51,16 +51,3 @@ public enum BLASThreads {
     public static func set(_ n: Int) { lazarus_blas_set_threads(Int32(max(1, n))) }
     public static var current: Int { Int(lazarus_blas_get_threads()) }
 }
-
-public enum AllocatorPolicy {
-    /// Keeps freed blocks of up to 32 MB in the process heap instead of returning them to the system.
-    /// A training step or a lens chunk frees and reallocates the same tens of megabytes each time; with
-    /// glibc's defaults each reallocation comes back as fresh pages that fault and are zeroed again (about
-    /// 16 000 page faults per LoRA step). Called once by the command line; a library user may choose otherwise.
-    public static func keepFreedMemory() {
-        #if os(Linux)
-        _ = mallopt(M_MMAP_THRESHOLD, 32 << 20)
-        _ = mallopt(M_TRIM_THRESHOLD, 1 << 30)
-        #endif
-    }
-}

@@ -3,8 +3,6 @@
 // Not a CBLAS header: only the calls Kernels makes, row-major, behind one loader.
 #ifndef LAZARUS_COPENBLAS_H
 #define LAZARUS_COPENBLAS_H
-// glibc's mallopt, for the allocator policy beside the BLAS threading (Kernels/Parallel.swift).
-#include <malloc.h>
 
 /// CPU features Lazarus reads from CPUID (and XGETBV: the OS must save the wide registers too).
 enum {
