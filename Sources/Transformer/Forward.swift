@@ -17,8 +17,8 @@ public struct ForwardOptions: Sendable {
     public var interventions: [Intervention]
     /// Each mixture-of-experts layer's router logits and choices, at the last token or every position.
     public var routing: HiddenCapture
-    /// Where saved activations (and the backward's buffers) come from and go back to between training steps
-    /// (ActivationWorkspace.swift); nil allocates them afresh.
+    /// Where the pass's buffers (and saved activations, and the backward's buffers) come from and go back to
+    /// between training steps or batches (ActivationWorkspace.swift); nil allocates them afresh.
     public var workspace: ActivationWorkspace?
 
     public init(capture: HiddenCapture = .none, logits: LogitSelection = .lastToken, saveActivations: Bool = false,
@@ -82,8 +82,9 @@ public struct TransformerModel: Sendable {
     public func forward(_ sequences: [[Int]], adapters: LoRAAdapters?, cache: inout KVCache?, options: ForwardOptions) throws -> ForwardResult {
         let c = config
         let saveActivations = options.saveActivations
-        // Saved activations are copies into the workspace's storage, so the running buffers stay unshared.
-        let workspace = saveActivations ? options.workspace : nil
+        // The running buffers come from the workspace, if there is one, and go back at the end; saved
+        // activations are copies into its storage, so the running buffers stay unshared.
+        let workspace = options.workspace
         func keep(_ m: Matrix) -> Matrix { workspace?.copy(m) ?? m }
         func keep(_ a: [Float]) -> [Float] { workspace?.copy(a) ?? a }
         let B = sequences.count
@@ -269,15 +270,16 @@ public struct TransformerModel: Sendable {
             activations = ActivationRecord(lengths: lengths, rowOffsets: rowOffsets, probabilityOffsets: baseLayout.probabilityOffsets,
                                            positions: positions, layers: saved, finalInput: x, finalRstd: rstdF, finalNormed: normed,
                                            interventions: plan, workspace: workspace)
-            // The running buffers go back for the next step (the record holds copies).
-            for m in [xn, q, k, v, attention, delta, gate, up, gated] { workspace?.recycle(m) }
         }
+        // The running buffers go back for the next pass (a record holds copies, and x as its final input).
+        for m in [xn, q, k, v, attention, delta, gate, up, gated] { workspace?.recycle(m) }
         switch options.logits {
         case .none: break
         case .lastToken, .allPositions:
             let rows = options.logits == .lastToken ? Elementwise.gatherRows(x, lastRows) : x
             logits = readout(rows)
         }
+        if !saveActivations { workspace?.recycle(x) }
         return ForwardResult(lengths: lengths, rowOffsets: rowOffsets, logits: logits, hidden: hidden, activations: activations,
                              routing: routing)
     }
