@@ -1,5 +1,6 @@
 // The buffers one training step's forward (with saved activations) and backward take and give back, kept
-// between steps so that a step of fixed shapes allocates (almost) nothing large after the first.
+// between steps so that a step of fixed shapes allocates (almost) nothing large after the first; a batched
+// forward without saved activations (HiddenStateCollector) reuses its running buffers the same way.
 // Not an allocator: a pool of Float arrays handed out by capacity; a step that is not given one allocates as before.
 //
 // Why it exists: glibc returns freed blocks above its mmap threshold (and the top of the heap beyond its

@@ -18,6 +18,27 @@ import LazarusTestSupport
         return usage.ru_minflt
     }
 
+    /// The pool itself: zero-filled arrays, the smallest held array that fits, nothing for empty entries, and
+    /// `beginStep` dropping only what the previous step did not take.
+    @Test func poolHandsOutTheSmallestFitAndDropsWhatAStepLeftUntaken() {
+        let pool = ActivationWorkspace()
+        pool.beginStep()
+        var big = pool.array(count: 1000), small = pool.array(count: 100)
+        #expect(pool.allocations == 2 && pool.array(count: 0).isEmpty && pool.allocations == 2)
+        big[0] = 7; small[0] = 7
+        pool.recycle(big); pool.recycle(small)
+        let reused = pool.array(count: 90) // fits both: the 100 is taken, the 1000 stays
+        #expect(pool.allocations == 2 && reused.count == 90 && reused.allSatisfy { $0 == 0 } && reused.capacity < 1000)
+        pool.recycle(reused)
+        pool.beginStep() // step 2: everything came back in step 1, nothing dropped
+        #expect(pool.heldCount == 2)
+        let taken = pool.array(count: 1000)
+        pool.beginStep() // step 3: the 100-array was not taken in step 2, so it goes
+        #expect(pool.heldCount == 0)
+        pool.recycle(taken)
+        #expect(pool.heldCount == 1 && pool.allocations == 2)
+    }
+
     /// Three steps per family (pre-norm, QK-norm, pre+post norms, biases), the batch shape changing between
     /// them so that pooled buffers of other sizes are handed out: identical results with a workspace and without.
     @Test(arguments: TinyFamilies.names)
