@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "LazarusTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "ModelFiles", "Tokenizer", "Kernels", "LazarusTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "IntrospectionTests", dependencies: ["Introspection", "Datasets", "Training", "Transformer", "Tokenizer", "ModelFiles", "Kernels", "LazarusTestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Optimization", "Datasets", "Transformer", "Kernels", "ModelFiles", "Tokenizer", "LazarusTestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Benchmarks", "Optimization", "Datasets", "Transformer", "Kernels", "ModelFiles", "Tokenizer", "LazarusTestSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Datasets", "Training", "Transformer", "Kernels"]),
         // Runs the built `lazarus` executable as a child process (kills, signals, error lines).
         .testTarget(name: "LazarusCLITests", dependencies: ["Training", "Transformer", "ModelFiles"]),

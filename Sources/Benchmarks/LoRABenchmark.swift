@@ -21,10 +21,14 @@ public enum LoRABenchmark {
         for i in parameters.indices where parameters[i] == 0 { parameters[i] = 1e-3 }
         var optimizer = AdamWState(parameterCount: parameters.count)
         let batch = texts.map { TrainingExample(tokens: Array(encode($0).prefix(tokensPerText))) }
+        // As the trainer does: one workspace and one gradient vector for every step.
+        let workspace = ActivationWorkspace()
+        var gradients: [Float] = []
         return try Benchmark.median(repeats: repeats) {
             let adapters = layout.adapters(from: parameters)
-            let result = try LoRAGradients.lossAndGradients(model: model, adapters: adapters, batch: batch)
-            AdamW.step(parameters: &parameters, gradients: layout.flatten(result.gradients), state: &optimizer,
+            let result = try LoRAGradients.lossAndGradients(model: model, adapters: adapters, batch: batch, workspace: workspace)
+            layout.flatten(result.gradients, into: &gradients)
+            AdamW.step(parameters: &parameters, gradients: gradients, state: &optimizer,
                        learningRate: 2e-4, settings: AdamWSettings())
         }
     }

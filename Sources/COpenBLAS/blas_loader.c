@@ -6,8 +6,10 @@
 
 #include <cpuid.h>
 #include <dlfcn.h>
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -104,9 +106,20 @@ int lazarus_cpu_usable_cores(void) {
     return usable_cores_cached;
 }
 
+unsigned long long lazarus_busy_ticks(const unsigned long long v[8], int count_nice) {
+    // user nice system idle iowait irq softirq steal: idle and iowait are the free time; steal is time
+    // the hypervisor gave to another guest, which a thread here could not use either. Niced processes (other
+    // engineers' builds at nice 15) get a few percent of a core against a nice-0 thread, so for a process at
+    // normal priority their time is not taken from it; a niced process competes with them and counts it.
+    return v[0] + (count_nice ? v[1] : 0) + v[2] + v[5] + v[6] + v[7];
+}
+
 /// Busy and total ticks summed over the CPUs this process may run on (per-CPU lines of /proc/stat, so
 /// a machine with more cores than the affinity mask does not dilute the count).
 static int read_cpu_ticks(unsigned long long *busy, unsigned long long *total) {
+    errno = 0;
+    int niceness = getpriority(PRIO_PROCESS, 0);
+    int count_nice = !(niceness == -1 && errno != 0) && niceness > 0;
     FILE *f = fopen("/proc/stat", "r");
     if (!f) return 0;
     cpu_set_t set;
@@ -122,9 +135,7 @@ static int read_cpu_ticks(unsigned long long *busy, unsigned long long *total) {
                    &v[6], &v[7]) < 5)
             continue;
         if (have_mask && (cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &set))) continue;
-        // user nice system idle iowait irq softirq steal: idle and iowait are the free time; steal is time
-        // the hypervisor gave to another guest, which a thread here could not use either.
-        b += v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+        b += lazarus_busy_ticks(v, count_nice);
         t += v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
         found = 1;
     }

@@ -35,8 +35,13 @@ public enum HiddenStateCollector {
         let layerCount = c.layerCount + 1
         var states = (0..<layerCount).map { _ in Matrix(rows: prompts.count, cols: c.hiddenSize) }
         var logits = Matrix(rows: prompts.count, cols: c.vocabularySize)
+        // One set of buffers for every batch: a 1024-row batch's are ~30 MB, which glibc would otherwise give
+        // back to the system after each batch and fault in again for the next.
+        let workspace = ActivationWorkspace()
         for batch in batches(prompts.map(\.count), batchSize: batchSize, tokenBudget: tokenBudget) {
-            let result = try model.forward(Array(prompts[batch]), adapters: adapters, capture: .lastToken, logits: .lastToken)
+            workspace.beginStep()
+            let result = try model.forward(Array(prompts[batch]), adapters: adapters,
+                                           options: ForwardOptions(capture: .lastToken, logits: .lastToken, workspace: workspace))
             for l in 0..<layerCount {
                 Elementwise.copyRows(result.hidden[l], from: 0, count: batch.count, into: &states[l].values, at: batch.lowerBound)
             }

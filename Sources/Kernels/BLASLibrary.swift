@@ -96,4 +96,11 @@ public enum MachineLoad {
     public static var othersBusyCores: Double { lazarus_cpu_others_busy() }
     /// Usable cores minus those others hold (at least 1): the pool size BLAS and row splits use now.
     public static var freeCores: Int { Int(lazarus_cpu_free_cores(500)) }
+
+    /// The busy ticks the sampler counts for one /proc/stat cpu line (user nice system idle iowait irq softirq
+    /// steal): niced time only when this process is niced itself (blas_loader.c says why).
+    public static func busyTicks(_ ticks: [UInt64], countingNice: Bool) -> UInt64 {
+        precondition(ticks.count == 8, "busyTicks: a /proc/stat cpu line has 8 counters here, got \(ticks.count)")
+        return ticks.withUnsafeBufferPointer { lazarus_busy_ticks($0.baseAddress!, countingNice ? 1 : 0) }
+    }
 }

@@ -35,13 +35,17 @@ public enum Matmul {
     // MARK: Blocks fixed by the shape
 
     /// How one product is cut into independent blocks of the output: along its longer side (rows of C, or
-    /// columns of C), into `parts` stretches of `size`. It depends on the shape alone, never on how many cores
-    /// are free, so a product gives the same bits on a quiet machine and a loaded one, with one worker or two.
+    /// columns of C), into `parts` stretches of `size`, and when the other side is long too, that side into
+    /// `crossParts` stretches of `crossSize` (a grid of tiles). It depends on the shape alone, never on how many
+    /// cores are free, so a product gives the same bits on a quiet machine and a loaded one, with one worker or two.
     public struct Blocking: Equatable, Sendable {
         public enum Axis: Sendable { case rows, columns }
         public var axis: Axis
         public var size: Int
         public var parts: Int
+        public var crossSize: Int
+        public var crossParts: Int = 1
+        public var blockCount: Int { parts * crossParts }
     }
 
     /// Products below this many multiply-adds (about 0.1 ms on one core) run as one call.
@@ -49,15 +53,28 @@ public enum Matmul {
     /// At most this many blocks: enough for dynamic balance on a few cores when one of them is shared,
     /// few enough that each block re-packing the smaller operand stays a small cost.
     static let maximumBlocks = 8
+    /// Both sides at least this long: a grid of 4 × 2 tiles instead of 8 stretches. Each stretch along one side
+    /// re-packs the whole of the other operand (OpenBLAS packs it once per call), so 8 stretches of a 2048³
+    /// product spent 5–10% more CPU time than one call, and 4 × 2 tiles about none (docs/performance.md).
+    static let gridSide = 512
 
     public static func blocking(m: Int, n: Int, k: Int) -> Blocking {
         let axis: Blocking.Axis = n >= m ? .columns : .rows
-        let length = axis == .columns ? n : m
-        guard m * n * k >= smallestSplitProduct, length >= 64 else { return Blocking(axis: axis, size: length, parts: 1) }
-        let parts = min(maximumBlocks, length / 32)
+        let length = axis == .columns ? n : m, other = axis == .columns ? m : n
+        guard m * n * k >= smallestSplitProduct, length >= 64 else {
+            return Blocking(axis: axis, size: length, parts: 1, crossSize: other)
+        }
         // Stretches a multiple of 16 long keep every block's edge on the kernels' register tiles.
-        let size = ((length + parts - 1) / parts + 15) / 16 * 16
-        return Blocking(axis: axis, size: size, parts: (length + size - 1) / size)
+        func cut(_ side: Int, into parts: Int) -> (size: Int, parts: Int) {
+            let size = ((side + parts - 1) / parts + 15) / 16 * 16
+            return (size, (side + size - 1) / size)
+        }
+        if other >= gridSide {
+            let along = cut(length, into: maximumBlocks / 2), across = cut(other, into: 2)
+            return Blocking(axis: axis, size: along.size, parts: along.parts, crossSize: across.size, crossParts: across.parts)
+        }
+        let along = cut(length, into: min(maximumBlocks, length / 32))
+        return Blocking(axis: axis, size: along.size, parts: along.parts, crossSize: other)
     }
 
     /// Row-major C[m, n] = alpha·op(A)·op(B) + beta·C, block by block (each block one single-threaded sgemm);
@@ -68,23 +85,20 @@ public enum Matmul {
                                beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int, workers: Int? = nil) {
         let plan = blocking(m: m, n: n, k: k)
         func run(_ block: Int) {
-            let start = block * plan.size
-            let length = min(plan.size, (plan.axis == .columns ? n : m) - start)
-            guard length > 0 else { return }
-            switch plan.axis {
-            case .columns:
-                // Columns j of C come from columns j of op(B): rows of B when it is transposed.
-                lazarus_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(length), Int32(k), alpha, a, Int32(lda),
-                              b + (transB ? start * ldb : start), Int32(ldb), beta, c + start, Int32(ldc))
-            case .rows:
-                // Rows i of C come from rows i of op(A): columns of A when it is transposed.
-                lazarus_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(length), Int32(n), Int32(k), alpha,
-                              a + (transA ? start : start * lda), Int32(lda), b, Int32(ldb), beta, c + start * ldc, Int32(ldc))
-            }
+            let along = (block / plan.crossParts) * plan.size, across = (block % plan.crossParts) * plan.crossSize
+            let (row, column) = plan.axis == .columns ? (across, along) : (along, across)
+            let (rowSize, columnSize) = plan.axis == .columns ? (plan.crossSize, plan.size) : (plan.size, plan.crossSize)
+            let rows = min(rowSize, m - row), columns = min(columnSize, n - column)
+            guard rows > 0, columns > 0 else { return }
+            // Rows i of C come from rows i of op(A) (columns of A when it is transposed); columns j of C from
+            // columns j of op(B) (rows of B when it is transposed).
+            lazarus_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(rows), Int32(columns), Int32(k), alpha,
+                          a + (transA ? row : row * lda), Int32(lda), b + (transB ? column * ldb : column), Int32(ldb),
+                          beta, c + row * ldc + column, Int32(ldc))
         }
-        let workers = min(plan.parts, workers ?? min(BLASThreads.current, Parallel.workerCount))
+        let workers = min(plan.blockCount, workers ?? min(BLASThreads.current, Parallel.workerCount))
         if workers <= 1 {
-            for block in 0..<plan.parts { run(block) }
+            for block in 0..<plan.blockCount { run(block) }
             return
         }
         // Workers take the next block as they finish one, so a worker on a core another process holds does less.
@@ -92,7 +106,7 @@ public enum Matmul {
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             while true {
                 let block = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                if block >= plan.parts { return }
+                if block >= plan.blockCount { return }
                 run(block)
             }
         }

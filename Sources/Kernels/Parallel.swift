@@ -3,26 +3,37 @@
 import Dispatch
 import Foundation
 import COpenBLAS
+import Synchronization
 
 public enum Parallel {
     /// Number of worker threads for row-split kernels: the cores other processes leave free (sampled at most
     /// every half second), so a split never waits on a chunk whose core another process holds.
     public static var workerCount: Int { Int(lazarus_cpu_free_cores(500)) }
 
-    /// Runs `body(range)` over `0..<count` split into contiguous chunks, one per worker, when the work
-    /// is large enough to pay for the dispatch; otherwise inline.
+    /// At most this many chunks per call: more than the workers, so a worker whose core another process takes
+    /// mid-call holds up one small chunk, not half the work (the others take the rest as they finish).
+    public static let maximumChunks = 8
+
+    /// Runs `body(range)` over `0..<count` cut into contiguous chunks of at least `minimumPerChunk`
+    /// (at most `maximumChunks` of them, their bounds fixed by `count` alone); the free workers take the next
+    /// chunk as they finish one. Inline, as one range, when there is one chunk or one free core. Every caller's
+    /// items are independent (rows of a norm, an activation, a product), so the split changes no result.
     @inline(__always)
     public static func forEachChunk(_ count: Int, minimumPerChunk: Int = 1, _ body: (Range<Int>) -> Void) {
-        let chunks = min(workerCount, max(1, count / max(1, minimumPerChunk)))
-        if chunks <= 1 {
+        let chunks = min(maximumChunks, max(1, count / max(1, minimumPerChunk)))
+        let workers = chunks <= 1 ? 1 : min(chunks, workerCount)
+        if workers <= 1 {
             if count > 0 { body(0..<count) }
             return
         }
         let per = (count + chunks - 1) / chunks
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            let start = c * per
-            let end = min(count, start + per)
-            if start < end { body(start..<end) }
+        let next = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while true {
+                let start = next.wrappingAdd(1, ordering: .relaxed).oldValue * per
+                if start >= count { return }
+                body(start..<min(count, start + per))
+            }
         }
     }
 
@@ -50,17 +61,4 @@ public enum BLASThreads {
     /// Caps how many workers one matrix product may use; it uses fewer while other processes hold cores.
     public static func set(_ n: Int) { lazarus_blas_set_threads(Int32(max(1, n))) }
     public static var current: Int { Int(lazarus_blas_get_threads()) }
-}
-
-public enum AllocatorPolicy {
-    /// Keeps freed blocks of up to 32 MB in the process heap instead of returning them to the system.
-    /// A training step or a lens chunk frees and reallocates the same tens of megabytes each time; with
-    /// glibc's defaults each reallocation comes back as fresh pages that fault and are zeroed again (about
-    /// 16 000 page faults per LoRA step). Called once by the command line; a library user may choose otherwise.
-    public static func keepFreedMemory() {
-        #if os(Linux)
-        _ = mallopt(M_MMAP_THRESHOLD, 32 << 20)
-        _ = mallopt(M_TRIM_THRESHOLD, 1 << 30)
-        #endif
-    }
 }

@@ -16,7 +16,6 @@ struct Lazarus: ParsableCommand {
                       TrainCommand.self, LensCommand.self, ExperimentCommand.self, BenchCommand.self])
 
     static func main() {
-        AllocatorPolicy.keepFreedMemory()
         if let line = ArgumentEncoding.firstInvalid() {
             FileHandle.standardError.write(Data("lazarus: \(line)\n".utf8))
             Foundation.exit(64)

@@ -10,7 +10,8 @@ public enum CrossEntropy {
     /// the softmax pass returns it and writes softmax / R in place of the logits (which the caller hands over:
     /// a 49152-wide vocabulary makes a copy cost more than the arithmetic), so the logits are read once.
     public static func lossAndGradient(logits: consuming Matrix, targets: [Int]) -> (loss: Double, dLogits: Matrix) {
-        var g = logits
+        // Moved, not copied: a copy would leave the caller's buffer shared and the first write would copy it.
+        var g = consume logits
         precondition(g.rows == targets.count, "cross-entropy: \(g.rows) rows, \(targets.count) targets")
         let R = g.rows, V = g.cols
         guard R > 0 else { return (0, g) }

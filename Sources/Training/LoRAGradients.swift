@@ -48,17 +48,23 @@ public enum LoRAGradients {
 
     /// Mean loss over the batch's targets and its gradient with respect to every LoRA matrix; with a lens objective,
     /// the gradient of loss + λ · lensLoss (one backward from the logits and the residual stream at its layer).
+    /// With a workspace, the step's large buffers come from it and go back to it, so the next step of the same
+    /// shapes reuses them (the trainer and the benchmark keep one; without, each step allocates afresh).
     public static func lossAndGradients(model: TransformerModel, adapters: LoRAAdapters, batch: [TrainingExample],
-                                        lens: LensObjective? = nil) throws -> LossAndGradients {
-        let forward = try model.forward(batch.map(\.tokens), adapters: adapters, logits: .none, saveActivations: true)
-        let record = forward.activations!
-        let (rows, targets) = targets(of: batch, rowOffsets: forward.rowOffsets)
+                                        lens: LensObjective? = nil, workspace: ActivationWorkspace? = nil) throws -> LossAndGradients {
+        workspace?.beginStep()
+        let (record, rowOffsets) = try {
+            let forward = try model.forward(batch.map(\.tokens), adapters: adapters,
+                                            options: ForwardOptions(logits: .none, saveActivations: true, workspace: workspace))
+            return (forward.activations!, forward.rowOffsets)
+        }()
+        let (rows, targets) = targets(of: batch, rowOffsets: rowOffsets)
         let logits = model.logits(atRows: rows, of: record)
         let (loss, dLogits) = CrossEntropy.lossAndGradient(logits: consume logits, targets: targets)
         var seed = BackwardSeed(dLogits: dLogits, logitRows: rows)
         var lensLoss: Double? = nil
         if let lens {
-            let (lensRows, tokens) = LensObjective.rows(of: batch, rowOffsets: forward.rowOffsets)
+            let (lensRows, tokens) = LensObjective.rows(of: batch, rowOffsets: rowOffsets)
             if !lensRows.isEmpty {
                 // The output of block k is the input of block k + 1 (the last block's output is the final norm's input).
                 let k = lens.layer
@@ -69,6 +75,11 @@ public enum LoRAGradients {
             }
         }
         let result = model.backward(seed, record: record, adapters: adapters)
+        if let workspace {
+            workspace.recycle(record)
+            if let d = seed.dLogits { workspace.recycle(d) }
+            workspace.recycle(result.embeddingOutputGradient)
+        }
         return LossAndGradients(loss: loss, targetCount: targets.count, lensLoss: lensLoss, gradients: result.adapterGradients)
     }
 

@@ -51,13 +51,21 @@ public struct LoRAParameterLayout: Sendable, Equatable {
 
     /// The flat vector of adapters (or of gradients in the adapters' layout); a missing slot reads as zeros.
     public func flatten(_ adapters: LoRAAdapters) -> [Float] {
-        var values = [Float](repeating: 0, count: count)
+        var values: [Float] = []
+        flatten(adapters, into: &values)
+        return values
+    }
+
+    /// `flatten` into storage the caller keeps between steps (a step's gradients are megabytes: 7 MB at r16 on
+    /// q/k/v/o of the default model, which a fresh array would take as new pages every step).
+    public func flatten(_ adapters: LoRAAdapters, into values: inout [Float]) {
+        values.removeAll(keepingCapacity: true)
+        values.append(contentsOf: repeatElement(0, count: count))
         for s in slots {
             guard let ad = adapters.adapter(layer: s.layer, s.projection) else { continue }
             precondition([ad.a.rows, ad.a.cols] == s.aShape && [ad.b.rows, ad.b.cols] == s.bShape, "LoRA parameters: shape mismatch")
             values.replaceSubrange(s.aOffset..<(s.aOffset + ad.a.count), with: ad.a.values)
             values.replaceSubrange(s.bOffset..<(s.bOffset + ad.b.count), with: ad.b.values)
         }
-        return values
     }
 }

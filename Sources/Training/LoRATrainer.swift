@@ -109,13 +109,16 @@ public final class LoRATrainer {
         var reportStarted = Date()
         var cancelled = false
         var lensLosses: [LossPoint] = []
+        // Reused by every step: after the first, a step of the same shapes allocates nothing large.
+        let workspace = ActivationWorkspace()
+        var gradients: [Float] = []
 
         while state.step < options.steps {
             if cancellation.isCancelled { cancelled = true; break }
             let batch = state.sampler.next(batchSize: options.batchSize).map { trainSet[$0] }
             let result = try LoRAGradients.lossAndGradients(model: model, adapters: layout.adapters(from: parameters), batch: batch,
-                                                            lens: lensObjective)
-            var gradients = layout.flatten(result.gradients)
+                                                            lens: lensObjective, workspace: workspace)
+            layout.flatten(result.gradients, into: &gradients)
             if !result.loss.isFinite || !(result.lensLoss ?? 0).isFinite || !gradients.allSatisfy({ $0.isFinite }) {
                 // `parameters` are still those of the last good step: keep them on disk.
                 let failedStep = state.step + 1

@@ -48,4 +48,7 @@ public struct ActivationRecord: Sendable {
     public var finalNormed: Matrix       // [N, D]
     /// The pass's interventions, which the backward applies transposed.
     var interventions: InterventionPlan
+    /// The workspace the buffers came from (ForwardOptions.workspace): the logits and the backward take theirs
+    /// from it too, and `ActivationWorkspace.recycle` gives the record back to it.
+    public var workspace: ActivationWorkspace? = nil
 }

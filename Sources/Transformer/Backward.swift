@@ -33,7 +33,8 @@ extension TransformerModel {
     /// Training asks only for the rows that have a target, so a 49152-wide vocabulary costs little.
     public func logits(atRows rows: [Int], of record: ActivationRecord) -> Matrix {
         let normed = Elementwise.gatherRows(record.finalNormed, rows)
-        var logits = Matrix(rows: rows.count, cols: config.vocabularySize)
+        // [R, V] is the largest buffer of a step (12 MB at 64 rows of a 49152-wide vocabulary): from the workspace.
+        var logits = record.workspace?.matrix(rows: rows.count, cols: config.vocabularySize) ?? Matrix(rows: rows.count, cols: config.vocabularySize)
         Matmul.linear(normed, weights.unembedding, into: &logits)
         if let cap = config.finalLogitSoftcap { Softcap.forward(&logits.values, cap: cap) }
         return logits
@@ -51,7 +52,9 @@ extension TransformerModel {
         precondition(!weights.quantizesMoreThanExperts, "backward: the model's weights are quantised (native storage); training needs Float32 weights beside frozen experts: load with .f32 or .nativeExperts, or use weights.dequantized()")
         precondition(record.layers.count == c.layerCount, "backward: the record has no saved activations per layer")
         let N = record.finalInput.rows
-        var dx = Matrix(rows: N, cols: c.hiddenSize)
+        let workspace = record.workspace
+        func buffer(_ cols: Int) -> Matrix { workspace?.matrix(rows: N, cols: cols) ?? Matrix(rows: N, cols: cols) }
+        var dx = buffer(c.hiddenSize)
         if let dLogits = seed.dLogits {
             let rows = seed.logitRows
             precondition(dLogits.rows == rows.count && dLogits.cols == c.vocabularySize, "backward: dLogits shape")
@@ -77,15 +80,15 @@ extension TransformerModel {
         precondition(baseLayout.probabilityOffsets == record.probabilityOffsets, "backward: the record comes from a pass with a KV cache")
         let postNorms = c.block.normPlacement == .prePost
         // Buffers reused across layers.
-        var dGated = Matrix(rows: N, cols: c.intermediateSize)
-        var dGate = Matrix(rows: N, cols: c.intermediateSize)
-        var dUp = Matrix(rows: N, cols: c.intermediateSize)
-        var dXn = Matrix(rows: N, cols: c.hiddenSize)
-        var dProjected = Matrix(rows: N, cols: c.hiddenSize)
-        var dAttention = Matrix(rows: N, cols: c.queryWidth)
-        var dQ = Matrix(rows: N, cols: c.queryWidth)
-        var dK = Matrix(rows: N, cols: c.kvWidth)
-        var dV = Matrix(rows: N, cols: c.kvWidth)
+        var dGated = buffer(c.intermediateSize)
+        var dGate = buffer(c.intermediateSize)
+        var dUp = buffer(c.intermediateSize)
+        var dXn = buffer(c.hiddenSize)
+        var dProjected = buffer(c.hiddenSize)
+        var dAttention = buffer(c.queryWidth)
+        var dQ = buffer(c.queryWidth)
+        var dK = buffer(c.kvWidth)
+        var dV = buffer(c.kvWidth)
         var noWeightGradient: [Float] = []
 
         for l in stride(from: c.layerCount - 1, through: 0, by: -1) {
@@ -143,9 +146,11 @@ extension TransformerModel {
             ropes[l].backward(&dQ, heads: c.headCount, positions: record.positions)
             ropes[l].backward(&dK, heads: c.kvHeadCount, positions: record.positions)
             if c.block.qkNorm {
-                let dQNormed = dQ, dKNormed = dK
+                let dQNormed = workspace?.copy(dQ) ?? dQ, dKNormed = workspace?.copy(dK) ?? dK
                 RMSNorm.backwardHeads(dy: dQNormed, x: saved.queryRaw, weight: w[.queryNorm].values, rstd: saved.queryNormRstd, dx: &dQ)
                 RMSNorm.backwardHeads(dy: dKNormed, x: saved.keyRaw, weight: w[.keyNorm].values, rstd: saved.keyNormRstd, dx: &dK)
+                workspace?.recycle(dQNormed)
+                workspace?.recycle(dKNormed)
             }
             // Biases are frozen and add a constant: their gradient passes through unchanged.
             projectBackward(.query, input: saved.attentionNormed, dOut: dQ, dInput: &dXn, accumulate: false)
@@ -155,6 +160,7 @@ extension TransformerModel {
                              dx: &dx, accumulate: true, dWeight: &noWeightGradient)
         }
         inject(after: -1)
+        for m in [dGated, dGate, dUp, dXn, dProjected, dAttention, dQ, dK, dV] { workspace?.recycle(m) }
         return BackwardResult(adapterGradients: gradients, embeddingOutputGradient: dx)
     }
 }

@@ -17,14 +17,18 @@ public struct ForwardOptions: Sendable {
     public var interventions: [Intervention]
     /// Each mixture-of-experts layer's router logits and choices, at the last token or every position.
     public var routing: HiddenCapture
+    /// Where the pass's buffers (and saved activations, and the backward's buffers) come from and go back to
+    /// between training steps or batches (ActivationWorkspace.swift); nil allocates them afresh.
+    public var workspace: ActivationWorkspace?
 
     public init(capture: HiddenCapture = .none, logits: LogitSelection = .lastToken, saveActivations: Bool = false,
-                interventions: [Intervention] = [], routing: HiddenCapture = .none) {
+                interventions: [Intervention] = [], routing: HiddenCapture = .none, workspace: ActivationWorkspace? = nil) {
         self.capture = capture
         self.logits = logits
         self.saveActivations = saveActivations
         self.interventions = interventions
         self.routing = routing
+        self.workspace = workspace
     }
 }
 
@@ -78,6 +82,11 @@ public struct TransformerModel: Sendable {
     public func forward(_ sequences: [[Int]], adapters: LoRAAdapters?, cache: inout KVCache?, options: ForwardOptions) throws -> ForwardResult {
         let c = config
         let saveActivations = options.saveActivations
+        // The running buffers come from the workspace, if there is one, and go back at the end; saved
+        // activations are copies into its storage, so the running buffers stay unshared.
+        let workspace = options.workspace
+        func keep(_ m: Matrix) -> Matrix { workspace?.copy(m) ?? m }
+        func keep(_ a: [Float]) -> [Float] { workspace?.copy(a) ?? a }
         let B = sequences.count
         guard B > 0 else { throw ModelError.emptyInput("no sequences") }
         let lengths = sequences.map(\.count)
@@ -103,7 +112,7 @@ public struct TransformerModel: Sendable {
             : try InterventionPlan(options.interventions, config: c, lengths: lengths, rowOffsets: rowOffsets, positions: positions)
 
         // Embedding lookup (Gemma scales the rows by √D).
-        var x = Matrix(rows: N, cols: c.hiddenSize)
+        var x = workspace?.matrix(rows: N, cols: c.hiddenSize) ?? Matrix(rows: N, cols: c.hiddenSize)
         var row = 0
         for seq in sequences {
             for id in seq {
@@ -135,15 +144,16 @@ public struct TransformerModel: Sendable {
 
         let postNorms = c.block.normPlacement == .prePost
         let empty = Matrix(rows: 0, cols: 0)
-        var xn = Matrix(rows: N, cols: c.hiddenSize)
-        var q = Matrix(rows: N, cols: c.queryWidth)
-        var k = Matrix(rows: N, cols: c.kvWidth)
-        var v = Matrix(rows: N, cols: c.kvWidth)
-        var attention = Matrix(rows: N, cols: c.queryWidth)
-        var delta = Matrix(rows: N, cols: c.hiddenSize)
-        var gate = Matrix(rows: N, cols: c.intermediateSize)
-        var up = Matrix(rows: N, cols: c.intermediateSize)
-        var gated = Matrix(rows: N, cols: c.intermediateSize)
+        func buffer(_ cols: Int) -> Matrix { workspace?.matrix(rows: N, cols: cols) ?? Matrix(rows: N, cols: cols) }
+        var xn = buffer(c.hiddenSize)
+        var q = buffer(c.queryWidth)
+        var k = buffer(c.kvWidth)
+        var v = buffer(c.kvWidth)
+        var attention = buffer(c.queryWidth)
+        var delta = buffer(c.hiddenSize)
+        var gate = buffer(c.intermediateSize)
+        var up = buffer(c.intermediateSize)
+        var gated = buffer(c.intermediateSize)
         var rstd1 = saveActivations ? [Float](repeating: 0, count: N) : []
         var rstd2 = rstd1, rstdPostAttention = postNorms ? rstd1 : [], rstdPostMLP = rstdPostAttention
         var rstdQ = saveActivations && c.block.qkNorm ? [Float](repeating: 0, count: N * c.headCount) : []
@@ -178,16 +188,16 @@ public struct TransformerModel: Sendable {
             func postNorm(_ role: BlockTensor, _ m: inout Matrix, rstd: inout [Float]) -> Matrix {
                 guard postNorms else { return empty }
                 let before = saveActivations ? m : empty
-                var normed = Matrix(rows: m.rows, cols: m.cols)
+                var normed = workspace?.matrix(rows: m.rows, cols: m.cols) ?? Matrix(rows: m.rows, cols: m.cols)
                 RMSNorm.forward(m, weight: w[role].values, eps: c.rmsNormEps, into: &normed, rstd: &rstd)
                 m = normed
                 return before
             }
-            let input = saveActivations ? x : empty
+            let input = saveActivations ? keep(x) : empty
 
             // Attention: x += [PostNorm] o(attn(rope([QKNorm] q(xn)+b), rope([QKNorm] k(xn)+b), v(xn)+b)), xn = Norm(x).
             RMSNorm.forward(x, weight: w.attentionNorm, eps: c.rmsNormEps, into: &xn, rstd: &rstd1)
-            let attentionNormed = saveActivations ? xn : empty
+            let attentionNormed = saveActivations ? keep(xn) : empty
             if decodeSized {
                 // One hand-off to the cores for all three (FusedLinear); the adapters after, as `project` adds them.
                 FusedLinear.apply(xn, w.linearWeight(of: .query), w.linearWeight(of: .key), w.linearWeight(of: .value),
@@ -205,7 +215,7 @@ public struct TransformerModel: Sendable {
             if let b = w.vector(.valueBias) { Elementwise.addBias(b, to: &v) }
             var queryRaw = empty, keyRaw = empty
             if c.block.qkNorm {
-                if saveActivations { queryRaw = q; keyRaw = k }
+                if saveActivations { queryRaw = keep(q); keyRaw = keep(k) }
                 RMSNorm.forwardHeads(&q, weight: w[.queryNorm].values, eps: c.rmsNormEps, rstd: &rstdQ)
                 RMSNorm.forwardHeads(&k, weight: w[.keyNorm].values, eps: c.rmsNormEps, rstd: &rstdK)
             }
@@ -228,7 +238,7 @@ public struct TransformerModel: Sendable {
             if let b = w.vector(.outputBias) { Elementwise.addBias(b, to: &delta) }
             let attentionProjected = postNorm(.attentionOutputNorm, &delta, rstd: &rstdPostAttention)
             Elementwise.add(delta, to: &x)
-            let middle = saveActivations ? x : empty
+            let middle = saveActivations ? keep(x) : empty
 
             // MLP: x += [PostNorm] down(act(gate(xn)) ⊙ up(xn)), xn = Norm(x).
             RMSNorm.forward(x, weight: w.mlpNorm, eps: c.rmsNormEps, into: &xn, rstd: &rstd2)
@@ -263,12 +273,12 @@ public struct TransformerModel: Sendable {
 
             if saveActivations {
                 var layer = LayerActivations(
-                    input: input, attentionRstd: rstd1, attentionNormed: attentionNormed, queryRaw: queryRaw, keyRaw: keyRaw,
-                    queryNormRstd: rstdQ, keyNormRstd: rstdK, query: q, key: k, value: v,
-                    probabilities: probabilities, attentionOutput: attention, attentionProjected: attentionProjected,
-                    attentionOutputRstd: rstdPostAttention, middle: middle, mlpRstd: rstd2,
-                    mlpNormed: xn, gate: gate, up: up, gated: gated, mlpProjected: mlpProjected, mlpOutputRstd: rstdPostMLP,
-                    loraIntermediate: lora)
+                    input: input, attentionRstd: keep(rstd1), attentionNormed: attentionNormed, queryRaw: queryRaw, keyRaw: keyRaw,
+                    queryNormRstd: keep(rstdQ), keyNormRstd: keep(rstdK), query: keep(q), key: keep(k), value: keep(v),
+                    probabilities: keep(probabilities), attentionOutput: keep(attention), attentionProjected: attentionProjected,
+                    attentionOutputRstd: keep(rstdPostAttention), middle: middle, mlpRstd: keep(rstd2),
+                    mlpNormed: keep(xn), gate: keep(gate), up: keep(up), gated: keep(gated), mlpProjected: mlpProjected,
+                    mlpOutputRstd: keep(rstdPostMLP), loraIntermediate: lora)
                 layer.routing = routed
                 saved.append(layer)
             }
@@ -280,19 +290,22 @@ public struct TransformerModel: Sendable {
         var logits = Matrix(rows: 0, cols: c.vocabularySize)
         var activations: ActivationRecord? = nil
         if saveActivations {
-            var rstdF = [Float](repeating: 0, count: N)
-            var normed = Matrix(rows: N, cols: c.hiddenSize)
+            var rstdF = workspace?.array(count: N) ?? [Float](repeating: 0, count: N)
+            var normed = workspace?.matrix(rows: N, cols: c.hiddenSize) ?? Matrix(rows: N, cols: c.hiddenSize)
             RMSNorm.forward(x, weight: weights.finalNorm, eps: c.rmsNormEps, into: &normed, rstd: &rstdF)
             activations = ActivationRecord(lengths: lengths, rowOffsets: rowOffsets, probabilityOffsets: baseLayout.probabilityOffsets,
                                            positions: positions, layers: saved, finalInput: x, finalRstd: rstdF, finalNormed: normed,
-                                           interventions: plan)
+                                           interventions: plan, workspace: workspace)
         }
+        // The running buffers go back for the next pass (a record holds copies, and x as its final input).
+        for m in [xn, q, k, v, attention, delta, gate, up, gated] { workspace?.recycle(m) }
         switch options.logits {
         case .none: break
         case .lastToken, .allPositions:
             let rows = options.logits == .lastToken ? Elementwise.gatherRows(x, lastRows) : x
             logits = readout(rows)
         }
+        if !saveActivations { workspace?.recycle(x) }
         return ForwardResult(lengths: lengths, rowOffsets: rowOffsets, logits: logits, hidden: hidden, activations: activations,
                              routing: routing)
     }

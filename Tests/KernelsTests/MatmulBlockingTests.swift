@@ -19,7 +19,13 @@ import Kernels
         #expect(Matmul.blocking(m: 8, n: 576, k: 576).parts == 1)
         // No empty block: 200 columns want 6 parts of 34, rounded to stretches of 48, so 5 blocks (4·48 < 200).
         let odd = Matmul.blocking(m: 100, n: 200, k: 400)
-        #expect(odd.axis == .columns && odd.size == 48 && odd.parts == 5)
+        #expect(odd.axis == .columns && odd.size == 48 && odd.parts == 5 && odd.crossParts == 1 && odd.crossSize == 100)
+        // Both sides long: 4 stretches along the longer side × 2 across, so no operand is re-packed by all 8 blocks.
+        let square = Matmul.blocking(m: 2048, n: 2048, k: 2048)
+        #expect(square.axis == .columns && square.size == 512 && square.parts == 4 && square.crossSize == 1024 && square.crossParts == 2)
+        let batch = Matmul.blocking(m: 1024, n: 1536, k: 576) // a hidden-state batch's gate projection
+        #expect(batch.axis == .columns && batch.parts == 4 && batch.crossParts == 2 && batch.blockCount == 8)
+        #expect(Matmul.blocking(m: 511, n: 4096, k: 576).crossParts == 1)
     }
 
     /// y = alpha·op(A)·op(B) + beta·y0 in Double, row-major, for any transposition.
@@ -40,10 +46,10 @@ import Kernels
         return y
     }
 
-    @Test(arguments: [(70, 300, 256), (300, 70, 256), (97, 131, 400)])
+    @Test(arguments: [(70, 300, 256), (300, 70, 256), (97, 131, 400), (530, 517, 24), (601, 520, 16)])
     func blockedProductsEqualTheReference(shape: (Int, Int, Int)) {
         let (m, n, k) = shape
-        #expect(Matmul.blocking(m: m, n: n, k: k).parts > 1)
+        #expect(Matmul.blocking(m: m, n: n, k: k).blockCount > 1)
         for (transA, transB) in [(false, true), (false, false), (true, false)] {
             let a = Self.random(m * k, seed: 1), b = Self.random(k * n, seed: 2), y0 = Self.random(m * n, seed: 3)
             for (alpha, beta) in [(Float(1), Float(0)), (Float(0.5), Float(1))] {
@@ -67,7 +73,7 @@ import Kernels
 
     @Test func oneWorkerAndTwoGiveTheSameBits() {
         // The shapes where OpenBLAS's own two-thread Haswell sgemm differed from its one-thread result.
-        for (m, n, k) in [(64, 576, 576), (64, 576, 1536), (160, 4096, 576)] {
+        for (m, n, k) in [(64, 576, 576), (64, 576, 1536), (160, 4096, 576), (1024, 1536, 576)] {
             let x = Self.random(m * k, seed: 4), w = Self.random(n * k, seed: 5)
             func product(workers: Int) -> [Float] {
                 var y = [Float](repeating: 0, count: m * n)

@@ -3,8 +3,6 @@
 // Not a CBLAS header: only the calls Kernels makes, row-major, behind one loader.
 #ifndef LAZARUS_COPENBLAS_H
 #define LAZARUS_COPENBLAS_H
-// glibc's mallopt, for the allocator policy beside the BLAS threading (Kernels/Parallel.swift).
-#include <malloc.h>
 
 /// CPU features Lazarus reads from CPUID (and XGETBV: the OS must save the wide registers too).
 enum {
@@ -74,5 +72,8 @@ int lazarus_cpu_usable_cores(void);
 int lazarus_cpu_free_cores(int interval_ms);
 /// The CPU time other processes used over the last window, in cores (for reports; -1 before two samples).
 double lazarus_cpu_others_busy(void);
+/// Busy ticks of one /proc/stat cpu line (user nice system idle iowait irq softirq steal). Niced time counts as
+/// busy only when `count_nice` (this process is niced itself): a nice-0 process takes the CPU from niced ones.
+unsigned long long lazarus_busy_ticks(const unsigned long long ticks[8], int count_nice);
 
 #endif
