@@ -438,7 +438,8 @@ static AVX2_TARGET void dequantize_avx2(int type, const uint8_t *w, size_t row_b
 }
 
 int lq_dequantize_rows_path(int path, int type, const void *w, size_t row_bytes, int k, int row_begin, int row_end, float *out) {
-    if (path == LQ_PATH_SCALAR || !lq_path_supported(path)) return lq_dequantize_rows(type, w, row_bytes, k, row_begin, row_end, out);
+    // MXFP4 has one decoder (its values are exact in Float32, so a SIMD one would give the same bits).
+    if (path == LQ_PATH_SCALAR || type == LQ_TYPE_MXFP4 || !lq_path_supported(path)) return lq_dequantize_rows(type, w, row_bytes, k, row_begin, row_end, out);
     int bv = lq_block_values(type);
     if (bv == 0 || k <= 0 || k % bv != 0 || row_bytes != (size_t)(k / bv) * (size_t)lq_block_bytes(type)) return 0;
     dequantize_avx2(type, (const uint8_t *)w, row_bytes, k, row_begin, row_end, out);
