@@ -44,7 +44,7 @@ import LazarusTestSupport
     @Test(arguments: TinyFamilies.names)
     func workspaceChangesNoResult(family: String) throws {
         let model = try TinyFamilies.load(family).model
-        let settings = LoRASettings(rank: 2, alpha: 4, targets: Projection.allCases)
+        let settings = LoRASettings(rank: 2, alpha: 4, targets: Projection.linearModules)
         let layout = LoRAParameterLayout(config: model.config, settings: settings)
         var rng = SeededRandom(seed: 9)
         let workspace = ActivationWorkspace()
@@ -61,7 +61,10 @@ import LazarusTestSupport
 
     /// A model with the default model's vocabulary (the [rows, V] logits are the step's largest buffer, 12 MB)
     /// and small blocks, batch 4 × 16, r16 on q/k/v/o as the benchmark: steps 2 and 3 take nothing new from the
-    /// pool, and step 3 faults in far fewer pages than its logits alone span.
+    /// pool, and a step after the first faults in far fewer pages than its logits alone span. The fault count is the
+    /// whole process's (getrusage), and Swift Testing runs other suites beside this one, so the check takes the
+    /// quietest of steps 2-6: another test's faults can only add to a step's count, and a step that allocated its
+    /// buffers afresh would fault in every one of those steps.
     @Test func secondStepAllocatesNothingLarge() throws {
         let config = ModelConfig(vocabularySize: 49152, hiddenSize: 128, intermediateSize: 384, layerCount: 4, headCount: 4,
                                  kvHeadCount: 2, headDim: 32, rmsNormEps: 1e-5, ropeTheta: 10_000, tiedEmbeddings: true, contextLength: 256)
@@ -75,7 +78,7 @@ import LazarusTestSupport
         let workspace = ActivationWorkspace()
         var gradients: [Float] = []
         var allocations: [Int] = [], faults: [Int] = []
-        for _ in 0..<3 {
+        for _ in 0..<6 {
             let before = Self.pageFaults()
             let r = try LoRAGradients.lossAndGradients(model: model, adapters: layout.adapters(from: parameters), batch: batch,
                                                        workspace: workspace)
@@ -95,10 +98,10 @@ import LazarusTestSupport
             withoutFaults.append(Self.pageFaults() - before)
         }
         let logitPages = 60 * config.vocabularySize * MemoryLayout<Float>.stride / 4096
-        print("workspace: arrays allocated after steps 1-3 \(allocations), \(workspace.heldBytes >> 10) KiB held; "
+        print("workspace: arrays allocated after steps 1-6 \(allocations), \(workspace.heldBytes >> 10) KiB held; "
               + "page faults per step \(faults), without a workspace \(withoutFaults) (the logits span \(logitPages) pages)")
         #expect(allocations[0] > 0)
-        #expect(allocations[1] == allocations[0] && allocations[2] == allocations[0])
-        #expect(faults[2] < logitPages / 4)
+        #expect(allocations.allSatisfy { $0 == allocations[0] })
+        #expect(faults[1...].min()! < logitPages / 4)
     }
 }
