@@ -1,0 +1,320 @@
+// Packing-free Float32 products for few activation rows (LazarusSmallGemm.h says what and why).
+//
+// Forward y = x·Wᵀ: a register tile of a few W rows × a few x rows, one vector accumulator per output along k,
+// reduced across lanes at the end. The work is cut into chunks of W rows (about 128 KB each, so a chunk stays
+// in L2 while every x row passes over it): W comes from memory once per call, x from cache.
+//
+// Backward dx = dy·W: the axpy form, dy[i, j] broadcast against a strip of W's row j, the strip's sums kept in
+// registers over a chunk of j. The work is cut into blocks of W's columns (independent outputs); within one, W's
+// rows are taken in chunks small enough to stay in L2 while every dy row passes over them, the partial sums
+// parked in dx between chunks (a float stored and reloaded exactly, so the chunking changes no bit).
+#include "CQuantKernels.h"
+#include "LazarusSmallGemm.h"
+
+#include <immintrin.h>
+#include <stddef.h>
+
+// The scalar reference is one rounded multiply and one rounded add a term, in order (no fused a·b + c).
+#pragma clang fp contract(off)
+
+#define SG_AVX2 __attribute__((target("avx2,fma")))
+#define SG_AVX512 __attribute__((target("avx2,fma,avx512f")))
+#define SG_INLINE static inline __attribute__((always_inline))
+
+// MARK: Forward
+
+typedef struct {
+    int path, m, k, n, ldy, accumulate, chunk_rows;
+    float alpha;
+    const float *x, *w;
+    float *y;
+} fwd_job;
+
+SG_INLINE void fwd_store(const fwd_job *j, int i, int o, float s) {
+    float *dst = j->y + (size_t)i * j->ldy + o;
+    float v = j->alpha * s;
+    *dst = j->accumulate ? *dst + v : v;
+}
+
+static void fwd_scalar(const fwd_job *j, int begin, int end) {
+    for (int o = begin; o < end; o++) {
+        const float *wr = j->w + (size_t)o * j->k;
+        for (int i = 0; i < j->m; i++) {
+            const float *xr = j->x + (size_t)i * j->k;
+            float s = 0;
+            for (int c = 0; c < j->k; c++) s += wr[c] * xr[c];
+            fwd_store(j, i, o, s);
+        }
+    }
+}
+
+static inline SG_AVX2 float sg_hsum8(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+static inline SG_AVX2 __m256i sg_mask8(int count) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+// TW W rows × TX x rows; TW and TX are constants at each call, so the accumulators live in registers.
+// One accumulator per output, the same k order in every tile: the edge tiles give the same bits as full ones.
+SG_INLINE SG_AVX2 void fwd_avx2_tile(const fwd_job *j, int o, int i, const int TW, const int TX) {
+    const int k = j->k, k8 = k & ~7;
+    const float *wr = j->w + (size_t)o * k, *xr = j->x + (size_t)i * k;
+    __m256 acc[3][4];
+    for (int a = 0; a < TW; a++) for (int b = 0; b < TX; b++) acc[a][b] = _mm256_setzero_ps();
+    for (int c = 0; c < k8; c += 8) {
+        __m256 wv[3];
+        for (int a = 0; a < TW; a++) wv[a] = _mm256_loadu_ps(wr + (size_t)a * k + c);
+        for (int b = 0; b < TX; b++) {
+            __m256 xv = _mm256_loadu_ps(xr + (size_t)b * k + c);
+            for (int a = 0; a < TW; a++) acc[a][b] = _mm256_fmadd_ps(wv[a], xv, acc[a][b]);
+        }
+    }
+    if (k8 < k) {
+        __m256i mask = sg_mask8(k - k8);
+        __m256 wv[3];
+        for (int a = 0; a < TW; a++) wv[a] = _mm256_maskload_ps(wr + (size_t)a * k + k8, mask);
+        for (int b = 0; b < TX; b++) {
+            __m256 xv = _mm256_maskload_ps(xr + (size_t)b * k + k8, mask);
+            for (int a = 0; a < TW; a++) acc[a][b] = _mm256_fmadd_ps(wv[a], xv, acc[a][b]);
+        }
+    }
+    for (int a = 0; a < TW; a++) for (int b = 0; b < TX; b++) fwd_store(j, i + b, o + a, sg_hsum8(acc[a][b]));
+}
+
+static SG_AVX2 void fwd_avx2(const fwd_job *j, int begin, int end) {
+    int i = 0;
+    for (; i + 4 <= j->m; i += 4) {
+        int o = begin;
+        for (; o + 3 <= end; o += 3) fwd_avx2_tile(j, o, i, 3, 4);
+        for (; o < end; o++) fwd_avx2_tile(j, o, i, 1, 4);
+    }
+    for (; i < j->m; i++) {
+        int o = begin;
+        for (; o + 3 <= end; o += 3) fwd_avx2_tile(j, o, i, 3, 1);
+        for (; o < end; o++) fwd_avx2_tile(j, o, i, 1, 1);
+    }
+}
+
+SG_INLINE SG_AVX512 void fwd_avx512_tile(const fwd_job *j, int o, int i, const int TW, const int TX) {
+    const int k = j->k, k16 = k & ~15;
+    const float *wr = j->w + (size_t)o * k, *xr = j->x + (size_t)i * k;
+    __m512 acc[4][6];
+    for (int a = 0; a < TW; a++) for (int b = 0; b < TX; b++) acc[a][b] = _mm512_setzero_ps();
+    for (int c = 0; c < k16; c += 16) {
+        __m512 wv[4];
+        for (int a = 0; a < TW; a++) wv[a] = _mm512_loadu_ps(wr + (size_t)a * k + c);
+        for (int b = 0; b < TX; b++) {
+            __m512 xv = _mm512_loadu_ps(xr + (size_t)b * k + c);
+            for (int a = 0; a < TW; a++) acc[a][b] = _mm512_fmadd_ps(wv[a], xv, acc[a][b]);
+        }
+    }
+    if (k16 < k) {
+        __mmask16 mask = (__mmask16)((1u << (k - k16)) - 1);
+        __m512 wv[4];
+        for (int a = 0; a < TW; a++) wv[a] = _mm512_maskz_loadu_ps(mask, wr + (size_t)a * k + k16);
+        for (int b = 0; b < TX; b++) {
+            __m512 xv = _mm512_maskz_loadu_ps(mask, xr + (size_t)b * k + k16);
+            for (int a = 0; a < TW; a++) acc[a][b] = _mm512_fmadd_ps(wv[a], xv, acc[a][b]);
+        }
+    }
+    for (int a = 0; a < TW; a++) for (int b = 0; b < TX; b++) fwd_store(j, i + b, o + a, _mm512_reduce_add_ps(acc[a][b]));
+}
+
+// The x-row remainder of a 4-row W tile, one case per count so each is a register tile of its own.
+static SG_AVX512 void fwd_avx512_rest(const fwd_job *j, int o, int i, int rows, int tw) {
+    if (tw == 4) {
+        switch (rows) {
+        case 5: fwd_avx512_tile(j, o, i, 4, 5); return;
+        case 4: fwd_avx512_tile(j, o, i, 4, 4); return;
+        case 3: fwd_avx512_tile(j, o, i, 4, 3); return;
+        case 2: fwd_avx512_tile(j, o, i, 4, 2); return;
+        case 1: fwd_avx512_tile(j, o, i, 4, 1); return;
+        }
+    }
+    for (int b = 0; b < rows; b++) fwd_avx512_tile(j, o, i + b, 1, 1);
+}
+
+static SG_AVX512 void fwd_avx512(const fwd_job *j, int begin, int end) {
+    // Each x tile (6 rows) passes over the chunk's W rows, which stay in L2 from the first x tile on.
+    int i = 0;
+    for (; i + 6 <= j->m; i += 6) {
+        int o = begin;
+        for (; o + 4 <= end; o += 4) fwd_avx512_tile(j, o, i, 4, 6);
+        for (; o < end; o++) fwd_avx512_rest(j, o, i, 6, 1);
+    }
+    if (i < j->m) {
+        int o = begin;
+        for (; o + 4 <= end; o += 4) fwd_avx512_rest(j, o, i, j->m - i, 4);
+        for (; o < end; o++) fwd_avx512_rest(j, o, i, j->m - i, 1);
+    }
+}
+
+static void fwd_chunk(void *ctx, int index) {
+    const fwd_job *j = ctx;
+    int begin = index * j->chunk_rows;
+    int end = begin + j->chunk_rows < j->n ? begin + j->chunk_rows : j->n;
+    switch (j->path) {
+    case LQ_PATH_SCALAR: fwd_scalar(j, begin, end); break;
+    case LQ_PATH_AVX2: fwd_avx2(j, begin, end); break;
+    default: fwd_avx512(j, begin, end); break;
+    }
+}
+
+int lq_small_xwt(int path, const float *x, int m, int k, const float *w, int n, float *y, int ldy,
+                 float alpha, int accumulate, int workers) {
+    if (m <= 0 || k <= 0 || n <= 0 || ldy < n || path < 0 || path >= LQ_PATH_COUNT || !lq_path_supported(path)) return 0;
+    // About 128 KB of W a chunk (a multiple of 12 rows: the AVX2 tile's 3 and the AVX-512 tile's 4), from the
+    // shape alone; several chunks a worker so one on a shared core does less.
+    int rows = (int)((32768L + k - 1) / k);
+    rows = (rows + 11) / 12 * 12;
+    fwd_job job = {path, m, k, n, ldy, accumulate != 0, rows, alpha, x, w, y};
+    lq_pool_run((n + rows - 1) / rows, workers, fwd_chunk, &job);
+    return 1;
+}
+
+// MARK: Backward (input gradient)
+
+typedef struct {
+    int path, m, n, k, accumulate, block_cols, chunk_rows;
+    const float *dy, *w;
+    float *dx;
+} bwd_job;
+
+static void bwd_scalar(const bwd_job *j, int c0, int c1) {
+    for (int i = 0; i < j->m; i++) {
+        float *d = j->dx + (size_t)i * j->k;
+        if (!j->accumulate) for (int c = c0; c < c1; c++) d[c] = 0;
+        for (int r = 0; r < j->n; r++) {
+            float g = j->dy[(size_t)i * j->n + r];
+            const float *wr = j->w + (size_t)r * j->k;
+            for (int c = c0; c < c1; c++) d[c] = d[c] + g * wr[c];
+        }
+    }
+}
+
+// TM dy rows × TS vectors of W's columns [c, c + 8·TS), the last vector masked to `tail` lanes (8 = full).
+// Each output lane's sum runs over r in order, one FMA a term, whichever tile it sits in.
+SG_INLINE SG_AVX2 void bwd_avx2_tile(const bwd_job *j, int i, int c, int r0, int r1, int first, const int TM,
+                                     const int TS, int tail) {
+    const int k = j->k;
+    __m256i mask = sg_mask8(tail);
+    __m256 acc[4][3];
+    for (int a = 0; a < TM; a++) {
+        float *d = j->dx + (size_t)(i + a) * k + c;
+        for (int s = 0; s < TS; s++) {
+            if (first && !j->accumulate) acc[a][s] = _mm256_setzero_ps();
+            else acc[a][s] = s == TS - 1 ? _mm256_maskload_ps(d + 8 * s, mask) : _mm256_loadu_ps(d + 8 * s);
+        }
+    }
+    for (int r = r0; r < r1; r++) {
+        const float *wr = j->w + (size_t)r * k + c;
+        __m256 wv[3];
+        for (int s = 0; s < TS; s++) wv[s] = s == TS - 1 ? _mm256_maskload_ps(wr + 8 * s, mask) : _mm256_loadu_ps(wr + 8 * s);
+        for (int a = 0; a < TM; a++) {
+            __m256 g = _mm256_broadcast_ss(j->dy + (size_t)(i + a) * j->n + r);
+            for (int s = 0; s < TS; s++) acc[a][s] = _mm256_fmadd_ps(g, wv[s], acc[a][s]);
+        }
+    }
+    for (int a = 0; a < TM; a++) {
+        float *d = j->dx + (size_t)(i + a) * k + c;
+        for (int s = 0; s < TS; s++) {
+            if (s == TS - 1) _mm256_maskstore_ps(d + 8 * s, mask, acc[a][s]);
+            else _mm256_storeu_ps(d + 8 * s, acc[a][s]);
+        }
+    }
+}
+
+static SG_AVX2 void bwd_avx2_rows(const bwd_job *j, int i, int rows, int c0, int c1, int r0, int r1, int first) {
+    int c = c0;
+    for (; c + 24 <= c1; c += 24) {
+        if (rows == 4) bwd_avx2_tile(j, i, c, r0, r1, first, 4, 3, 8);
+        else for (int a = 0; a < rows; a++) bwd_avx2_tile(j, i + a, c, r0, r1, first, 1, 3, 8);
+    }
+    for (; c < c1; c += 8) {
+        int tail = c1 - c < 8 ? c1 - c : 8;
+        if (rows == 4) bwd_avx2_tile(j, i, c, r0, r1, first, 4, 1, tail);
+        else for (int a = 0; a < rows; a++) bwd_avx2_tile(j, i + a, c, r0, r1, first, 1, 1, tail);
+    }
+}
+
+SG_INLINE SG_AVX512 void bwd_avx512_tile(const bwd_job *j, int i, int c, int r0, int r1, int first, const int TM,
+                                         const int TS, int tail) {
+    const int k = j->k;
+    __mmask16 mask = (__mmask16)((1u << tail) - 1);
+    __m512 acc[6][4];
+    for (int a = 0; a < TM; a++) {
+        float *d = j->dx + (size_t)(i + a) * k + c;
+        for (int s = 0; s < TS; s++) {
+            if (first && !j->accumulate) acc[a][s] = _mm512_setzero_ps();
+            else acc[a][s] = s == TS - 1 ? _mm512_maskz_loadu_ps(mask, d + 16 * s) : _mm512_loadu_ps(d + 16 * s);
+        }
+    }
+    for (int r = r0; r < r1; r++) {
+        const float *wr = j->w + (size_t)r * k + c;
+        __m512 wv[4];
+        for (int s = 0; s < TS; s++) wv[s] = s == TS - 1 ? _mm512_maskz_loadu_ps(mask, wr + 16 * s) : _mm512_loadu_ps(wr + 16 * s);
+        for (int a = 0; a < TM; a++) {
+            __m512 g = _mm512_set1_ps(j->dy[(size_t)(i + a) * j->n + r]);
+            for (int s = 0; s < TS; s++) acc[a][s] = _mm512_fmadd_ps(g, wv[s], acc[a][s]);
+        }
+    }
+    for (int a = 0; a < TM; a++) {
+        float *d = j->dx + (size_t)(i + a) * k + c;
+        for (int s = 0; s < TS; s++) {
+            if (s == TS - 1) _mm512_mask_storeu_ps(d + 16 * s, mask, acc[a][s]);
+            else _mm512_storeu_ps(d + 16 * s, acc[a][s]);
+        }
+    }
+}
+
+static SG_AVX512 void bwd_avx512_rows(const bwd_job *j, int i, int rows, int c0, int c1, int r0, int r1, int first) {
+    int c = c0;
+    for (; c + 64 <= c1; c += 64) {
+        switch (rows) {
+        case 6: bwd_avx512_tile(j, i, c, r0, r1, first, 6, 4, 16); break;
+        case 5: bwd_avx512_tile(j, i, c, r0, r1, first, 5, 4, 16); break;
+        case 4: bwd_avx512_tile(j, i, c, r0, r1, first, 4, 4, 16); break;
+        case 3: bwd_avx512_tile(j, i, c, r0, r1, first, 3, 4, 16); break;
+        case 2: bwd_avx512_tile(j, i, c, r0, r1, first, 2, 4, 16); break;
+        default: bwd_avx512_tile(j, i, c, r0, r1, first, 1, 4, 16); break;
+        }
+    }
+    for (; c < c1; c += 16) {
+        int tail = c1 - c < 16 ? c1 - c : 16;
+        if (rows == 6) bwd_avx512_tile(j, i, c, r0, r1, first, 6, 1, tail);
+        else for (int a = 0; a < rows; a++) bwd_avx512_tile(j, i + a, c, r0, r1, first, 1, 1, tail);
+    }
+}
+
+static void bwd_chunk(void *ctx, int index) {
+    const bwd_job *j = ctx;
+    int c0 = index * j->block_cols;
+    int c1 = c0 + j->block_cols < j->k ? c0 + j->block_cols : j->k;
+    if (j->path == LQ_PATH_SCALAR) { bwd_scalar(j, c0, c1); return; }
+    int tile = j->path == LQ_PATH_AVX2 ? 4 : 6;
+    // W's block [r0, r1) × [c0, c1) stays in L2 while every dy row passes over it.
+    for (int r0 = 0; r0 < j->n; r0 += j->chunk_rows) {
+        int r1 = r0 + j->chunk_rows < j->n ? r0 + j->chunk_rows : j->n;
+        for (int i = 0; i < j->m; i += tile) {
+            int rows = j->m - i < tile ? j->m - i : tile;
+            if (j->path == LQ_PATH_AVX2) bwd_avx2_rows(j, i, rows, c0, c1, r0, r1, r0 == 0);
+            else bwd_avx512_rows(j, i, rows, c0, c1, r0, r1, r0 == 0);
+        }
+    }
+}
+
+int lq_small_xw(int path, const float *dy, int m, int n, const float *w, int k, float *dx, int accumulate, int workers) {
+    if (m <= 0 || k <= 0 || n <= 0 || path < 0 || path >= LQ_PATH_COUNT || !lq_path_supported(path)) return 0;
+    // Blocks of 192 columns (a multiple of the AVX2 strip's 24 and the AVX-512 strip's 64 when k allows),
+    // W's rows in chunks of about 192 KB of the block.
+    int cols = k < 192 ? k : 192;
+    int rows = (int)((49152L + cols - 1) / cols);
+    bwd_job job = {path, m, n, k, accumulate != 0, cols, rows, dy, w, dx};
+    lq_pool_run((k + cols - 1) / cols, workers, bwd_chunk, &job);
+    return 1;
+}
