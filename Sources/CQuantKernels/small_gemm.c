@@ -20,8 +20,14 @@
 #define SG_AVX2 __attribute__((target("avx2,fma")))
 #define SG_AVX512 __attribute__((target("avx2,fma,avx512f")))
 #define SG_INLINE static inline __attribute__((always_inline))
+// The tiles' loops over their constant sizes, unrolled so the accumulators live in registers: SwiftPM builds C at
+// -O2, where clang otherwise left the backward's on the stack (a third of the speed).
+#define SG_UNROLL _Pragma("clang loop unroll(full)")
 
 // MARK: Forward
+
+// The most W rows a forward chunk takes (the AVX-512 path parks 6 × 16 floats an output row on its stack).
+#define FWD_MAX_CHUNK 96
 
 typedef struct {
     int path, m, k, n, ldy, accumulate, chunk_rows;
@@ -65,25 +71,25 @@ SG_INLINE SG_AVX2 void fwd_avx2_tile(const fwd_job *j, int o, int i, const int T
     const int k = j->k, k8 = k & ~7;
     const float *wr = j->w + (size_t)o * k, *xr = j->x + (size_t)i * k;
     __m256 acc[3][4];
-    for (int a = 0; a < TW; a++) for (int b = 0; b < TX; b++) acc[a][b] = _mm256_setzero_ps();
+    SG_UNROLL for (int a = 0; a < TW; a++) SG_UNROLL for (int b = 0; b < TX; b++) acc[a][b] = _mm256_setzero_ps();
     for (int c = 0; c < k8; c += 8) {
         __m256 wv[3];
-        for (int a = 0; a < TW; a++) wv[a] = _mm256_loadu_ps(wr + (size_t)a * k + c);
-        for (int b = 0; b < TX; b++) {
+        SG_UNROLL for (int a = 0; a < TW; a++) wv[a] = _mm256_loadu_ps(wr + (size_t)a * k + c);
+        SG_UNROLL for (int b = 0; b < TX; b++) {
             __m256 xv = _mm256_loadu_ps(xr + (size_t)b * k + c);
-            for (int a = 0; a < TW; a++) acc[a][b] = _mm256_fmadd_ps(wv[a], xv, acc[a][b]);
+            SG_UNROLL for (int a = 0; a < TW; a++) acc[a][b] = _mm256_fmadd_ps(wv[a], xv, acc[a][b]);
         }
     }
     if (k8 < k) {
         __m256i mask = sg_mask8(k - k8);
         __m256 wv[3];
-        for (int a = 0; a < TW; a++) wv[a] = _mm256_maskload_ps(wr + (size_t)a * k + k8, mask);
-        for (int b = 0; b < TX; b++) {
+        SG_UNROLL for (int a = 0; a < TW; a++) wv[a] = _mm256_maskload_ps(wr + (size_t)a * k + k8, mask);
+        SG_UNROLL for (int b = 0; b < TX; b++) {
             __m256 xv = _mm256_maskload_ps(xr + (size_t)b * k + k8, mask);
-            for (int a = 0; a < TW; a++) acc[a][b] = _mm256_fmadd_ps(wv[a], xv, acc[a][b]);
+            SG_UNROLL for (int a = 0; a < TW; a++) acc[a][b] = _mm256_fmadd_ps(wv[a], xv, acc[a][b]);
         }
     }
-    for (int a = 0; a < TW; a++) for (int b = 0; b < TX; b++) fwd_store(j, i + b, o + a, sg_hsum8(acc[a][b]));
+    SG_UNROLL for (int a = 0; a < TW; a++) SG_UNROLL for (int b = 0; b < TX; b++) fwd_store(j, i + b, o + a, sg_hsum8(acc[a][b]));
 }
 
 static SG_AVX2 void fwd_avx2(const fwd_job *j, int begin, int end) {
@@ -100,62 +106,95 @@ static SG_AVX2 void fwd_avx2(const fwd_job *j, int begin, int end) {
     }
 }
 
-SG_INLINE SG_AVX512 void fwd_avx512_tile(const fwd_job *j, int o, int i, const int TW, const int TX) {
-    const int k = j->k, k16 = k & ~15;
+// The AVX-512 tile: 4 W rows × 6 x rows over k's stretch [c0, c1) (c1 a multiple of 16, or k for the last).
+// Its accumulators start at zero on the first stretch, else from `park`, and are reduced into y on the last,
+// else parked: a lane's sum runs over the same k in the same order whatever the stretches, and a float parked
+// and reloaded is exact, so the stretches change no bit.
+SG_INLINE SG_AVX512 void fwd_avx512_tile(const fwd_job *j, int o, int i, int c0, int c1, float *park,
+                                         const int TW, const int TX) {
+    const int k = j->k, end16 = c0 + ((c1 - c0) & ~15);
     const float *wr = j->w + (size_t)o * k, *xr = j->x + (size_t)i * k;
     __m512 acc[4][6];
-    for (int a = 0; a < TW; a++) for (int b = 0; b < TX; b++) acc[a][b] = _mm512_setzero_ps();
-    for (int c = 0; c < k16; c += 16) {
+    SG_UNROLL for (int a = 0; a < TW; a++)
+        SG_UNROLL for (int b = 0; b < TX; b++) acc[a][b] = c0 == 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(park + 16 * (6 * a + b));
+    // The tail's masked loads in the same loop, so the accumulators stay in registers (a separate tail after it
+    // made clang keep the array on the stack, storing every accumulator every step).
+    for (int c = c0; c < c1; c += 16) {
+        __mmask16 mask = c < end16 ? (__mmask16)0xffff : (__mmask16)((1u << (c1 - end16)) - 1);
         __m512 wv[4];
-        for (int a = 0; a < TW; a++) wv[a] = _mm512_loadu_ps(wr + (size_t)a * k + c);
-        for (int b = 0; b < TX; b++) {
-            __m512 xv = _mm512_loadu_ps(xr + (size_t)b * k + c);
-            for (int a = 0; a < TW; a++) acc[a][b] = _mm512_fmadd_ps(wv[a], xv, acc[a][b]);
+        SG_UNROLL for (int a = 0; a < TW; a++) wv[a] = _mm512_maskz_loadu_ps(mask, wr + (size_t)a * k + c);
+        SG_UNROLL for (int b = 0; b < TX; b++) {
+            __m512 xv = _mm512_maskz_loadu_ps(mask, xr + (size_t)b * k + c);
+            SG_UNROLL for (int a = 0; a < TW; a++) acc[a][b] = _mm512_fmadd_ps(wv[a], xv, acc[a][b]);
         }
     }
-    if (k16 < k) {
-        __mmask16 mask = (__mmask16)((1u << (k - k16)) - 1);
-        __m512 wv[4];
-        for (int a = 0; a < TW; a++) wv[a] = _mm512_maskz_loadu_ps(mask, wr + (size_t)a * k + k16);
-        for (int b = 0; b < TX; b++) {
-            __m512 xv = _mm512_maskz_loadu_ps(mask, xr + (size_t)b * k + k16);
-            for (int a = 0; a < TW; a++) acc[a][b] = _mm512_fmadd_ps(wv[a], xv, acc[a][b]);
-        }
+    if (c1 == k) {
+        SG_UNROLL for (int a = 0; a < TW; a++) SG_UNROLL for (int b = 0; b < TX; b++) fwd_store(j, i + b, o + a, _mm512_reduce_add_ps(acc[a][b]));
+    } else {
+        SG_UNROLL for (int a = 0; a < TW; a++) SG_UNROLL for (int b = 0; b < TX; b++) _mm512_storeu_ps(park + 16 * (6 * a + b), acc[a][b]);
     }
-    for (int a = 0; a < TW; a++) for (int b = 0; b < TX; b++) fwd_store(j, i + b, o + a, _mm512_reduce_add_ps(acc[a][b]));
 }
 
-// The x-row remainder of a 4-row W tile, one case per count so each is a register tile of its own.
-static SG_AVX512 void fwd_avx512_rest(const fwd_job *j, int o, int i, int rows, int tw) {
+// The full 4 × 6 tile written out: with the accumulators in an array clang kept them on the stack, storing
+// all 24 every step (half the speed). The same operations, in the same order, as fwd_avx512_tile(…, 4, 6).
+#define SG_EACH_X(M) M(0) M(1) M(2) M(3) M(4) M(5)
+#define SG_EACH_W(M, b) M(0, b) M(1, b) M(2, b) M(3, b)
+#define SG_DECLARE(a, b) __m512 acc##a##b = c0 == 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(park + 16 * (6 * a + b));
+#define SG_DECLARE_X(b) SG_EACH_W(SG_DECLARE, b)
+#define SG_FMA(a, b) acc##a##b = _mm512_fmadd_ps(w##a, xv##b, acc##a##b);
+#define SG_STEP_X(b) { __m512 xv##b = _mm512_maskz_loadu_ps(mask, xr + (size_t)b * k + c); SG_EACH_W(SG_FMA, b) }
+#define SG_FINISH(a, b) if (c1 == k) fwd_store(j, i + b, o + a, _mm512_reduce_add_ps(acc##a##b)); \
+                        else _mm512_storeu_ps(park + 16 * (6 * a + b), acc##a##b);
+#define SG_FINISH_X(b) SG_EACH_W(SG_FINISH, b)
+
+static SG_AVX512 void fwd_avx512_4x6(const fwd_job *j, int o, int i, int c0, int c1, float *park) {
+    const int k = j->k, end16 = c0 + ((c1 - c0) & ~15);
+    const float *wr = j->w + (size_t)o * k, *xr = j->x + (size_t)i * k;
+    SG_EACH_X(SG_DECLARE_X)
+    for (int c = c0; c < c1; c += 16) {
+        __mmask16 mask = c < end16 ? (__mmask16)0xffff : (__mmask16)((1u << (c1 - end16)) - 1);
+        __m512 w0 = _mm512_maskz_loadu_ps(mask, wr + c), w1 = _mm512_maskz_loadu_ps(mask, wr + (size_t)k + c);
+        __m512 w2 = _mm512_maskz_loadu_ps(mask, wr + 2 * (size_t)k + c), w3 = _mm512_maskz_loadu_ps(mask, wr + 3 * (size_t)k + c);
+        SG_EACH_X(SG_STEP_X)
+    }
+    SG_EACH_X(SG_FINISH_X)
+}
+
+// One x tile of `rows` ≤ 6 rows against W rows [o, o + tw), tw 4 or 1, one case per size so each is a
+// register tile of its own; a 1-row W remainder goes output by output.
+static SG_AVX512 void fwd_avx512_any(const fwd_job *j, int o, int i, int rows, int tw, int c0, int c1, float *park) {
     if (tw == 4) {
         switch (rows) {
-        case 5: fwd_avx512_tile(j, o, i, 4, 5); return;
-        case 4: fwd_avx512_tile(j, o, i, 4, 4); return;
-        case 3: fwd_avx512_tile(j, o, i, 4, 3); return;
-        case 2: fwd_avx512_tile(j, o, i, 4, 2); return;
-        case 1: fwd_avx512_tile(j, o, i, 4, 1); return;
+        case 6: fwd_avx512_4x6(j, o, i, c0, c1, park); return;
+        case 5: fwd_avx512_tile(j, o, i, c0, c1, park, 4, 5); return;
+        case 4: fwd_avx512_tile(j, o, i, c0, c1, park, 4, 4); return;
+        case 3: fwd_avx512_tile(j, o, i, c0, c1, park, 4, 3); return;
+        case 2: fwd_avx512_tile(j, o, i, c0, c1, park, 4, 2); return;
+        case 1: fwd_avx512_tile(j, o, i, c0, c1, park, 4, 1); return;
         }
     }
-    for (int b = 0; b < rows; b++) fwd_avx512_tile(j, o, i + b, 1, 1);
+    for (int b = 0; b < rows; b++) fwd_avx512_tile(j, o, i + b, c0, c1, park + 16 * b, 1, 1);
 }
+
+// k's stretch for the AVX-512 forward: an x tile's stretch (6 × 512 floats, 12 KB) and a W tile's (8 KB) stay
+// in L1 while the chunk's W rows come from L2. Without it each step missed L1 (x tile and W tile 80 KB at k = 2048).
+#define FWD_STRETCH 512
 
 static SG_AVX512 void fwd_avx512(const fwd_job *j, int begin, int end) {
-    // Each x tile (6 rows) passes over the chunk's W rows, which stay in L2 from the first x tile on.
-    int i = 0;
-    for (; i + 6 <= j->m; i += 6) {
-        int o = begin;
-        for (; o + 4 <= end; o += 4) fwd_avx512_tile(j, o, i, 4, 6);
-        for (; o < end; o++) fwd_avx512_rest(j, o, i, 6, 1);
-    }
-    if (i < j->m) {
-        int o = begin;
-        for (; o + 4 <= end; o += 4) fwd_avx512_rest(j, o, i, j->m - i, 4);
-        for (; o < end; o++) fwd_avx512_rest(j, o, i, j->m - i, 1);
+    // Parked accumulators of one x tile against the chunk's W rows: 16 floats an output.
+    float park[FWD_MAX_CHUNK * 6 * 16] __attribute__((aligned(64)));
+    for (int i = 0; i < j->m; i += 6) {
+        int rows = j->m - i < 6 ? j->m - i : 6;
+        for (int c0 = 0; c0 < j->k; c0 += FWD_STRETCH) {
+            int c1 = c0 + FWD_STRETCH < j->k ? c0 + FWD_STRETCH : j->k;
+            int o = begin;
+            for (; o + 4 <= end; o += 4) fwd_avx512_any(j, o, i, rows, 4, c0, c1, park + (o - begin) * 6 * 16);
+            for (; o < end; o++) fwd_avx512_any(j, o, i, rows, 1, c0, c1, park + (o - begin) * 6 * 16);
+        }
     }
 }
 
-static void fwd_chunk(void *ctx, int index) {
-    const fwd_job *j = ctx;
+static void fwd_chunk(const fwd_job *j, int index) {
     int begin = index * j->chunk_rows;
     int end = begin + j->chunk_rows < j->n ? begin + j->chunk_rows : j->n;
     switch (j->path) {
@@ -165,15 +204,22 @@ static void fwd_chunk(void *ctx, int index) {
     }
 }
 
-int lq_small_xwt(int path, const float *x, int m, int k, const float *w, int n, float *y, int ldy,
-                 float alpha, int accumulate, int workers) {
-    if (m <= 0 || k <= 0 || n <= 0 || ldy < n || path < 0 || path >= LQ_PATH_COUNT || !lq_path_supported(path)) return 0;
-    // About 128 KB of W a chunk (a multiple of 12 rows: the AVX2 tile's 3 and the AVX-512 tile's 4), from the
-    // shape alone; several chunks a worker so one on a shared core does less.
+// About 128 KB of W a part (a multiple of 12 rows: the AVX2 tile's 3 and the AVX-512 tile's 4), from the shape
+// alone; several parts a worker so one on a shared core does less.
+static int fwd_part_rows(int k) {
     int rows = (int)((32768L + k - 1) / k);
     rows = (rows + 11) / 12 * 12;
-    fwd_job job = {path, m, k, n, ldy, accumulate != 0, rows, alpha, x, w, y};
-    lq_pool_run((n + rows - 1) / rows, workers, fwd_chunk, &job);
+    return rows > FWD_MAX_CHUNK ? FWD_MAX_CHUNK : rows;
+}
+
+int lq_small_xwt_parts(int k, int n) { return k > 0 && n > 0 ? (n + fwd_part_rows(k) - 1) / fwd_part_rows(k) : 0; }
+
+int lq_small_xwt(int path, const float *x, int m, int k, const float *w, int n, float *y, int ldy,
+                 float alpha, int accumulate, int first_part, int end_part) {
+    if (m <= 0 || k <= 0 || n <= 0 || ldy < n || path < 0 || path >= LQ_PATH_COUNT || !lq_path_supported(path)) return 0;
+    if (first_part < 0 || end_part < first_part || end_part > lq_small_xwt_parts(k, n)) return 0;
+    fwd_job job = {path, m, k, n, ldy, accumulate != 0, fwd_part_rows(k), alpha, x, w, y};
+    for (int part = first_part; part < end_part; part++) fwd_chunk(&job, part);
     return 1;
 }
 
@@ -204,9 +250,9 @@ SG_INLINE SG_AVX2 void bwd_avx2_tile(const bwd_job *j, int i, int c, int r0, int
     const int k = j->k;
     __m256i mask = sg_mask8(tail);
     __m256 acc[4][3];
-    for (int a = 0; a < TM; a++) {
+    SG_UNROLL for (int a = 0; a < TM; a++) {
         float *d = j->dx + (size_t)(i + a) * k + c;
-        for (int s = 0; s < TS; s++) {
+        SG_UNROLL for (int s = 0; s < TS; s++) {
             if (first && !j->accumulate) acc[a][s] = _mm256_setzero_ps();
             else acc[a][s] = s == TS - 1 ? _mm256_maskload_ps(d + 8 * s, mask) : _mm256_loadu_ps(d + 8 * s);
         }
@@ -214,15 +260,15 @@ SG_INLINE SG_AVX2 void bwd_avx2_tile(const bwd_job *j, int i, int c, int r0, int
     for (int r = r0; r < r1; r++) {
         const float *wr = j->w + (size_t)r * k + c;
         __m256 wv[3];
-        for (int s = 0; s < TS; s++) wv[s] = s == TS - 1 ? _mm256_maskload_ps(wr + 8 * s, mask) : _mm256_loadu_ps(wr + 8 * s);
-        for (int a = 0; a < TM; a++) {
+        SG_UNROLL for (int s = 0; s < TS; s++) wv[s] = s == TS - 1 ? _mm256_maskload_ps(wr + 8 * s, mask) : _mm256_loadu_ps(wr + 8 * s);
+        SG_UNROLL for (int a = 0; a < TM; a++) {
             __m256 g = _mm256_broadcast_ss(j->dy + (size_t)(i + a) * j->n + r);
-            for (int s = 0; s < TS; s++) acc[a][s] = _mm256_fmadd_ps(g, wv[s], acc[a][s]);
+            SG_UNROLL for (int s = 0; s < TS; s++) acc[a][s] = _mm256_fmadd_ps(g, wv[s], acc[a][s]);
         }
     }
-    for (int a = 0; a < TM; a++) {
+    SG_UNROLL for (int a = 0; a < TM; a++) {
         float *d = j->dx + (size_t)(i + a) * k + c;
-        for (int s = 0; s < TS; s++) {
+        SG_UNROLL for (int s = 0; s < TS; s++) {
             if (s == TS - 1) _mm256_maskstore_ps(d + 8 * s, mask, acc[a][s]);
             else _mm256_storeu_ps(d + 8 * s, acc[a][s]);
         }
@@ -247,9 +293,9 @@ SG_INLINE SG_AVX512 void bwd_avx512_tile(const bwd_job *j, int i, int c, int r0,
     const int k = j->k;
     __mmask16 mask = (__mmask16)((1u << tail) - 1);
     __m512 acc[6][4];
-    for (int a = 0; a < TM; a++) {
+    SG_UNROLL for (int a = 0; a < TM; a++) {
         float *d = j->dx + (size_t)(i + a) * k + c;
-        for (int s = 0; s < TS; s++) {
+        SG_UNROLL for (int s = 0; s < TS; s++) {
             if (first && !j->accumulate) acc[a][s] = _mm512_setzero_ps();
             else acc[a][s] = s == TS - 1 ? _mm512_maskz_loadu_ps(mask, d + 16 * s) : _mm512_loadu_ps(d + 16 * s);
         }
@@ -257,15 +303,15 @@ SG_INLINE SG_AVX512 void bwd_avx512_tile(const bwd_job *j, int i, int c, int r0,
     for (int r = r0; r < r1; r++) {
         const float *wr = j->w + (size_t)r * k + c;
         __m512 wv[4];
-        for (int s = 0; s < TS; s++) wv[s] = s == TS - 1 ? _mm512_maskz_loadu_ps(mask, wr + 16 * s) : _mm512_loadu_ps(wr + 16 * s);
-        for (int a = 0; a < TM; a++) {
+        SG_UNROLL for (int s = 0; s < TS; s++) wv[s] = s == TS - 1 ? _mm512_maskz_loadu_ps(mask, wr + 16 * s) : _mm512_loadu_ps(wr + 16 * s);
+        SG_UNROLL for (int a = 0; a < TM; a++) {
             __m512 g = _mm512_set1_ps(j->dy[(size_t)(i + a) * j->n + r]);
-            for (int s = 0; s < TS; s++) acc[a][s] = _mm512_fmadd_ps(g, wv[s], acc[a][s]);
+            SG_UNROLL for (int s = 0; s < TS; s++) acc[a][s] = _mm512_fmadd_ps(g, wv[s], acc[a][s]);
         }
     }
-    for (int a = 0; a < TM; a++) {
+    SG_UNROLL for (int a = 0; a < TM; a++) {
         float *d = j->dx + (size_t)(i + a) * k + c;
-        for (int s = 0; s < TS; s++) {
+        SG_UNROLL for (int s = 0; s < TS; s++) {
             if (s == TS - 1) _mm512_mask_storeu_ps(d + 16 * s, mask, acc[a][s]);
             else _mm512_storeu_ps(d + 16 * s, acc[a][s]);
         }
@@ -291,8 +337,7 @@ static SG_AVX512 void bwd_avx512_rows(const bwd_job *j, int i, int rows, int c0,
     }
 }
 
-static void bwd_chunk(void *ctx, int index) {
-    const bwd_job *j = ctx;
+static void bwd_chunk(const bwd_job *j, int index) {
     int c0 = index * j->block_cols;
     int c1 = c0 + j->block_cols < j->k ? c0 + j->block_cols : j->k;
     if (j->path == LQ_PATH_SCALAR) { bwd_scalar(j, c0, c1); return; }
@@ -308,13 +353,18 @@ static void bwd_chunk(void *ctx, int index) {
     }
 }
 
-int lq_small_xw(int path, const float *dy, int m, int n, const float *w, int k, float *dx, int accumulate, int workers) {
+// Blocks of 192 columns (a multiple of the AVX2 strip's 24 and the AVX-512 strip's 64 when k allows), W's rows
+// in chunks of about 192 KB of the block.
+static int bwd_part_cols(int k) { return k < 192 ? k : 192; }
+
+int lq_small_xw_parts(int k) { return k > 0 ? (k + bwd_part_cols(k) - 1) / bwd_part_cols(k) : 0; }
+
+int lq_small_xw(int path, const float *dy, int m, int n, const float *w, int k, float *dx, int accumulate,
+                int first_part, int end_part) {
     if (m <= 0 || k <= 0 || n <= 0 || path < 0 || path >= LQ_PATH_COUNT || !lq_path_supported(path)) return 0;
-    // Blocks of 192 columns (a multiple of the AVX2 strip's 24 and the AVX-512 strip's 64 when k allows),
-    // W's rows in chunks of about 192 KB of the block.
-    int cols = k < 192 ? k : 192;
-    int rows = (int)((49152L + cols - 1) / cols);
-    bwd_job job = {path, m, n, k, accumulate != 0, cols, rows, dy, w, dx};
-    lq_pool_run((k + cols - 1) / cols, workers, bwd_chunk, &job);
+    if (first_part < 0 || end_part < first_part || end_part > lq_small_xw_parts(k)) return 0;
+    int cols = bwd_part_cols(k);
+    bwd_job job = {path, m, n, k, accumulate != 0, cols, (int)((49152L + cols - 1) / cols), dy, w, dx};
+    for (int part = first_part; part < end_part; part++) bwd_chunk(&job, part);
     return 1;
 }

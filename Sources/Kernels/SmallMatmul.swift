@@ -3,7 +3,9 @@
 // on every such call — 40% of a 1B-shaped training step — so these read W as stored (CQuantKernels/small_gemm.c).
 // Matmul.xWt and Matmul.xW hand over the shapes `takes` accepts; above `maximumRows` OpenBLAS stays.
 import CQuantKernels
+import Dispatch
 import Foundation
+import Synchronization
 
 public enum SmallMatmul {
     /// The most activation rows these products take by default: measured on a Zen 5 (docs/performance.md),
@@ -17,30 +19,53 @@ public enum SmallMatmul {
         return defaultMaximumRows
     }()
 
-    /// Whether an m-row product over an inner size k goes here: few rows, and work enough that OpenBLAS's
+    /// Whether an m-row product over an inner size k goes here: few rows, an inner size of at least 64 (below it
+    /// the forward's lane reductions cost more than its sums: a rank-16 LoRA up-projection), and work enough that OpenBLAS's
     /// packing dominates (below ~64k multiply-adds either way is a few microseconds).
     static func takes(m: Int, n: Int, k: Int) -> Bool {
-        m > 0 && m <= maximumRows && k >= 16 && n >= 16 && m * n * k >= 1 << 16
+        m > 0 && m <= maximumRows && k >= 64 && n >= 16 && m * n * k >= 1 << 16
     }
 
     /// y[M,N] (+)= alpha · x[M,K] · w[N,K]ᵀ on `path` over up to `workers` threads.
     public static func xWt(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                            m: Int, n: Int, k: Int, accumulate: Bool = false, alpha: Float = 1,
                            path: KernelPath = .current, workers: Int? = nil) {
-        let ok = lq_small_xwt(path.rawValue, x, Int32(m), Int32(k), w, Int32(n), y, Int32(n), alpha, accumulate ? 1 : 0,
-                              Int32(workers ?? defaultWorkers))
-        precondition(ok != 0, "lq_small_xwt refused: path \(path) on this CPU, or x \(m)×\(k), W \(n)×\(k)")
+        let parts = Int(lq_small_xwt_parts(Int32(k), Int32(n)))
+        share(parts, workers: workers) { part in
+            let ok = lq_small_xwt(path.rawValue, x, Int32(m), Int32(k), w, Int32(n), y, Int32(n), alpha, accumulate ? 1 : 0,
+                                  Int32(part), Int32(part + 1))
+            precondition(ok != 0, "lq_small_xwt refused: path \(path) on this CPU, or x \(m)×\(k), W \(n)×\(k)")
+        }
     }
 
     /// dx[M,K] (+)= dy[M,N] · w[N,K] on `path` over up to `workers` threads.
     public static func xW(_ dy: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
                           m: Int, n: Int, k: Int, accumulate: Bool = false,
                           path: KernelPath = .current, workers: Int? = nil) {
-        let ok = lq_small_xw(path.rawValue, dy, Int32(m), Int32(n), w, Int32(k), dx, accumulate ? 1 : 0,
-                             Int32(workers ?? defaultWorkers))
-        precondition(ok != 0, "lq_small_xw refused: path \(path) on this CPU, or dy \(m)×\(n), W \(n)×\(k)")
+        let parts = Int(lq_small_xw_parts(Int32(k)))
+        share(parts, workers: workers) { part in
+            let ok = lq_small_xw(path.rawValue, dy, Int32(m), Int32(n), w, Int32(k), dx, accumulate ? 1 : 0,
+                                 Int32(part), Int32(part + 1))
+            precondition(ok != 0, "lq_small_xw refused: path \(path) on this CPU, or dy \(m)×\(n), W \(n)×\(k)")
+        }
     }
 
-    /// The same cap as Matmul's blocks: no more workers than BLASThreads allows or other processes leave free.
-    static var defaultWorkers: Int { min(BLASThreads.current, Parallel.workerCount) }
+    /// Runs `body(part)` for every part on up to `workers` threads (default: as many as Matmul's blocks get), each
+    /// taking the next part as it finishes one. Parts are fixed by the shape, so the split changes no result.
+    /// (Not the row pool: its helper spins between products, taking the core a training step's other work wants.)
+    static func share(_ parts: Int, workers: Int?, _ body: (Int) -> Void) {
+        let count = min(parts, workers ?? min(BLASThreads.current, Parallel.workerCount))
+        if count <= 1 {
+            for part in 0..<parts { body(part) }
+            return
+        }
+        let next = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: count) { _ in
+            while true {
+                let part = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                if part >= parts { return }
+                body(part)
+            }
+        }
+    }
 }

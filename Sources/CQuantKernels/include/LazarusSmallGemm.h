@@ -10,15 +10,19 @@
 
 /// The forward of a linear layer: y[i·ldy + j] = alpha·(x[i]·W[j]) (+ y[i·ldy + j] when accumulate), for
 /// x [m, k] and W [n, k] row-major. Paths as CQuantKernels': scalar (one rounded multiply and add a term, in
-/// order), AVX2 + FMA (8 lanes, one accumulator an output), AVX-512F on the VNNI paths (16 lanes). The work is
-/// shared over up to `workers` threads (the row pool) in blocks of W's rows fixed by the shape.
-/// Returns 0, writing nothing, when the path cannot run here or a size is out of range.
+/// order), AVX2 + FMA (8 lanes, one accumulator an output), AVX-512F on the VNNI paths (16 lanes). The product
+/// is cut into lq_small_xwt_parts(k, n) parts (stretches of W's rows, fixed by the shape); a call computes parts
+/// [first_part, end_part), so callers share them over their own workers (Matmul's, as its sgemm blocks).
+/// Returns 0, writing nothing, when the path cannot run here or a size or part is out of range.
 int lq_small_xwt(int path, const float *x, int m, int k, const float *w, int n, float *y, int ldy,
-                 float alpha, int accumulate, int workers);
+                 float alpha, int accumulate, int first_part, int end_part);
+int lq_small_xwt_parts(int k, int n);
 
 /// The input gradient of a linear layer: dx[i·k + c] (+)= Σ_j dy[i·n + j]·W[j·k + c], for dy [m, n] and
 /// W [n, k] row-major, summed over j in order (one FMA a term on the SIMD paths, a rounded multiply and add on
-/// scalar), starting from dx's values when accumulate. Work shared in blocks of W's columns fixed by the shape.
-int lq_small_xw(int path, const float *dy, int m, int n, const float *w, int k, float *dx, int accumulate, int workers);
+/// scalar), starting from dx's values when accumulate. Parts are stretches of W's columns, lq_small_xw_parts(k).
+int lq_small_xw(int path, const float *dy, int m, int n, const float *w, int k, float *dx, int accumulate,
+                int first_part, int end_part);
+int lq_small_xw_parts(int k);
 
 #endif
