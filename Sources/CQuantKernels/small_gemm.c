@@ -7,12 +7,13 @@
 // Backward dx = dy·W: the axpy form, dy[i, j] broadcast against a strip of W's row j, the strip's sums kept in
 // registers over a chunk of j. The work is cut into blocks of W's columns (independent outputs); within one, W's
 // rows are taken in chunks small enough to stay in L2 while every dy row passes over them, the partial sums
-// parked in dx between chunks (a float stored and reloaded exactly, so the chunking changes no bit).
+// parked in a buffer between chunks (a float stored and reloaded exactly, so the chunking changes no bit).
 #include "CQuantKernels.h"
 #include "LazarusSmallGemm.h"
 
 #include <immintrin.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 // The scalar reference is one rounded multiply and one rounded add a term, in order (no fused a·b + c).
 #pragma clang fp contract(off)
@@ -142,6 +143,9 @@ SG_INLINE SG_AVX512 void fwd_avx512_tile(const fwd_job *j, int o, int i, int c0,
 #define SG_DECLARE(a, b) __m512 acc##a##b = c0 == 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(park + 16 * (6 * a + b));
 #define SG_DECLARE_X(b) SG_EACH_W(SG_DECLARE, b)
 #define SG_FMA(a, b) acc##a##b = _mm512_fmadd_ps(w##a, xv##b, acc##a##b);
+#define SG_EACH_W4(M) M(0) M(1) M(2) M(3)
+#define SG_PREFETCH(a) _mm_prefetch((const char *)(wr + (size_t)a * k + c + 512), _MM_HINT_T0);
+#define SG_STEP_FULL_X(b) { __m512 xv##b = _mm512_loadu_ps(xr + (size_t)b * k + c); SG_EACH_W(SG_FMA, b) }
 #define SG_STEP_X(b) { __m512 xv##b = _mm512_maskz_loadu_ps(mask, xr + (size_t)b * k + c); SG_EACH_W(SG_FMA, b) }
 #define SG_FINISH(a, b) if (c1 == k) fwd_store(j, i + b, o + a, _mm512_reduce_add_ps(acc##a##b)); \
                         else _mm512_storeu_ps(park + 16 * (6 * a + b), acc##a##b);
@@ -151,8 +155,18 @@ static SG_AVX512 void fwd_avx512_4x6(const fwd_job *j, int o, int i, int c0, int
     const int k = j->k, end16 = c0 + ((c1 - c0) & ~15);
     const float *wr = j->w + (size_t)o * k, *xr = j->x + (size_t)i * k;
     SG_EACH_X(SG_DECLARE_X)
-    for (int c = c0; c < c1; c += 16) {
-        __mmask16 mask = c < end16 ? (__mmask16)0xffff : (__mmask16)((1u << (c1 - end16)) - 1);
+    // Plain loads for the full steps (masked ones cost more), the tail's masked loads after them.
+    for (int c = c0; c < end16; c += 16) {
+        // The first x tile meets these W rows coming from memory: fetch them ahead (2 KB a row), so the chunk's
+        // one pass over memory overlaps the arithmetic instead of stalling it.
+        if (i == 0) SG_EACH_W4(SG_PREFETCH)
+        __m512 w0 = _mm512_loadu_ps(wr + c), w1 = _mm512_loadu_ps(wr + (size_t)k + c);
+        __m512 w2 = _mm512_loadu_ps(wr + 2 * (size_t)k + c), w3 = _mm512_loadu_ps(wr + 3 * (size_t)k + c);
+        SG_EACH_X(SG_STEP_FULL_X)
+    }
+    if (end16 < c1) {
+        int c = end16;
+        __mmask16 mask = (__mmask16)((1u << (c1 - end16)) - 1);
         __m512 w0 = _mm512_maskz_loadu_ps(mask, wr + c), w1 = _mm512_maskz_loadu_ps(mask, wr + (size_t)k + c);
         __m512 w2 = _mm512_maskz_loadu_ps(mask, wr + 2 * (size_t)k + c), w3 = _mm512_maskz_loadu_ps(mask, wr + 3 * (size_t)k + c);
         SG_EACH_X(SG_STEP_X)
@@ -234,27 +248,26 @@ typedef struct {
 static void bwd_scalar(const bwd_job *j, int c0, int c1) {
     for (int i = 0; i < j->m; i++) {
         float *d = j->dx + (size_t)i * j->k;
-        if (!j->accumulate) for (int c = c0; c < c1; c++) d[c] = 0;
-        for (int r = 0; r < j->n; r++) {
-            float g = j->dy[(size_t)i * j->n + r];
-            const float *wr = j->w + (size_t)r * j->k;
-            for (int c = c0; c < c1; c++) d[c] = d[c] + g * wr[c];
+        for (int c = c0; c < c1; c++) {
+            float s = 0;
+            for (int r = 0; r < j->n; r++) s += j->dy[(size_t)i * j->n + r] * j->w[(size_t)r * j->k + c];
+            d[c] = j->accumulate ? d[c] + s : s;
         }
     }
 }
 
 // TM dy rows × TS vectors of W's columns [c, c + 8·TS), the last vector masked to `tail` lanes (8 = full).
 // Each output lane's sum runs over r in order, one FMA a term, whichever tile it sits in.
-SG_INLINE SG_AVX2 void bwd_avx2_tile(const bwd_job *j, int i, int c, int r0, int r1, int first, const int TM,
+SG_INLINE SG_AVX2 void bwd_avx2_tile(const bwd_job *j, int i, int c, int r0, int r1, float *park, const int TM,
                                      const int TS, int tail) {
-    const int k = j->k;
+    const int k = j->k, first = r0 == 0, last = r1 == j->n;
     __m256i mask = sg_mask8(tail);
     __m256 acc[4][3];
     SG_UNROLL for (int a = 0; a < TM; a++) {
-        float *d = j->dx + (size_t)(i + a) * k + c;
+        float *p = park + (size_t)(i + a) * j->block_cols;
         SG_UNROLL for (int s = 0; s < TS; s++) {
-            if (first && !j->accumulate) acc[a][s] = _mm256_setzero_ps();
-            else acc[a][s] = s == TS - 1 ? _mm256_maskload_ps(d + 8 * s, mask) : _mm256_loadu_ps(d + 8 * s);
+            if (first) acc[a][s] = _mm256_setzero_ps();
+            else acc[a][s] = s == TS - 1 ? _mm256_maskload_ps(p + 8 * s, mask) : _mm256_loadu_ps(p + 8 * s);
         }
     }
     for (int r = r0; r < r1; r++) {
@@ -267,37 +280,39 @@ SG_INLINE SG_AVX2 void bwd_avx2_tile(const bwd_job *j, int i, int c, int r0, int
         }
     }
     SG_UNROLL for (int a = 0; a < TM; a++) {
-        float *d = j->dx + (size_t)(i + a) * k + c;
+        float *d = last ? j->dx + (size_t)(i + a) * k + c : park + (size_t)(i + a) * j->block_cols;
         SG_UNROLL for (int s = 0; s < TS; s++) {
-            if (s == TS - 1) _mm256_maskstore_ps(d + 8 * s, mask, acc[a][s]);
-            else _mm256_storeu_ps(d + 8 * s, acc[a][s]);
+            __m256 v = acc[a][s];
+            if (last && j->accumulate) v = _mm256_add_ps(s == TS - 1 ? _mm256_maskload_ps(d + 8 * s, mask) : _mm256_loadu_ps(d + 8 * s), v);
+            if (s == TS - 1) _mm256_maskstore_ps(d + 8 * s, mask, v);
+            else _mm256_storeu_ps(d + 8 * s, v);
         }
     }
 }
 
-static SG_AVX2 void bwd_avx2_rows(const bwd_job *j, int i, int rows, int c0, int c1, int r0, int r1, int first) {
+static SG_AVX2 void bwd_avx2_rows(const bwd_job *j, int i, int rows, int c0, int c1, int r0, int r1, float *park) {
     int c = c0;
     for (; c + 24 <= c1; c += 24) {
-        if (rows == 4) bwd_avx2_tile(j, i, c, r0, r1, first, 4, 3, 8);
-        else for (int a = 0; a < rows; a++) bwd_avx2_tile(j, i + a, c, r0, r1, first, 1, 3, 8);
+        if (rows == 4) bwd_avx2_tile(j, i, c, r0, r1, park + (c - c0), 4, 3, 8);
+        else for (int a = 0; a < rows; a++) bwd_avx2_tile(j, i + a, c, r0, r1, park + (c - c0), 1, 3, 8);
     }
     for (; c < c1; c += 8) {
         int tail = c1 - c < 8 ? c1 - c : 8;
-        if (rows == 4) bwd_avx2_tile(j, i, c, r0, r1, first, 4, 1, tail);
-        else for (int a = 0; a < rows; a++) bwd_avx2_tile(j, i + a, c, r0, r1, first, 1, 1, tail);
+        if (rows == 4) bwd_avx2_tile(j, i, c, r0, r1, park + (c - c0), 4, 1, tail);
+        else for (int a = 0; a < rows; a++) bwd_avx2_tile(j, i + a, c, r0, r1, park + (c - c0), 1, 1, tail);
     }
 }
 
-SG_INLINE SG_AVX512 void bwd_avx512_tile(const bwd_job *j, int i, int c, int r0, int r1, int first, const int TM,
+SG_INLINE SG_AVX512 void bwd_avx512_tile(const bwd_job *j, int i, int c, int r0, int r1, float *park, const int TM,
                                          const int TS, int tail) {
-    const int k = j->k;
+    const int k = j->k, first = r0 == 0, last = r1 == j->n;
     __mmask16 mask = (__mmask16)((1u << tail) - 1);
     __m512 acc[6][4];
     SG_UNROLL for (int a = 0; a < TM; a++) {
-        float *d = j->dx + (size_t)(i + a) * k + c;
+        float *p = park + (size_t)(i + a) * j->block_cols;
         SG_UNROLL for (int s = 0; s < TS; s++) {
-            if (first && !j->accumulate) acc[a][s] = _mm512_setzero_ps();
-            else acc[a][s] = s == TS - 1 ? _mm512_maskz_loadu_ps(mask, d + 16 * s) : _mm512_loadu_ps(d + 16 * s);
+            if (first) acc[a][s] = _mm512_setzero_ps();
+            else acc[a][s] = s == TS - 1 ? _mm512_maskz_loadu_ps(mask, p + 16 * s) : _mm512_loadu_ps(p + 16 * s);
         }
     }
     for (int r = r0; r < r1; r++) {
@@ -310,45 +325,64 @@ SG_INLINE SG_AVX512 void bwd_avx512_tile(const bwd_job *j, int i, int c, int r0,
         }
     }
     SG_UNROLL for (int a = 0; a < TM; a++) {
-        float *d = j->dx + (size_t)(i + a) * k + c;
+        float *d = last ? j->dx + (size_t)(i + a) * k + c : park + (size_t)(i + a) * j->block_cols;
         SG_UNROLL for (int s = 0; s < TS; s++) {
-            if (s == TS - 1) _mm512_mask_storeu_ps(d + 16 * s, mask, acc[a][s]);
-            else _mm512_storeu_ps(d + 16 * s, acc[a][s]);
+            __m512 v = acc[a][s];
+            if (last && j->accumulate) v = _mm512_add_ps(s == TS - 1 ? _mm512_maskz_loadu_ps(mask, d + 16 * s) : _mm512_loadu_ps(d + 16 * s), v);
+            if (s == TS - 1) _mm512_mask_storeu_ps(d + 16 * s, mask, v);
+            else _mm512_storeu_ps(d + 16 * s, v);
         }
     }
 }
 
-static SG_AVX512 void bwd_avx512_rows(const bwd_job *j, int i, int rows, int c0, int c1, int r0, int r1, int first) {
+static SG_AVX512 void bwd_avx512_rows(const bwd_job *j, int i, int rows, int c0, int c1, int r0, int r1, float *park) {
     int c = c0;
     for (; c + 64 <= c1; c += 64) {
         switch (rows) {
-        case 6: bwd_avx512_tile(j, i, c, r0, r1, first, 6, 4, 16); break;
-        case 5: bwd_avx512_tile(j, i, c, r0, r1, first, 5, 4, 16); break;
-        case 4: bwd_avx512_tile(j, i, c, r0, r1, first, 4, 4, 16); break;
-        case 3: bwd_avx512_tile(j, i, c, r0, r1, first, 3, 4, 16); break;
-        case 2: bwd_avx512_tile(j, i, c, r0, r1, first, 2, 4, 16); break;
-        default: bwd_avx512_tile(j, i, c, r0, r1, first, 1, 4, 16); break;
+        case 6: bwd_avx512_tile(j, i, c, r0, r1, park + (c - c0), 6, 4, 16); break;
+        case 5: bwd_avx512_tile(j, i, c, r0, r1, park + (c - c0), 5, 4, 16); break;
+        case 4: bwd_avx512_tile(j, i, c, r0, r1, park + (c - c0), 4, 4, 16); break;
+        case 3: bwd_avx512_tile(j, i, c, r0, r1, park + (c - c0), 3, 4, 16); break;
+        case 2: bwd_avx512_tile(j, i, c, r0, r1, park + (c - c0), 2, 4, 16); break;
+        default: bwd_avx512_tile(j, i, c, r0, r1, park + (c - c0), 1, 4, 16); break;
         }
     }
     for (; c < c1; c += 16) {
         int tail = c1 - c < 16 ? c1 - c : 16;
-        if (rows == 6) bwd_avx512_tile(j, i, c, r0, r1, first, 6, 1, tail);
-        else for (int a = 0; a < rows; a++) bwd_avx512_tile(j, i + a, c, r0, r1, first, 1, 1, tail);
+        if (rows == 6) bwd_avx512_tile(j, i, c, r0, r1, park + (c - c0), 6, 1, tail);
+        else for (int a = 0; a < rows; a++) bwd_avx512_tile(j, i + a, c, r0, r1, park + (c - c0), 1, 1, tail);
     }
 }
+
+// Each thread's parking buffer for the backward's partial sums, kept for its life (m × 192 floats).
+static _Thread_local float *park_buffer;
+static _Thread_local size_t park_capacity;
 
 static void bwd_chunk(const bwd_job *j, int index) {
     int c0 = index * j->block_cols;
     int c1 = c0 + j->block_cols < j->k ? c0 + j->block_cols : j->k;
     if (j->path == LQ_PATH_SCALAR) { bwd_scalar(j, c0, c1); return; }
     int tile = j->path == LQ_PATH_AVX2 ? 4 : 6;
+    // Sums are parked between chunks of W's rows in a buffer of the thread's own (m × the block's columns), so dx
+    // is written once, its old value added to the finished sum as sgemm's beta = 1 adds it.
+    float *park = NULL;
+    if (j->n > j->chunk_rows) {
+        size_t need = (size_t)j->m * j->block_cols;
+        if (park_capacity < need) {
+            free(park_buffer);
+            park_buffer = malloc(need * sizeof(float));
+            park_capacity = park_buffer ? need : 0;
+        }
+        if (!park_buffer) abort(); // out of memory for one block's sums: nothing sensible to return from a part
+        park = park_buffer;
+    }
     // W's block [r0, r1) × [c0, c1) stays in L2 while every dy row passes over it.
     for (int r0 = 0; r0 < j->n; r0 += j->chunk_rows) {
         int r1 = r0 + j->chunk_rows < j->n ? r0 + j->chunk_rows : j->n;
         for (int i = 0; i < j->m; i += tile) {
             int rows = j->m - i < tile ? j->m - i : tile;
-            if (j->path == LQ_PATH_AVX2) bwd_avx2_rows(j, i, rows, c0, c1, r0, r1, r0 == 0);
-            else bwd_avx512_rows(j, i, rows, c0, c1, r0, r1, r0 == 0);
+            if (j->path == LQ_PATH_AVX2) bwd_avx2_rows(j, i, rows, c0, c1, r0, r1, park);
+            else bwd_avx512_rows(j, i, rows, c0, c1, r0, r1, park);
         }
     }
 }

@@ -20,7 +20,7 @@ int lq_small_xwt_parts(int k, int n);
 
 /// The input gradient of a linear layer: dx[i·k + c] (+)= Σ_j dy[i·n + j]·W[j·k + c], for dy [m, n] and
 /// W [n, k] row-major, summed over j in order (one FMA a term on the SIMD paths, a rounded multiply and add on
-/// scalar), starting from dx's values when accumulate. Parts are stretches of W's columns, lq_small_xw_parts(k).
+/// scalar), then added to dx's values when accumulate (as sgemm's beta = 1). Parts are stretches of W's columns, lq_small_xw_parts(k).
 int lq_small_xw(int path, const float *dy, int m, int n, const float *w, int k, float *dx, int accumulate,
                 int first_part, int end_part);
 int lq_small_xw_parts(int k);
