@@ -1,29 +1,32 @@
 // SmallMatmul: the dense linear layer's products when only a few activation rows meet a large frozen weight
 // (a LoRA step's 49–64 rows against a 2048×8192 matrix). OpenBLAS packs the whole weight into its panel layout
 // on every such call — 40% of a 1B-shaped training step — so these read W as stored (CQuantKernels/small_gemm.c).
-// Matmul.xWt and Matmul.xW hand over the shapes `takes` accepts; above `maximumRows` OpenBLAS stays.
+// Matmul.xWt and Matmul.xW hand over the shapes `takesForward` and `takesInputGradient` accept; above them OpenBLAS stays.
 import CQuantKernels
 import Dispatch
 import Foundation
 import Synchronization
 
 public enum SmallMatmul {
-    /// The most activation rows these products take by default: measured on a Zen 5 (docs/performance.md),
-    /// where they beat OpenBLAS's packing sgemm up to about this many rows.
-    public static let defaultMaximumRows = 128
+    /// The most activation rows the forward takes: single-threaded on a Zen 5 at 1B shapes (2048 × 8192 both ways)
+    /// it beat OpenBLAS by 13% at 49 rows and tied at 64, and lost above (docs/performance.md).
+    public static let forwardMaximumRows = 64
+    /// The most rows the input gradient takes: 14–18% faster than OpenBLAS at 49–96 rows, level at 128–192.
+    public static let inputGradientMaximumRows = 128
 
-    /// The most activation rows these products take; 0 turns them off. $LAZARUS_SMALL_GEMM_ROWS (a diagnostic,
-    /// never needed for speed) sets it for the process; tests and benchmarks may set it too.
-    nonisolated(unsafe) public static var maximumRows: Int = {
-        if let s = ProcessInfo.processInfo.environment["LAZARUS_SMALL_GEMM_ROWS"], let v = Int(s), v >= 0 { return v }
-        return defaultMaximumRows
-    }()
+    /// Whether Matmul hands small products here at all; $LAZARUS_SMALL_GEMM=0 (a diagnostic, never needed for
+    /// speed: it measures the OpenBLAS path beside this one) turns it off for the process.
+    nonisolated(unsafe) public static var enabled: Bool = ProcessInfo.processInfo.environment["LAZARUS_SMALL_GEMM"] != "0"
 
-    /// Whether an m-row product over an inner size k goes here: few rows, an inner size of at least 64 (below it
-    /// the forward's lane reductions cost more than its sums: a rank-16 LoRA up-projection), and work enough that OpenBLAS's
-    /// packing dominates (below ~64k multiply-adds either way is a few microseconds).
-    static func takes(m: Int, n: Int, k: Int) -> Bool {
-        m > 0 && m <= maximumRows && k >= 64 && n >= 16 && m * n * k >= 1 << 16
+    /// Whether a forward x[m, k]·W[n, k]ᵀ goes here: few rows, an inner size of at least 64 (below it the lane
+    /// reductions cost more than the sums: a rank-16 LoRA up-projection), and work enough to matter.
+    static func takesForward(m: Int, n: Int, k: Int) -> Bool {
+        enabled && m > 0 && m <= forwardMaximumRows && k >= 64 && n >= 16 && m * n * k >= 1 << 16
+    }
+
+    /// Whether an input gradient dy[m, n]·W[n, k] goes here (n W rows summed over, k output columns).
+    static func takesInputGradient(m: Int, n: Int, k: Int) -> Bool {
+        enabled && m > 0 && m <= inputGradientMaximumRows && n >= 64 && k >= 16 && m * n * k >= 1 << 16
     }
 
     /// y[M,N] (+)= alpha · x[M,K] · w[N,K]ᵀ on `path` over up to `workers` threads.

@@ -118,8 +118,8 @@ import LazarusTestSupport
     }
 
     /// Matmul's linear and product take the small path for few rows (the bits SmallMatmul gives), OpenBLAS above
-    /// the threshold. Skipped when $LAZARUS_SMALL_GEMM_ROWS turns the small path off.
-    @Test(.enabled(if: SmallMatmul.maximumRows >= 20)) func matmulHandsSmallShapesOver() {
+    /// the threshold. Skipped when $LAZARUS_SMALL_GEMM=0 turns the small path off.
+    @Test(.enabled(if: SmallMatmul.enabled)) func matmulHandsSmallShapesOver() {
         let (m, n, k) = (20, 96, 256)
         let x = Matrix(rows: m, cols: k, values: Self.random(m * k, seed: 7))
         let w = Matrix(rows: n, cols: k, values: Self.random(n * k, seed: 8))
@@ -133,7 +133,8 @@ import LazarusTestSupport
         #expect(Matmul.linear(x, w).values.map(\.bitPattern) == small.map(\.bitPattern))
         #expect(dx.values.map(\.bitPattern) == smallDx.map(\.bitPattern))
         // Above the threshold OpenBLAS does it, still the product.
-        let tall = Matrix(rows: SmallMatmul.maximumRows + 1, cols: k, values: Self.random((SmallMatmul.maximumRows + 1) * k, seed: 10))
+        let tallRows = SmallMatmul.forwardMaximumRows + 1
+        let tall = Matrix(rows: tallRows, cols: k, values: Self.random(tallRows * k, seed: 10))
         let reference = Matmul.referenceXWt(tall.values, w.values, m: tall.rows, n: n, k: k)
         #expect(zip(Matmul.linear(tall, w).values, reference).allSatisfy { abs($0 - $1) <= 1e-4 })
     }
