@@ -18,15 +18,20 @@ public enum SmallMatmul {
     /// speed: it measures the OpenBLAS path beside this one) turns it off for the process.
     nonisolated(unsafe) public static var enabled: Bool = ProcessInfo.processInfo.environment["LAZARUS_SMALL_GEMM"] != "0"
 
+    /// Only the AVX-512 paths are handed products: the thresholds were measured on them. The AVX2 path (forward
+    /// 100–125 GFLOP/s, input gradient 45–65 on this Zen 5) has not been compared with OpenBLAS's Haswell kernels
+    /// on an AVX2-only CPU, so there OpenBLAS stays; tests still force it.
+    static var measuredPath: Bool { KernelPath.current == .avx512vnni || KernelPath.current == .avx512vnniInt8 }
+
     /// Whether a forward x[m, k]·W[n, k]ᵀ goes here: few rows, an inner size of at least 64 (below it the lane
     /// reductions cost more than the sums: a rank-16 LoRA up-projection), and work enough to matter.
     static func takesForward(m: Int, n: Int, k: Int) -> Bool {
-        enabled && m > 0 && m <= forwardMaximumRows && k >= 64 && n >= 16 && m * n * k >= 1 << 16
+        enabled && measuredPath && m > 0 && m <= forwardMaximumRows && k >= 64 && n >= 16 && m * n * k >= 1 << 16
     }
 
     /// Whether an input gradient dy[m, n]·W[n, k] goes here (n W rows summed over, k output columns).
     static func takesInputGradient(m: Int, n: Int, k: Int) -> Bool {
-        enabled && m > 0 && m <= inputGradientMaximumRows && n >= 64 && k >= 16 && m * n * k >= 1 << 16
+        enabled && measuredPath && m > 0 && m <= inputGradientMaximumRows && n >= 64 && k >= 16 && m * n * k >= 1 << 16
     }
 
     /// y[M,N] (+)= alpha · x[M,K] · w[N,K]ᵀ on `path` over up to `workers` threads.

@@ -118,8 +118,8 @@ import LazarusTestSupport
     }
 
     /// Matmul's linear and product take the small path for few rows (the bits SmallMatmul gives), OpenBLAS above
-    /// the threshold. Skipped when $LAZARUS_SMALL_GEMM=0 turns the small path off.
-    @Test(.enabled(if: SmallMatmul.enabled)) func matmulHandsSmallShapesOver() {
+    /// the threshold. Skipped when $LAZARUS_SMALL_GEMM=0 turns the small path off or the CPU has no AVX-512.
+    @Test(.enabled(if: SmallMatmul.enabled && KernelPath.avx512vnni.isSupported)) func matmulHandsSmallShapesOver() {
         let (m, n, k) = (20, 96, 256)
         let x = Matrix(rows: m, cols: k, values: Self.random(m * k, seed: 7))
         let w = Matrix(rows: n, cols: k, values: Self.random(n * k, seed: 8))
