@@ -10,6 +10,9 @@ public enum Matmul {
                            m: Int, n: Int, k: Int, accumulate: Bool = false, alpha: Float = 1) {
         guard m > 0, n > 0 else { return }
         if k == 0 { if !accumulate { y.update(repeating: 0, count: m * n) }; return }
+        if SmallMatmul.takesForward(m: m, n: n, k: k) {
+            return SmallMatmul.xWt(x, w, y, m: m, n: n, k: k, accumulate: accumulate, alpha: alpha)
+        }
         blocked(transA: false, transB: true, m: m, n: n, k: k, alpha: alpha, x, lda: k, w, ldb: k,
                 beta: accumulate ? 1 : 0, y, ldc: n)
     }
@@ -19,6 +22,9 @@ public enum Matmul {
                           m: Int, n: Int, k: Int, accumulate: Bool = false, alpha: Float = 1) {
         guard m > 0, n > 0 else { return }
         if k == 0 { if !accumulate { y.update(repeating: 0, count: m * n) }; return }
+        if alpha == 1, SmallMatmul.takesInputGradient(m: m, n: k, k: n) {
+            return SmallMatmul.xW(x, w, y, m: m, n: k, k: n, accumulate: accumulate)
+        }
         blocked(transA: false, transB: false, m: m, n: n, k: k, alpha: alpha, x, lda: k, w, ldb: n,
                 beta: accumulate ? 1 : 0, y, ldc: n)
     }

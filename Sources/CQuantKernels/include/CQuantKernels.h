@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "LazarusRowPool.h" // the row pool and the fused and tiled products built on these kernels
+#include "LazarusSmallGemm.h" // packing-free Float32 products with few activation rows
 
 /// The block types, numbered as ggml numbers them (GGMLType's raw values).
 enum {
