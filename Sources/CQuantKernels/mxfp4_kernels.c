@@ -41,33 +41,12 @@ static int mxfp4_shape_ok(size_t row_bytes, int k) {
     return k > 0 && k % 32 == 0 && row_bytes == (size_t)(k / 32) * 17;
 }
 
-int lq_mxfp4_dequantize_rows(const void *w, size_t row_bytes, int k, int row_begin, int row_end, float *out) {
-    if (!mxfp4_shape_ok(row_bytes, k) || row_begin < 0 || row_end < row_begin) return 0;
-    for (int o = row_begin; o < row_end; o++) {
-        const uint8_t *row = (const uint8_t *)w + (size_t)o * row_bytes;
-        float *y = out + (size_t)(o - row_begin) * k;
-        for (int b = 0; b < k / 32; b++) mxfp4_values(row + (size_t)b * 17, y + 32 * b);
-    }
-    return 1;
-}
+void lq_mxfp4_block_values(const uint8_t *block, float *w) { mxfp4_values(block, w); }
 
-static void mxfp4_scalar(const uint8_t *w, size_t row_bytes, int k, int row_begin, int row_end,
-                         const float *x, int nx, float *y, int ldy) {
-    float wv[32];
-    for (int o = row_begin; o < row_end; o++) {
-        const uint8_t *row = w + (size_t)o * row_bytes;
-        float acc[LQ_MAX_BATCH] = {0};
-        for (int b = 0; b < k / 32; b++) {
-            mxfp4_values(row + (size_t)b * 17, wv);
-            for (int r = 0; r < nx; r++) {
-                const float *xr = x + (size_t)r * k + 32 * b;
-                float a = acc[r];
-                for (int l = 0; l < 32; l++) a += wv[l] * xr[l];
-                acc[r] = a;
-            }
-        }
-        for (int r = 0; r < nx; r++) y[(size_t)r * ldy + o] = acc[r];
-    }
+// Dequantising and the scalar product go through quant_kernels.c's one driver for every block type, which
+// decodes MXFP4 blocks with lq_mxfp4_block_values.
+int lq_mxfp4_dequantize_rows(const void *w, size_t row_bytes, int k, int row_begin, int row_end, float *out) {
+    return lq_dequantize_rows(LQ_TYPE_MXFP4, w, row_bytes, k, row_begin, row_end, out);
 }
 
 #define MXFP4_AVX2_TARGET __attribute__((target("avx2,fma")))
@@ -164,7 +143,7 @@ int lq_mxfp4_matmul_rows(int path, const void *w, size_t row_bytes, int k, int r
     if (nx <= 0 || nx > LQ_MAX_BATCH || row_begin < 0 || row_end < row_begin || !lq_path_supported(path)) return 0;
     const uint8_t *wb = (const uint8_t *)w;
     switch (path) {
-    case LQ_PATH_SCALAR: mxfp4_scalar(wb, row_bytes, k, row_begin, row_end, x, nx, y, ldy); return 1;
+    case LQ_PATH_SCALAR: return lq_matmul_rows(LQ_PATH_SCALAR, LQ_TYPE_MXFP4, w, row_bytes, k, row_begin, row_end, x, nx, NULL, y, ldy);
     case LQ_PATH_AVX2: mxfp4_avx2(wb, row_bytes, k, row_begin, row_end, x, nx, y, ldy); return 1;
     case LQ_PATH_AVX512VNNI: case LQ_PATH_AVX512VNNI_INT8:
         mxfp4_avx512(wb, row_bytes, k, row_begin, row_end, x, nx, y, ldy);

@@ -258,6 +258,7 @@ static inline __attribute__((always_inline)) void unpack_scalar(int type, const 
 
 // The Float32 values, as Dequantize computes them: s·(u − offset) [+ bias], rounded after each step.
 static inline __attribute__((always_inline)) void values_scalar(int type, const uint8_t *row, int b, float *w) {
+    if (type == LQ_TYPE_MXFP4) { lq_mxfp4_block_values(row + (size_t)b * 17, w); return; }
     block_head h;
     uint8_t u[32];
     block_header(type, row, b, &h);
@@ -269,9 +270,9 @@ static inline __attribute__((always_inline)) void values_scalar(int type, const 
 }
 
 int lq_dequantize_rows(int type, const void *w, size_t row_bytes, int k, int row_begin, int row_end, float *out) {
-    if (type == LQ_TYPE_MXFP4) return lq_mxfp4_dequantize_rows(w, row_bytes, k, row_begin, row_end, out);
     int bv = lq_block_values(type);
     if (bv == 0 || k <= 0 || k % bv != 0 || row_bytes != (size_t)(k / bv) * (size_t)lq_block_bytes(type)) return 0;
+    if (row_begin < 0 || row_end < row_begin) return 0;
     for (int o = row_begin; o < row_end; o++) {
         const uint8_t *row = (const uint8_t *)w + (size_t)o * row_bytes;
         float *y = out + (size_t)(o - row_begin) * k;
@@ -615,7 +616,8 @@ static VNNI_TARGET void matmul_vnni8(int type, const uint8_t *w, size_t row_byte
 
 int lq_matmul_rows(int path, int type, const void *w, size_t row_bytes, int k, int row_begin, int row_end,
                    const float *x, int nx, const void *scratch, float *y, int ldy) {
-    if (type == LQ_TYPE_MXFP4) return lq_mxfp4_matmul_rows(path, w, row_bytes, k, row_begin, row_end, x, nx, y, ldy);
+    // MXFP4's SIMD paths are its own (mxfp4_kernels.c); its scalar path is the shared one below.
+    if (type == LQ_TYPE_MXFP4 && path != LQ_PATH_SCALAR) return lq_mxfp4_matmul_rows(path, w, row_bytes, k, row_begin, row_end, x, nx, y, ldy);
     int bv = lq_block_values(type);
     if (bv == 0 || k <= 0 || k % bv != 0 || row_bytes != (size_t)(k / bv) * (size_t)lq_block_bytes(type)) return 0;
     if (nx <= 0 || nx > LQ_MAX_BATCH || row_begin < 0 || row_end < row_begin || !lq_path_supported(path)) return 0;

@@ -77,5 +77,7 @@ int lq_dequantize_rows(int type, const void *w, size_t row_bytes, int k, int row
 int lq_mxfp4_matmul_rows(int path, const void *w, size_t row_bytes, int k, int row_begin, int row_end,
                          const float *x, int nx, float *y, int ldy);
 int lq_mxfp4_dequantize_rows(const void *w, size_t row_bytes, int k, int row_begin, int row_end, float *out);
+/// One MXFP4 block's 32 Float32 values (the decoder the scalar driver in quant_kernels.c uses for type 39).
+void lq_mxfp4_block_values(const uint8_t *block, float *w);
 
 #endif
