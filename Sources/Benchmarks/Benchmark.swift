@@ -28,6 +28,8 @@ public struct BenchmarkFigures: Codable, Sendable {
     public var blasCore: String
     /// What the BLAS loader overrode and why (empty when it kept the library's own choice).
     public var blasNote: String
+    /// Threads OpenBLAS started while it loaded (0: Lazarus asks it for none; see BLASLibrary.poolThreads).
+    public var blasPoolThreads: Int
     /// The 1-minute load average when the run ended: a figure from a loaded machine is not a result.
     public var loadAverage1m: Double
     /// The quantised-weight kernel path (`native` figures) and every path this CPU can run.
@@ -46,6 +48,7 @@ public struct BenchmarkFigures: Codable, Sendable {
         case decodeSingleTokensPerSecond = "decode_single_tokens_per_s"
         case cpuModel = "cpu_model", cpuFeatures = "cpu_features", usableCores = "usable_cores"
         case blasLibrary = "blas_library", blasVersion = "blas_version", blasCore = "blas_core", blasNote = "blas_note"
+        case blasPoolThreads = "blas_pool_threads"
         case loadAverage1m = "load_average_1m"
         case kernelPath = "kernel_path", kernelPathsSupported = "kernel_paths_supported"
         case nativePrefillTokensPerSecond = "native_prefill_tokens_per_s", nativeDecodeTokensPerSecond = "native_decode_tokens_per_s"
@@ -145,7 +148,7 @@ public enum Benchmark {
                                 peakRssMB: peakResidentMB(), loadSeconds: loadSeconds, model: modelName, threads: BLASThreads.current,
                                 decodeSingleTokensPerSecond: singleRate, cpuModel: cpu.model, cpuFeatures: cpu.features,
                                 usableCores: cpu.usableCores, blasLibrary: blas.path, blasVersion: blas.version, blasCore: blas.core,
-                                blasNote: blas.note, loadAverage1m: MachineLoad.oneMinute,
+                                blasNote: blas.note, blasPoolThreads: blas.poolThreads, loadAverage1m: MachineLoad.oneMinute,
                                 kernelPath: KernelPath.current.description,
                                 kernelPathsSupported: KernelPath.allCases.filter(\.isSupported).map(\.description),
                                 nativePrefillTokensPerSecond: nativePrefill, nativeDecodeTokensPerSecond: nativeDecode,

@@ -5,6 +5,7 @@
 #include "COpenBLAS.h"
 
 #include <cpuid.h>
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
@@ -295,6 +296,17 @@ static int open_checked(const char *path, const char *prefix, int kind) {
     return 1;
 }
 
+/// Entries of /proc/self/task: this process's threads (0 when it cannot be read).
+static int count_own_threads(void) {
+    DIR *tasks = opendir("/proc/self/task");
+    if (!tasks) return 0;
+    int n = 0;
+    struct dirent *entry;
+    while ((entry = readdir(tasks))) if (entry->d_name[0] != '.') n++;
+    closedir(tasks);
+    return n;
+}
+
 static void load_blas(void) {
     info.cpu_features = lazarus_cpu_features();
     info.cpu_level = lazarus_level_of_features(info.cpu_features);
@@ -314,6 +326,25 @@ static void load_blas(void) {
             note("OPENBLAS_CORETYPE=%s asks for generic kernels on a CPU that runs %s ones; ignored.", asked_copy, cpu_name, "");
         }
     }
+
+    // OpenBLAS starts its thread pool while it loads (one thread a core beyond the caller's), and each new thread
+    // busy-waits for work for 2^28 cycles (~0.1 s) before it sleeps. Lazarus never gives that pool work (see
+    // below), so the spinning only took a core from Lazarus's own workers: the first 0.1 s of every process ran
+    // two workers on one core (a 1024^3 sgemm, the bench's first figure, at 240 GFLOP/s on two cores against
+    // 440-480 once the pool slept; docs/performance.md). Asking for one thread while the library loads starts
+    // no pool at all. The user's own request (OPENBLAS_NUM_THREADS, then GOTO_NUM_THREADS, then
+    // OMP_NUM_THREADS, as OpenBLAS reads them) still sets the cap on Lazarus's workers.
+    int requested = 0;
+    const char *thread_variables[] = {"OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"};
+    for (int v = 0; v < 3 && requested <= 0; v++) {
+        const char *value = getenv(thread_variables[v]);
+        if (value) requested = atoi(value);
+    }
+    char *saved_threads = getenv("OPENBLAS_NUM_THREADS");
+    char saved_threads_copy[32] = {0};
+    if (saved_threads) snprintf(saved_threads_copy, sizeof saved_threads_copy, "%s", saved_threads);
+    setenv("OPENBLAS_NUM_THREADS", "1", 1);
+    int threads_before = count_own_threads();
 
     char path[PATH_MAX];
     int ok = 0;
@@ -342,6 +373,9 @@ static void load_blas(void) {
         info.generic_on_capable = 1;
     }
     if (set_aside) setenv("OPENBLAS_CORETYPE", asked_copy, 1);
+    if (saved_threads) setenv("OPENBLAS_NUM_THREADS", saved_threads_copy, 1); else unsetenv("OPENBLAS_NUM_THREADS");
+    int threads_after = count_own_threads();
+    info.pool_threads = threads_before > 0 && threads_after > threads_before ? threads_after - threads_before : 0;
 
     Dl_info where;
     if (dladdr((void *)blas.sgemm, &where) && where.dli_fname) snprintf(info.path, sizeof info.path, "%s", where.dli_fname);
@@ -349,9 +383,9 @@ static void load_blas(void) {
     snprintf(info.config, sizeof info.config, "%s", blas.config());
     snprintf(info.core, sizeof info.core, "%s", blas.corename());
     info.core_level = current_core_level();
-    // The pool OpenBLAS sized itself (OPENBLAS_NUM_THREADS / OMP_NUM_THREADS, else the cores) is the cap: a
-    // user who asked for one thread keeps one.
-    atomic_store(&thread_cap, blas.get_threads());
+    // The thread count a user asked OpenBLAS for, else the usable cores, is the cap: a user who asked for one
+    // thread keeps one.
+    atomic_store(&thread_cap, requested > 0 ? requested : lazarus_cpu_usable_cores());
     // OpenBLAS itself runs one thread from here on: Lazarus splits each product into blocks fixed by its
     // shape (Matmul.swift) and runs the blocks on its own workers. On some cores (Haswell's sgemm among
     // them) OpenBLAS's threaded split changes the rounding with the thread count, so a result depended on

@@ -17,6 +17,9 @@ public struct BLASLibrary: Sendable, Equatable {
     public var note: String
     /// True when the core is still generic for this CPU (warned on stderr at load).
     public var genericOnCapableCPU: Bool
+    /// Threads the library started while it loaded. Lazarus loads it asking for one thread, so this is 0: an
+    /// idle OpenBLAS pool busy-waits ~0.1 s after it starts, on the core Lazarus's own second worker needs.
+    public var poolThreads: Int
 
     /// The version number out of the config string ("OpenBLAS 0.3.34.481.3 DYNAMIC_ARCH ..." → "0.3.34.481.3").
     public var version: String {
@@ -31,7 +34,7 @@ public struct BLASLibrary: Sendable, Equatable {
         return BLASLibrary(kind: p.kind == Int32(LAZARUS_BLAS_SCIPY_OPENBLAS) ? .scipyOpenBLAS : .systemOpenBLAS,
                            path: cString(p.path), config: cString(p.config), core: cString(p.core),
                            coreLevel: KernelLevel(p.core_level), note: cString(p.note),
-                           genericOnCapableCPU: p.generic_on_capable != 0)
+                           genericOnCapableCPU: p.generic_on_capable != 0, poolThreads: Int(p.pool_threads))
     }
 
     private static func cString<T>(_ tuple: T) -> String {

@@ -44,6 +44,18 @@ import Testing
         #expect(free >= 1 && free <= usable)
     }
 
+    /// OpenBLAS starts no thread pool of its own, whatever the user asked it for: an idle pool busy-waits ~0.1 s
+    /// after it starts, and on two cores that halved the first products (a 1024³ sgemm at 240 GFLOP/s, not 440).
+    /// Through the system fallback too, which sizes its pool the same way.
+    @Test func openBLASStartsNoPool() throws {
+        for environment in [[:], ["OPENBLAS_NUM_THREADS": "2"], ["LAZARUS_BLAS": "system"]] {
+            let run = try Self.bench(environment)
+            #expect(run.json["blas_pool_threads"] as? Int == 0, "\(environment): \(run.json["blas_pool_threads"] ?? "missing")")
+        }
+        // The user's request still caps Lazarus's own workers.
+        #expect(try Self.bench(["OPENBLAS_NUM_THREADS": "2"]).json["threads"] as? Int == 2)
+    }
+
     /// The fallback (the system's libopenblas.so.0, through its unprefixed symbols) runs and is checked the
     /// same way: a forced Prescott is set aside there too.
     @Test func systemFallbackIsCheckedToo() throws {

@@ -43,6 +43,7 @@ typedef struct {
     int corrected;          // 1 when Lazarus overrode OPENBLAS_CORETYPE or reloaded with a better core
     int generic_on_capable; // 1 when the core still runs below the CPU's class (warned on stderr)
     char note[768];         // what was done and why, empty when nothing was
+    int pool_threads;       // threads the library started while it loaded (its idle pool; Lazarus asks for none)
 } lazarus_blas_info;
 
 /// Loads the BLAS on first call (thread-safe); later calls return the same record.
@@ -53,7 +54,8 @@ void lazarus_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, c
                    const float *b, int ldb, float beta, float *c, int ldc);
 
 /// The most workers one product may use (Matmul splits it; OpenBLAS itself always runs one thread). Starts at
-/// the pool OpenBLAS sized itself (OPENBLAS_NUM_THREADS / OMP_NUM_THREADS, else the cores).
+/// the thread count the user asked OpenBLAS for (OPENBLAS_NUM_THREADS, GOTO_NUM_THREADS, OMP_NUM_THREADS), else
+/// the usable cores.
 void lazarus_blas_set_threads(int n);
 int lazarus_blas_get_threads(void);
 
