@@ -532,6 +532,38 @@ static inline VNNI_TARGET __attribute__((always_inline)) void vnni8_rows(const i
     }
 }
 
+// Q4_0, Q4_1 and Q8_0 blocks as the fused loop reads them, in fewer instructions than block_header_f16c and
+// unpack_avx2 (decode is bound by this loop's instruction count): Q4_1's scale and bias are adjacent halves,
+// converted together; Q8_0's int8 values are widened as they are (what u − 128 gives); the nibbles are widened to
+// int16 first and split after (low nibbles values 0-15, high ones 16-31, nibbles16's order). Same values exactly.
+static inline VNNI_TARGET __attribute__((always_inline)) int has_fast_block(const int type) {
+    return type == LQ_TYPE_Q4_0 || type == LQ_TYPE_Q4_1 || type == LQ_TYPE_Q8_0;
+}
+
+static inline VNNI_TARGET __attribute__((always_inline)) __m512i fast_block16(const int type, const uint8_t *row, int b,
+                                                                             float *scale, float *bias) {
+    if (type == LQ_TYPE_Q8_0) {
+        const uint8_t *p = row + (size_t)b * 34;
+        *scale = half_f16c(p);
+        *bias = 0;
+        return _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(p + 2)));
+    }
+    const uint8_t *p = row + (size_t)b * (type == LQ_TYPE_Q4_1 ? 20 : 18);
+    if (type == LQ_TYPE_Q4_1) {
+        const __m128 both = _mm_cvtph_ps(_mm_cvtsi32_si128((int)load_u32(p)));
+        *scale = _mm_cvtss_f32(both);
+        *bias = _mm_cvtss_f32(_mm_movehdup_ps(both));
+    } else {
+        *scale = half_f16c(p);
+        *bias = 0;
+    }
+    const __m256i v = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(p + (type == LQ_TYPE_Q4_1 ? 4 : 2))));
+    __m512i w = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_and_si256(v, _mm256_set1_epi16(0x0F))),
+                                   _mm256_srli_epi16(v, 4), 1);
+    if (type == LQ_TYPE_Q4_0) w = _mm512_sub_epi16(w, _mm512_set1_epi16(8));
+    return w;
+}
+
 // The int16 path as decode runs it: one block's 32 weights widened to int16 in one 512-bit register, one vpdpwssd
 // a block and activation row (each lane sums two products below 2^24, so it converts to float exactly; lanes 0-7
 // are values 0-15 and lanes 8-15 values 16-31, which is how Q6_K's two scales apply), then one FMA with the
@@ -542,9 +574,16 @@ static inline VNNI_TARGET __attribute__((always_inline)) void vnni16_block(const
                                                                           const float *ds, __m512 *acc, float *bias) {
     const int nb = k / 32;
     block_head blk;
-    block_header_f16c(type, row, b, &blk);
-    __m512i wv = _mm512_cvtepu8_epi16(unpack_avx2(type, &blk));
-    if (blk.offset) wv = _mm512_sub_epi16(wv, _mm512_set1_epi16((short)blk.offset));
+    __m512i wv;
+    if (has_fast_block(type)) {
+        wv = fast_block16(type, row, b, &blk.s0, &blk.bias);
+        blk.s1 = blk.s0;
+        blk.has_bias = type == LQ_TYPE_Q4_1;
+    } else {
+        block_header_f16c(type, row, b, &blk);
+        wv = _mm512_cvtepu8_epi16(unpack_avx2(type, &blk));
+        if (blk.offset) wv = _mm512_sub_epi16(wv, _mm512_set1_epi16((short)blk.offset));
+    }
     for (int r = 0; r < nx; r++) {
         const int16_t *xr = (const int16_t *)scratch + (size_t)r * k + 32 * b;
         const float dx = d[(size_t)r * nb + b];
