@@ -9,6 +9,7 @@
 // by incrementing "inside" while the job is open; the caller closes the job when it finds no chunk left and
 // waits only for helpers already inside (each finishing a chunk it holds). A helper that wakes late finds the
 // job closed and stays out, so a descheduled helper never holds up a product it did not join.
+#define _GNU_SOURCE
 #include "CQuantKernels.h"
 #include "LazarusRowPool.h"
 
@@ -157,6 +158,8 @@ static void run_chunks(void) {
 
 static void *helper_main(void *arg) {
     (void)arg;
+    // Named so that top -H and perf tell it from the caller (both would be "lazarus").
+    pthread_setname_np(pthread_self(), "lazarus-rows");
     uint32_t seen = ctl_gen(atomic_load(&pool.ctl));
     for (;;) {
         uint64_t c = atomic_load(&pool.ctl);
