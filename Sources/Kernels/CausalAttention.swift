@@ -56,6 +56,10 @@ public enum CausalAttention {
         }
     }
 
+    /// Below this many key·dimension products in a pass, attention runs inline (a hand-off costs about a
+    /// microsecond; 9 heads × 28 keys × 64 dimensions is about two).
+    static let rowPoolAttentionWork = 1 << 14
+
     /// q·k for one query and one key. In sixteen lanes (d mod 16) summed at the end when the head width allows it:
     /// a single running sum is a chain of dependent adds (the compiler may not reorder a Float sum), which made
     /// this dot product most of decode's attention time. The order is fixed by the width alone.
@@ -180,7 +184,12 @@ extension CausalAttention {
                         probabilities.withUnsafeMutableBufferPointer { pp in
                             let q = qp.baseAddress!, k = kp.baseAddress!, v = vp.baseAddress!, o = op.baseAddress!
                             let probs = pp.baseAddress
-                            Parallel.forEach(B * H, totalWork: layout.probabilityCount * Dh) { item in
+                            let work = layout.probabilityCount * Dh
+                            // Decode's attention (one query a sequence, a few thousand keys·dims a head) is too
+                            // little for a dispatch but worth the row pool's awake helper.
+                            let split: (Int, (Int) -> Void) -> Void = work >= Self.rowPoolAttentionWork && work < 2 * Parallel.minimumElementsPerChunk
+                                ? { Parallel.forEachOnRowPool($0, $1) } : { Parallel.forEach($0, totalWork: work, $1) }
+                            split(B * H) { item in
                                 let b = item / H, h = item % H, kvh = h / group
                                 let T = layout.queryCounts[b], S = layout.keyCounts[b]
                                 let qRow = layout.queryRowOffsets[b], kRow = layout.keyRowOffsets[b]

@@ -3,6 +3,7 @@
 import Dispatch
 import Foundation
 import COpenBLAS
+import CQuantKernels
 import Synchronization
 
 public enum Parallel {
@@ -45,6 +46,25 @@ public enum Parallel {
 
     /// Rows per chunk for row-wise work over rows of `width` elements.
     public static func minimumRows(width: Int) -> Int { max(1, minimumElementsPerChunk / max(1, width)) }
+
+    /// Runs `body(i)` for every i in `0..<count` on the row pool (LazarusRowPool.h): the caller and the helper that
+    /// decode keeps awake between products, so a split of a few microseconds of work pays (a dispatch to a
+    /// sleeping worker costs tens). Items are independent; which thread runs one never changes its result.
+    public static func forEachOnRowPool(_ count: Int, _ body: (Int) -> Void) {
+        let workers = min(count, workerCount)
+        if workers <= 1 {
+            for i in 0..<count { body(i) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            var box = body
+            withUnsafeMutablePointer(to: &box) { ctx in
+                lq_pool_run(Int32(count), Int32(workers), { ctx, i in
+                    ctx!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(i))
+                }, ctx)
+            }
+        }
+    }
 
     /// Runs `body(i)` for every i in `0..<count` on the workers; inline when `totalWork` (in elements of
     /// simple work, as `minimumElementsPerChunk`) would not fill two chunks.
