@@ -1,6 +1,7 @@
 // Diagnostic for docs/performance.md ("sgemm at 1024^3 does not scale"): T threads, each calling scipy-openblas32's
 // single-threaded sgemm on its share of the rows of an N x N x N product. gcc -O2 concurrent_sgemm.c -ldl -lpthread;
-// ./a.out N T (the library path is the bootstrap's, under .lazarus-deps/).
+// ./a.out N T (the library path is the bootstrap's, under .lazarus-deps/). Run it with OPENBLAS_NUM_THREADS=1: without
+// it OpenBLAS starts an idle pool thread that spins on the second core for ~0.1 s, the whole run (docs/performance.md).
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
