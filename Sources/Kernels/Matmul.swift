@@ -1,8 +1,6 @@
 // Matrix products through the loaded BLAS's sgemm (BLASLibrary.swift), plus a plain reference loop that tests hold them to.
 // Weights are stored as [out, in] rows (Hugging Face's nn.Linear layout), so a linear layer is y = x·Wᵀ.
 import COpenBLAS
-import Dispatch
-import Synchronization
 
 public enum Matmul {
     /// y[M,N] (+)= x[M,K] · w[N,K]ᵀ   — the forward of a linear layer.
@@ -102,20 +100,7 @@ public enum Matmul {
                           a + (transA ? row : row * lda), Int32(lda), b + (transB ? column * ldb : column), Int32(ldb),
                           beta, c + row * ldc + column, Int32(ldc))
         }
-        let workers = min(plan.blockCount, workers ?? min(BLASThreads.current, Parallel.workerCount))
-        if workers <= 1 {
-            for block in 0..<plan.blockCount { run(block) }
-            return
-        }
-        // Workers take the next block as they finish one, so a worker on a core another process holds does less.
-        let next = Atomic<Int>(0)
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            while true {
-                let block = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                if block >= plan.blockCount { return }
-                run(block)
-            }
-        }
+        Parallel.forEachItem(plan.blockCount, workers: workers ?? min(BLASThreads.current, Parallel.workerCount), run)
     }
 
     // MARK: Safe wrappers over Matrix values

@@ -28,13 +28,8 @@ public enum Parallel {
             return
         }
         let per = (count + chunks - 1) / chunks
-        let next = Atomic<Int>(0)
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            while true {
-                let start = next.wrappingAdd(1, ordering: .relaxed).oldValue * per
-                if start >= count { return }
-                body(start..<min(count, start + per))
-            }
+        forEachItem((count + per - 1) / per, workers: workers) { chunk in
+            body(chunk * per..<min(count, chunk * per + per))
         }
     }
 
@@ -46,6 +41,25 @@ public enum Parallel {
 
     /// Rows per chunk for row-wise work over rows of `width` elements.
     public static func minimumRows(width: Int) -> Int { max(1, minimumElementsPerChunk / max(1, width)) }
+
+    /// Runs `body(item)` for every item in `0..<count` on `workers` threads (the caller one of them), each taking the
+    /// next item as it finishes one, so a worker whose core another process holds does fewer. Matmul's blocks and
+    /// SmallMatmul's parts, both fixed by the shape, go through it; which thread runs an item changes no result.
+    public static func forEachItem(_ count: Int, workers: Int, _ body: (Int) -> Void) {
+        let workers = min(count, workers)
+        if workers <= 1 {
+            for item in 0..<count { body(item) }
+            return
+        }
+        let next = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while true {
+                let item = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                if item >= count { return }
+                body(item)
+            }
+        }
+    }
 
     /// Runs `body(i)` for every i in `0..<count` on the row pool (LazarusRowPool.h): the caller and the helper that
     /// decode keeps awake between products, so a split of a few microseconds of work pays (a dispatch to a

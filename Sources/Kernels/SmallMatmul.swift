@@ -3,9 +3,7 @@
 // on every such call — 40% of a 1B-shaped training step — so these read W as stored (CQuantKernels/small_gemm.c).
 // Matmul.xWt and Matmul.xW hand over the shapes `takesForward` and `takesInputGradient` accept; above them OpenBLAS stays.
 import CQuantKernels
-import Dispatch
 import Foundation
-import Synchronization
 
 public enum SmallMatmul {
     /// The most activation rows the forward takes: single-threaded on a Zen 5 at 1B shapes (2048 × 8192 both ways)
@@ -62,18 +60,6 @@ public enum SmallMatmul {
     /// taking the next part as it finishes one. Parts are fixed by the shape, so the split changes no result.
     /// (Not the row pool: its helper spins between products, taking the core a training step's other work wants.)
     static func share(_ parts: Int, workers: Int?, _ body: (Int) -> Void) {
-        let count = min(parts, workers ?? min(BLASThreads.current, Parallel.workerCount))
-        if count <= 1 {
-            for part in 0..<parts { body(part) }
-            return
-        }
-        let next = Atomic<Int>(0)
-        DispatchQueue.concurrentPerform(iterations: count) { _ in
-            while true {
-                let part = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                if part >= parts { return }
-                body(part)
-            }
-        }
+        Parallel.forEachItem(parts, workers: workers ?? min(BLASThreads.current, Parallel.workerCount), body)
     }
 }
