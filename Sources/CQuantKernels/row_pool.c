@@ -53,8 +53,8 @@ static inline F32_AVX2_TARGET float hsum8_f32(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-// Two weight rows at a time for each activation row: each weight load feeds nx FMAs, and the two rows' chains
-// are independent (FMA latency is 4 cycles, so one chain a row would stall).
+// One weight row and one activation row at a time, in four accumulators (FMA latency is 4 cycles, so one chain
+// would stall); the AVX-512 version below is the same loop at sixteen lanes.
 static F32_AVX2_TARGET void f32_avx2(const float *w, int k, int row_begin, int row_end, const float *x, int nx, float *y, int ldy) {
     const int k8 = k & ~7;
     for (int o = row_begin; o < row_end; o++) {

@@ -184,12 +184,7 @@ extension CausalAttention {
                         probabilities.withUnsafeMutableBufferPointer { pp in
                             let q = qp.baseAddress!, k = kp.baseAddress!, v = vp.baseAddress!, o = op.baseAddress!
                             let probs = pp.baseAddress
-                            let work = layout.probabilityCount * Dh
-                            // Decode's attention (one query a sequence, a few thousand keys·dims a head) is too
-                            // little for a dispatch but worth the row pool's awake helper.
-                            let split: (Int, (Int) -> Void) -> Void = work >= Self.rowPoolAttentionWork && work < 2 * Parallel.minimumElementsPerChunk
-                                ? { Parallel.forEachOnRowPool($0, $1) } : { Parallel.forEach($0, totalWork: work, $1) }
-                            split(B * H) { item in
+                            func head(_ item: Int) {
                                 let b = item / H, h = item % H, kvh = h / group
                                 let T = layout.queryCounts[b], S = layout.keyCounts[b]
                                 let qRow = layout.queryRowOffsets[b], kRow = layout.keyRowOffsets[b]
@@ -198,6 +193,14 @@ extension CausalAttention {
                                             out: o + qRow * qStride + h * Dh, outStride: qStride,
                                             queries: T, keys: S, headDim: Dh, scale: layout.scale, window: layout.window,
                                             sink: layout.sinks?[h], probs: save ? probs! + layout.probabilityOffsets[b] + h * T * S : nil)
+                            }
+                            // Decode's attention (one query a sequence, a few thousand keys·dims a head) is too
+                            // little for a dispatch but worth the row pool's awake helper.
+                            let work = layout.probabilityCount * Dh
+                            if work >= Self.rowPoolAttentionWork && work < 2 * Parallel.minimumElementsPerChunk {
+                                Parallel.forEachOnRowPool(B * H, head)
+                            } else {
+                                Parallel.forEach(B * H, totalWork: work, head)
                             }
                         }
                     }
